@@ -1,0 +1,71 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "porto-exporter",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "PortoWire", targets: ["PortoWire"]),
+        .executable(name: "porto-exporter", targets: ["porto-exporter"]),
+        .executable(name: "porto-sim", targets: ["porto-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Porto's RPC: framing, the client, and the code generated from dev/protos/rpc.proto.
+        .target(
+            name: "PortoWire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // libmicrohttpd (Debian's libmicrohttpd-dev), seen through a fixed-arity shim.
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        // The exporter's logic: metric table, collectors, exposition, HTTP.
+        .target(
+            name: "PortoExporter",
+            dependencies: [
+                "PortoWire",
+                "CMicroHTTPD",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("crypt")]
+        ),
+        .executableTarget(
+            name: "porto-exporter",
+            dependencies: [
+                "PortoExporter",
+                "PortoWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The simulated portod: a synthetic host served over Porto's protocol.
+        .target(
+            name: "PortoSim",
+            dependencies: ["PortoWire"]
+        ),
+        .executableTarget(
+            name: "porto-sim",
+            dependencies: [
+                "PortoSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PortoWireTests", dependencies: ["PortoWire", "PortoSim"]),
+        .testTarget(name: "PortoSimTests", dependencies: ["PortoSim", "PortoWire"]),
+        .testTarget(
+            name: "PortoExporterTests",
+            dependencies: ["PortoExporter", "PortoWire", "PortoSim"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

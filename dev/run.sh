@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds the exporter and runs it: against the local portod when /run/portod.socket exists,
+# otherwise against porto-sim, so that a newcomer sees real metrics in a minute.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ] && ! pkg-config --exists libmicrohttpd 2>/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmicrohttpd-dev pkg-config zlib1g-dev libcrypt-dev >/dev/null
+fi
+swift build -c release --product porto-exporter
+swift build -c release --product porto-sim
+bin="$(swift build -c release --show-bin-path)"
+socket="${PORTO_SOCKET:-/run/portod.socket}"
+if [ ! -S "$socket" ]; then
+  socket="$(mktemp -d)/portod.socket"
+  echo "no portod at /run/portod.socket: starting porto-sim at $socket"
+  "$bin/porto-sim" --socket "$socket" --containers "${PORTO_SIM_CONTAINERS:-50}" &
+  sim=$!
+  trap 'kill $sim 2>/dev/null' EXIT
+  for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
+fi
+exec "$bin/porto-exporter" --porto.socket "$socket" "$@"
