@@ -1,0 +1,57 @@
+/// A set of labels rendered once into exposition bytes (`name="a\"b",parent="/"`, without the
+/// braces), with every value escaped. Build one per object (per container, per volume) and pass it
+/// to every sample of that object: the escaping is done once, not once per sample.
+public struct Labels: Sendable, Equatable {
+    /// The rendered bytes, for example `name="a/b",level="2"`.
+    public private(set) var bytes: [UInt8]
+
+    /// No labels.
+    public static let none = Labels()
+
+    public init() { bytes = [] }
+
+    /// Labels from (name, value) pairs in the given order. Names must be valid label names; values
+    /// are escaped (`\\`, `\"`, `\n`).
+    public init(_ pairs: KeyValuePairs<String, String>) {
+        bytes = []
+        for (name, value) in pairs { append(name, value) }
+    }
+
+    /// Labels from (name, value) pairs in the given order.
+    public init(pairs: [(String, String)]) {
+        bytes = []
+        for (name, value) in pairs { append(name, value) }
+    }
+
+    /// Appends one label; `name` must be a valid label name (checked in debug builds).
+    public mutating func append(_ name: String, _ value: String) {
+        assert(MetricFamily.isValidLabelName(name), "invalid label name \(name)")
+        if !bytes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(UInt8(ascii: "="))
+        bytes.append(UInt8(ascii: "\""))
+        Labels.appendEscaped(value, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    public var isEmpty: Bool { bytes.isEmpty }
+
+    /// Appends a label value escaped for both formats: `\` as `\\`, `"` as `\"`, newline as `\n`.
+    @inline(__always)
+    static func appendEscaped(_ value: String, to out: inout [UInt8]) {
+        var value = value
+        value.withUTF8 { utf8 in
+            var needs = false
+            for b in utf8 where b == 0x5C || b == 0x22 || b == 0x0A { needs = true; break }
+            if !needs { out.append(contentsOf: utf8); return }
+            for b in utf8 {
+                switch b {
+                case 0x5C: out.append(0x5C); out.append(0x5C)
+                case 0x22: out.append(0x5C); out.append(0x22)
+                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                default: out.append(b)
+                }
+            }
+        }
+    }
+}

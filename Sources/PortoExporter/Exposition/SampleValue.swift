@@ -1,0 +1,102 @@
+/// A sample's value, kept in the form that can be written exactly.
+///
+/// Integers are written as integers (never through `Double`, so a `UInt64` counter above 2^53 is
+/// exact), and ``scaled(_:decimals:)`` writes a fixed-point decimal: nanoseconds as seconds are
+/// `.scaled(ns, decimals: 9)`, written `1234.5678` with no rounding at all.
+public enum SampleValue: Sendable, Equatable {
+    case uint(UInt64)
+    case int(Int64)
+    /// `value / 10^decimals`, written exactly (trailing zeros of the fraction dropped).
+    case scaled(UInt64, decimals: UInt8)
+    /// Written as an integer when integral and below 2^63 in magnitude, else in Swift's shortest
+    /// round-trip form; `+Inf`, `-Inf` and `NaN` exactly so.
+    case double(Double)
+
+    /// Nanoseconds as seconds, exact.
+    public static func seconds(nanoseconds: UInt64) -> SampleValue { .scaled(nanoseconds, decimals: 9) }
+    /// Microseconds as seconds, exact.
+    public static func seconds(microseconds: UInt64) -> SampleValue { .scaled(microseconds, decimals: 6) }
+    /// 1 for true, 0 for false.
+    public static func bool(_ value: Bool) -> SampleValue { .uint(value ? 1 : 0) }
+
+    /// The value as a Double (for tests and comparisons; may round).
+    public var doubleValue: Double {
+        switch self {
+        case .uint(let v): Double(v)
+        case .int(let v): Double(v)
+        case .scaled(let v, let d): Double(v) / pow10(d)
+        case .double(let v): v
+        }
+    }
+
+    private func pow10(_ d: UInt8) -> Double {
+        var r = 1.0
+        for _ in 0..<d { r *= 10 }
+        return r
+    }
+}
+
+/// Writers of numbers into exposition bytes without allocating.
+enum NumberWriter {
+    static func write(_ value: SampleValue, to out: inout [UInt8]) {
+        switch value {
+        case .uint(let v): write(v, to: &out)
+        case .int(let v):
+            if v < 0 { out.append(UInt8(ascii: "-")) }
+            write(v.magnitude, to: &out)
+        case .scaled(let v, let decimals): writeScaled(v, decimals: Int(decimals), to: &out)
+        case .double(let v): write(v, to: &out)
+        }
+    }
+
+    /// Decimal digits of `v`.
+    static func write(_ v: UInt64, to out: inout [UInt8]) {
+        if v < 10 { out.append(0x30 &+ UInt8(truncatingIfNeeded: v)); return }
+        var digits = 0
+        var t = v
+        while t > 0 { digits += 1; t /= 10 }
+        let start = out.count
+        for _ in 0..<digits { out.append(0x30) }
+        var i = start + digits - 1
+        t = v
+        while t > 0 {
+            out[i] = 0x30 &+ UInt8(truncatingIfNeeded: t % 10)
+            t /= 10
+            i -= 1
+        }
+    }
+
+    static func writeScaled(_ v: UInt64, decimals: Int, to out: inout [UInt8]) {
+        if decimals == 0 { write(v, to: &out); return }
+        var divisor: UInt64 = 1
+        for _ in 0..<decimals { divisor &*= 10 }
+        let whole = v / divisor
+        var frac = v % divisor
+        write(whole, to: &out)
+        if frac == 0 { return }
+        var width = decimals
+        while frac % 10 == 0 { frac /= 10; width -= 1 }
+        out.append(UInt8(ascii: "."))
+        let start = out.count
+        for _ in 0..<width { out.append(0x30) }
+        var i = start + width - 1
+        while frac > 0 {
+            out[i] = 0x30 &+ UInt8(truncatingIfNeeded: frac % 10)
+            frac /= 10
+            i -= 1
+        }
+    }
+
+    static func write(_ v: Double, to out: inout [UInt8]) {
+        if v.isNaN { out.append(contentsOf: "NaN".utf8); return }
+        if v.isInfinite { out.append(contentsOf: (v < 0 ? "-Inf" : "+Inf").utf8); return }
+        if v == v.rounded(), v.magnitude < 9.2e18 {
+            let i = Int64(v)
+            if i < 0 { out.append(UInt8(ascii: "-")) }
+            write(i.magnitude, to: &out)
+            return
+        }
+        // Shortest round-trip form; fits a small (inline, not heap) string for most values.
+        out.append(contentsOf: v.description.utf8)
+    }
+}

@@ -1,0 +1,160 @@
+import Testing
+@testable import PortoExporter
+
+@Suite struct ExpositionTests {
+    static let up = MetricFamily(name: "porto_up", help: "Whether portod answered: 1 if it did, 0 if not.", type: .gauge)
+    static let cpu = MetricFamily(
+        name: "test_cpu_seconds_total", help: "CPU time, in seconds.\nSecond line with \\ and \"quotes\".",
+        type: .counter, labelNames: ["name", "device"], extraLabel: "device")
+    static let latency = MetricFamily(
+        name: "test_request_duration_seconds", help: "Latency, in seconds.", type: .histogram, labelNames: ["method"])
+
+    func render(_ format: ExpositionFormat, _ body: (ExpositionWriter) -> Void) -> String {
+        let writer = ExpositionWriter(format: format)
+        body(writer)
+        return String(decoding: writer.finish(), as: UTF8.self)
+    }
+
+    @Test func textFormatFamiliesSortedWithHeadersOnce() {
+        let text = render(.text) { w in
+            w.gauge(Self.up, value: .uint(1))
+            w.counter(Self.cpu, labels: Labels(["name": "a"]), extra: "sda", value: .seconds(nanoseconds: 1_500_000_000), created: 1000)
+            w.counter(Self.cpu, labels: Labels(["name": "b"]), extra: "sdb", value: .uint(2))
+        }
+        #expect(text == """
+            # HELP porto_up Whether portod answered: 1 if it did, 0 if not.
+            # TYPE porto_up gauge
+            porto_up 1
+            # HELP test_cpu_seconds_total CPU time, in seconds.\\nSecond line with \\\\ and "quotes".
+            # TYPE test_cpu_seconds_total counter
+            test_cpu_seconds_total{name="a",device="sda"} 1.5
+            test_cpu_seconds_total{name="b",device="sdb"} 2
+
+            """)
+    }
+
+    @Test func openMetricsCountersCreatedAndEOF() {
+        let text = render(.openMetrics) { w in
+            w.counter(Self.cpu, labels: Labels(["name": "a"]), extra: "sda", value: .uint(3), created: 1700000000)
+            w.counter(Self.cpu, labels: Labels(["name": "b"]), extra: "sdb", value: .uint(4), created: nil)
+            w.gauge(Self.up, value: .uint(0))
+        }
+        #expect(text == """
+            # HELP porto_up Whether portod answered: 1 if it did, 0 if not.
+            # TYPE porto_up gauge
+            porto_up 0
+            # HELP test_cpu_seconds CPU time, in seconds.\\nSecond line with \\\\ and \\"quotes\\".
+            # TYPE test_cpu_seconds counter
+            test_cpu_seconds_total{name="a",device="sda"} 3
+            test_cpu_seconds_created{name="a",device="sda"} 1700000000
+            test_cpu_seconds_total{name="b",device="sdb"} 4
+            # EOF
+
+            """)
+    }
+
+    @Test func histogramWithAndWithoutSum() {
+        var h = Histogram(upperBounds: [0.1, 1])
+        h.observe(0.05)
+        h.observe(0.5)
+        h.observe(7)
+        let derived = Histogram(upperBounds: [1, 3], cumulativeCounts: [10, 12], count: 13, sum: nil)
+        let text = render(.text) { w in
+            w.histogram(Self.latency, labels: Labels(["method": "Get"]), h)
+            w.histogram(Self.latency, labels: Labels(["method": "List"]), derived)
+        }
+        #expect(text == """
+            # HELP test_request_duration_seconds Latency, in seconds.
+            # TYPE test_request_duration_seconds histogram
+            test_request_duration_seconds_bucket{method="Get",le="0.1"} 1
+            test_request_duration_seconds_bucket{method="Get",le="1"} 2
+            test_request_duration_seconds_bucket{method="Get",le="+Inf"} 3
+            test_request_duration_seconds_sum{method="Get"} 7.55
+            test_request_duration_seconds_count{method="Get"} 3
+            test_request_duration_seconds_bucket{method="List",le="1"} 10
+            test_request_duration_seconds_bucket{method="List",le="3"} 12
+            test_request_duration_seconds_bucket{method="List",le="+Inf"} 13
+
+            """)
+    }
+
+    static let awkward: [(String, String)] = [
+        ("plain", "plain"),
+        ("back\\slash", "back\\\\slash"),
+        ("quo\"te", "quo\\\"te"),
+        ("new\nline", "new\\nline"),
+        ("all \\\"\n end\\", "all \\\\\\\"\\n end\\\\"),
+        ("", ""),
+        ("unicode é ✓ {}=,", "unicode é ✓ {}=,"),
+        ("\\n literal", "\\\\n literal"),
+        ("tab\there", "tab\there"),
+    ]
+
+    @Test(arguments: awkward)
+    func labelValuesEscapedExactly(raw: String, escaped: String) {
+        let family = MetricFamily(name: "t", help: "h", type: .gauge, labelNames: ["name", "key"], extraLabel: "key")
+        for format in ExpositionFormat.allCases {
+            let text = render(format) { w in w.gauge(family, labels: Labels(["name": raw]), extra: raw, value: .uint(1)) }
+            #expect(text.contains("t{name=\"\(escaped)\",key=\"\(escaped)\"} 1\n"))
+            let checked = ExpositionValidator.check(text, format: format)
+            #expect(checked.problems.isEmpty)
+            #expect(checked.samples.first?.labels.map(\.value) == [raw, raw])
+        }
+    }
+
+    @Test(arguments: [
+        (SampleValue.uint(0), "0"),
+        (.uint(9_007_199_254_740_991), "9007199254740991"),   // 2^53 - 1
+        (.uint(9_007_199_254_740_993), "9007199254740993"),   // 2^53 + 1: not representable as Double
+        (.uint(UInt64.max), "18446744073709551615"),
+        (.int(-99), "-99"),
+        (.int(Int64.min), "-9223372036854775808"),
+        (.seconds(nanoseconds: 0), "0"),
+        (.seconds(nanoseconds: 1), "0.000000001"),
+        (.seconds(nanoseconds: 1_000_000_000), "1"),
+        (.seconds(nanoseconds: 9_007_199_254_740_993), "9007199.254740993"),
+        (.seconds(nanoseconds: UInt64.max), "18446744073.709551615"),
+        (.seconds(microseconds: 1_250_000), "1.25"),
+        (.seconds(microseconds: UInt64.max), "18446744073709.551615"),
+        (.double(2.5), "2.5"),
+        (.double(0), "0"),
+        (.double(-0.0), "0"),
+        (.double(0.001), "0.001"),
+        (.double(1e-7), "1e-07"),
+        (.double(Double.infinity), "+Inf"),
+        (.double(-Double.infinity), "-Inf"),
+        (.double(Double.nan), "NaN"),
+        (.double(1e300), "1e+300"),
+        (.double(9_007_199_254_740_992), "9007199254740992"),
+    ])
+    func numbersWrittenExactly(value: SampleValue, expected: String) {
+        var out: [UInt8] = []
+        NumberWriter.write(value, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == expected)
+    }
+
+    @Test func resetKeepsFamiliesAndDropsSamples() {
+        let w = ExpositionWriter(format: .text)
+        w.gauge(Self.up, value: .uint(1))
+        w.reset(format: .openMetrics)
+        #expect(String(decoding: w.finish(), as: UTF8.self) == "# EOF\n")
+        w.gauge(Self.up, value: .uint(0))
+        #expect(String(decoding: w.finish(), as: UTF8.self).hasSuffix("porto_up 0\n# EOF\n"))
+        #expect(w.byteCount == w.finish().count)
+    }
+
+    @Test func validatorFindsDuplicatesAndDisorder() {
+        let duplicated = "# HELP a x\n# TYPE a gauge\na{n=\"1\"} 1\na{n=\"1\"} 2\n"
+        #expect(ExpositionValidator.check(duplicated, format: .text).problems == ["duplicate series a{n=\"1\"} 2"])
+        let unsorted = "# HELP b x\n# TYPE b gauge\nb 1\n# HELP a x\n# TYPE a gauge\na 1\n"
+        #expect(ExpositionValidator.check(unsorted, format: .text).problems == ["family a is not sorted after b"])
+        let timestamp = "# HELP a x\n# TYPE a gauge\na 1 1700000000\n"
+        #expect(!ExpositionValidator.check(timestamp, format: .text).problems.isEmpty)
+        #expect(ExpositionValidator.check("", format: .openMetrics).problems.contains("missing # EOF"))
+    }
+
+    @Test func contentTypes() {
+        #expect(ExpositionFormat.text.contentType == "text/plain; version=0.0.4; charset=utf-8")
+        #expect(ExpositionFormat.openMetrics.contentType == "application/openmetrics-text; version=1.0.0; charset=utf-8")
+    }
+}
