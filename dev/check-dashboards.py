@@ -13,7 +13,7 @@ Checks (exit 1 and one line per problem on failure):
 
   dev/check-dashboards.py [--queries] [--set VAR=VALUE ...] [FILE ...]   (default: dashboards/*.json)
 
---queries prints one JSON object per line, {"dashboard", "panel", "ref", "expr"}, for every panel
+--queries prints one JSON object per line, {"dashboard", "panel", "id", "ref", "expr"}, for every panel
 query and every variable query (label_values(METRIC, LABEL) becomes METRIC), with the --set
 variables substituted ($__rate_interval, $__range, $instance, $name, ...). The end-to-end test
 runs them against a real Prometheus; dev/ci.d/32-dashboards.sh has promtool parse them.
@@ -150,7 +150,7 @@ def main():
         if args.queries:
             for p in panels_of(dashboard):
                 for t in p.get("targets", []):
-                    print(json.dumps({"dashboard": path, "panel": p.get("title"), "ref": t.get("refId"),
+                    print(json.dumps({"dashboard": path, "panel": p.get("title"), "id": p.get("id"), "ref": t.get("refId"),
                                       "expr": substitute(t.get("expr", ""), values)}))
             for name, q in variable_queries(dashboard):
                 print(json.dumps({"dashboard": path, "panel": f"variable {name}", "ref": "var",
