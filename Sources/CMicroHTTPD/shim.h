@@ -1,9 +1,192 @@
 #ifndef CMICROHTTPD_SHIM_H
 #define CMICROHTTPD_SHIM_H
+// Fixed-arity wrappers around the C-variadic and macro parts of libmicrohttpd, GnuTLS (client
+// certificate checks), zlib (gzip) and libxcrypt (bcrypt), none of which Swift can call directly.
+// Every symbol defined here carries the CMicroHTTPD_ prefix.
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <sys/random.h>
+#include <zlib.h>
+#include <crypt.h>
+
+// MARK: - libmicrohttpd
+
+// libmicrohttpd 0.9.71 changed the callback return type from int to enum MHD_Result.
+#if MHD_VERSION >= 0x00097002
+typedef enum MHD_Result CMicroHTTPD_Result;
+#else
+typedef int CMicroHTTPD_Result;
+#endif
+static const int CMicroHTTPD_YES = MHD_YES;
+static const int CMicroHTTPD_NO = MHD_NO;
+
+/// A message logger that does not see a va_list.
+typedef void (*CMicroHTTPD_LogFunction)(void *context, const char *message);
+
+/// The access handler, with an `int` result whatever the library version.
+typedef int (*CMicroHTTPD_AccessHandler)(void *cls, struct MHD_Connection *connection,
+                                          const char *url, const char *method,
+                                          const char *version, const char *upload_data,
+                                          size_t *upload_data_size, void **req_cls);
+
+/// The options `CMicroHTTPD_start_daemon` understands; zero (or NULL) leaves the library default.
+typedef struct CMicroHTTPD_Options {
+    unsigned int connection_limit;
+    unsigned int per_ip_connection_limit;
+    unsigned int connection_timeout_seconds;
+    size_t connection_memory_limit;
+    unsigned int thread_pool_size;
+    unsigned int listen_backlog;
+    const struct sockaddr *bind_address;      // sockaddr_in or sockaddr_in6
+    const char *https_mem_key;                 // PEM, NUL-terminated
+    const char *https_mem_cert;
+    const char *https_mem_trust;               // CA for client certificates
+    const char *https_priorities;              // GnuTLS priority string
+    MHD_RequestCompletedCallback notify_completed;
+    void *notify_completed_context;
+    CMicroHTTPD_LogFunction log;
+    void *log_context;
+    CMicroHTTPD_AccessHandler handler;
+    void *handler_context;
+} CMicroHTTPD_Options;
+
+static void CMicroHTTPD_log_trampoline(void *cls, const char *fmt, va_list ap) {
+    const CMicroHTTPD_Options *options = (const CMicroHTTPD_Options *)cls;
+    char buffer[1024];
+    vsnprintf(buffer, sizeof buffer, fmt, ap);
+    size_t n = strlen(buffer);
+    while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r')) buffer[--n] = 0;
+    if (options->log) options->log(options->log_context, buffer);
+}
+
+static CMicroHTTPD_Result CMicroHTTPD_access_trampoline(void *cls, struct MHD_Connection *connection,
+                                                        const char *url, const char *method,
+                                                        const char *version, const char *upload_data,
+                                                        size_t *upload_data_size, void **req_cls) {
+    const CMicroHTTPD_Options *options = (const CMicroHTTPD_Options *)cls;
+    return options->handler(options->handler_context, connection, url, method, version,
+                            upload_data, upload_data_size, req_cls) == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+/// MHD_start_daemon with a fixed arity. `options` must stay valid (and unchanged) until the
+/// daemon is stopped: the trampolines read the callbacks from it.
+static inline struct MHD_Daemon *CMicroHTTPD_start_daemon(unsigned int flags, uint16_t port,
+                                                          const CMicroHTTPD_Options *options) {
+    struct MHD_OptionItem items[20];
+    int n = 0;
+#define CMHD_ADD(opt, val, ptr) do { items[n].option = (opt); items[n].value = (intptr_t)(val); items[n].ptr_value = (void *)(ptr); n++; } while (0)
+    if (options->connection_limit) CMHD_ADD(MHD_OPTION_CONNECTION_LIMIT, options->connection_limit, NULL);
+    if (options->per_ip_connection_limit) CMHD_ADD(MHD_OPTION_PER_IP_CONNECTION_LIMIT, options->per_ip_connection_limit, NULL);
+    if (options->connection_timeout_seconds) CMHD_ADD(MHD_OPTION_CONNECTION_TIMEOUT, options->connection_timeout_seconds, NULL);
+    if (options->connection_memory_limit) CMHD_ADD(MHD_OPTION_CONNECTION_MEMORY_LIMIT, options->connection_memory_limit, NULL);
+    if (options->thread_pool_size > 1) CMHD_ADD(MHD_OPTION_THREAD_POOL_SIZE, options->thread_pool_size, NULL);
+    if (options->listen_backlog) CMHD_ADD(MHD_OPTION_LISTEN_BACKLOG_SIZE, options->listen_backlog, NULL);
+    if (options->bind_address) CMHD_ADD(MHD_OPTION_SOCK_ADDR, 0, options->bind_address);
+    if (options->https_mem_key) CMHD_ADD(MHD_OPTION_HTTPS_MEM_KEY, 0, options->https_mem_key);
+    if (options->https_mem_cert) CMHD_ADD(MHD_OPTION_HTTPS_MEM_CERT, 0, options->https_mem_cert);
+    if (options->https_mem_trust) CMHD_ADD(MHD_OPTION_HTTPS_MEM_TRUST, 0, options->https_mem_trust);
+    if (options->https_priorities) CMHD_ADD(MHD_OPTION_HTTPS_PRIORITIES, 0, options->https_priorities);
+    if (options->notify_completed) CMHD_ADD(MHD_OPTION_NOTIFY_COMPLETED, options->notify_completed, options->notify_completed_context);
+    if (options->log) CMHD_ADD(MHD_OPTION_EXTERNAL_LOGGER, CMicroHTTPD_log_trampoline, options);
+    CMHD_ADD(MHD_OPTION_END, 0, NULL);
+#undef CMHD_ADD
+    return MHD_start_daemon(flags, port, NULL, NULL, CMicroHTTPD_access_trampoline, (void *)options,
+                            MHD_OPTION_ARRAY, items, MHD_OPTION_END);
+}
+
+/// The port the daemon is bound to (useful after binding port 0), or 0.
+static inline uint16_t CMicroHTTPD_bound_port(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+/// The number of open connections of the daemon.
+static inline unsigned int CMicroHTTPD_current_connections(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
+}
+
+/// A request header's value (NULL when absent).
+static inline const char *CMicroHTTPD_request_header(struct MHD_Connection *connection, const char *name) {
+    return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+}
+
+/// A response whose body libmicrohttpd copies (so `data` may be freed at once).
+static inline struct MHD_Response *CMicroHTTPD_response_copying(const void *data, size_t size) {
+    return MHD_create_response_from_buffer(size, (void *)data, MHD_RESPMEM_MUST_COPY);
+}
+
+/// MHD_queue_response with an int result.
+static inline int CMicroHTTPD_queue_response(struct MHD_Connection *connection, unsigned int status, struct MHD_Response *response) {
+    return MHD_queue_response(connection, status, response) == MHD_YES ? MHD_YES : MHD_NO;
+}
+
+/// What a TLS connection's client certificate proved.
+enum {
+    CMicroHTTPD_CLIENT_CERT_NOT_TLS = -1,
+    CMicroHTTPD_CLIENT_CERT_NONE = 0,      // none presented
+    CMicroHTTPD_CLIENT_CERT_INVALID = 1,   // presented, but does not verify against the trust
+    CMicroHTTPD_CLIENT_CERT_VERIFIED = 2,  // presented and verified
+};
+
+static inline int CMicroHTTPD_client_certificate(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (info == NULL || info->tls_session == NULL) return CMicroHTTPD_CLIENT_CERT_NOT_TLS;
+    gnutls_session_t session = (gnutls_session_t)info->tls_session;
+    unsigned int count = 0;
+    if (gnutls_certificate_get_peers(session, &count) == NULL || count == 0) return CMicroHTTPD_CLIENT_CERT_NONE;
+    unsigned int status = 0;
+    if (gnutls_certificate_verify_peers2(session, &status) != 0 || status != 0) return CMicroHTTPD_CLIENT_CERT_INVALID;
+    return CMicroHTTPD_CLIENT_CERT_VERIFIED;
+}
+
+// MARK: - zlib
+
+/// deflateInit2 (a macro) for gzip framing: windowBits 15 + 16.
+static inline int CMicroHTTPD_deflate_init_gzip(z_stream *stream, int level) {
+    return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+}
+
+/// inflateInit2 (a macro) accepting gzip framing; used by tests.
+static inline int CMicroHTTPD_inflate_init_gzip(z_stream *stream) {
+    return inflateInit2(stream, 15 + 16);
+}
+
+// MARK: - libxcrypt
+
+/// Hashes `phrase` with the hash method and salt in `setting` (for bcrypt, a full "$2y$..." hash
+/// works as a setting) into `output`. Returns 0 on success, -1 on failure (unknown method, bad
+/// setting, output too small). The 32 KiB work area is on the heap, so it is thread-safe.
+static inline int CMicroHTTPD_crypt(const char *phrase, const char *setting, char *output, size_t output_size) {
+    struct crypt_data *data = calloc(1, sizeof(struct crypt_data));
+    if (data == NULL) return -1;
+    int result = -1;
+    const char *hashed = crypt_rn(phrase, setting, data, (int)sizeof(struct crypt_data));
+    if (hashed != NULL && hashed[0] != '*' && strlen(hashed) < output_size) {
+        strcpy(output, hashed);
+        result = 0;
+    }
+    explicit_bzero(data, sizeof(struct crypt_data));
+    free(data);
+    return result;
+}
+
+/// A fresh bcrypt setting ("$2b$NN$salt") with `cost` rounds from the OS random source, or -1.
+static inline int CMicroHTTPD_bcrypt_setting(unsigned long cost, char *output, size_t output_size) {
+    char buffer[CRYPT_GENSALT_OUTPUT_SIZE];
+    if (crypt_gensalt_rn("$2b$", cost, NULL, 0, buffer, (int)sizeof buffer) == NULL) return -1;
+    if (strlen(buffer) >= output_size) return -1;
+    strcpy(output, buffer);
+    return 0;
+}
+
 #endif

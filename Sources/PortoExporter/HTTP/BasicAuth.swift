@@ -1,0 +1,125 @@
+import CMicroHTTPD
+import Foundation
+
+/// HTTP Basic authentication against bcrypt hashes (libxcrypt's `crypt_rn`), as the
+/// exporter-toolkit does it, hardened against floods:
+///
+/// - The hash is computed for unknown users too (against a fixed dummy hash), so the time taken
+///   does not tell whether a user exists.
+/// - The computed hash is compared with the stored one in constant time.
+/// - Results (good and bad) are cached per credential, keyed by HMAC-SHA256 of user and password
+///   under a key drawn at start-up, so a repeated credential costs one HMAC instead of a bcrypt
+///   run (~50-100 ms at cost 10), and the cache never holds a password. The cache is bounded and
+///   emptied whenever the users change.
+/// - At most `maxConcurrentHashes` bcrypt runs happen at once; others wait their turn, so a flood
+///   of distinct wrong passwords costs at most that many cores.
+public final class BasicAuth: @unchecked Sendable {
+    public enum Outcome: Sendable, Equatable { case allowed, denied }
+
+    private let lock = NSLock()
+    private var cache: [Digest: (Outcome, UInt64)] = [:]
+    private var cacheOrder: [Digest] = []
+    private let cacheLimit: Int
+    private let hashing: DispatchSemaphore
+    private let key: [UInt8]
+    /// Hashed against when the user is unknown, at the usual cost, so timing does not tell.
+    private static let dummyHash = bcryptHash("porto-exporter: no such user", cost: 10) ?? "$2b$10$......................"
+
+    struct Digest: Hashable { var a: UInt64, b: UInt64, c: UInt64, d: UInt64 }
+
+    public init(cacheLimit: Int = 1024, maxConcurrentHashes: Int = 2) {
+        self.cacheLimit = cacheLimit
+        self.hashing = DispatchSemaphore(value: maxConcurrentHashes)
+        var key = [UInt8](repeating: 0, count: 32)
+        _ = key.withUnsafeMutableBytes { getrandom($0.baseAddress, $0.count, 0) }
+        self.key = key
+    }
+
+    /// Whether a string has the shape of a bcrypt hash: `$2a$`, `$2b$` or `$2y$`, a two-digit
+    /// cost, then 53 characters of bcrypt's base64 (22 of salt, 31 of hash).
+    public static func isBcryptHash(_ hash: String) -> Bool {
+        let bytes = Array(hash.utf8)
+        guard bytes.count == 60, bytes[0] == UInt8(ascii: "$"), bytes[1] == UInt8(ascii: "2"),
+              [UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "y")].contains(bytes[2]),
+              bytes[3] == UInt8(ascii: "$"), bytes[6] == UInt8(ascii: "$"),
+              let cost = Int(String(decoding: bytes[4...5], as: UTF8.self)), (4...31).contains(cost)
+        else { return false }
+        return bytes[7...].allSatisfy { byte in
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "/")
+        }
+    }
+
+    /// Checks an `Authorization` header value against `users` (user → bcrypt hash).
+    /// `generation` identifies the user table: cached results from another generation are ignored.
+    public func check(authorization: String?, users: [String: String], generation: UInt64) -> Outcome {
+        guard let (user, password) = Self.parse(authorization) else { return .denied }
+        let digest = hmac(user: user, password: password)
+        if let (outcome, cachedGeneration) = lock.withLock({ cache[digest] }), cachedGeneration == generation {
+            return outcome
+        }
+        let stored = users[user]
+        hashing.wait()
+        let computed = Self.crypt(password, setting: stored ?? Self.dummyHash)
+        hashing.signal()
+        let outcome: Outcome = if let stored, let computed, Self.constantTimeEqual(Array(computed.utf8), Array(stored.utf8)) { .allowed } else { .denied }
+        lock.withLock {
+            if cache.count >= cacheLimit, !cacheOrder.isEmpty {
+                cache[cacheOrder.removeFirst()] = nil
+            }
+            if cache.updateValue((outcome, generation), forKey: digest) == nil { cacheOrder.append(digest) }
+        }
+        return outcome
+    }
+
+    /// Decodes `Basic <base64(user:password)>`; nil for anything else. The scheme is
+    /// case-insensitive; the user may not contain a colon, the password may.
+    static func parse(_ header: String?) -> (String, String)? {
+        guard let header, header.utf8.count <= 4096 else { return nil }
+        let trimmed = header.trimmingSpaces()
+        guard trimmed.count > 6, trimmed.prefix(6).lowercased() == "basic " else { return nil }
+        let encoded = trimmed.dropFirst(6).trimmingSpaces()
+        guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8),
+              let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    /// The bcrypt (or any crypt(5)) hash of `password` with the salt and cost in `setting`.
+    public static func crypt(_ password: String, setting: String) -> String? {
+        var output = [CChar](repeating: 0, count: 256)
+        guard CMicroHTTPD_crypt(password, setting, &output, output.count) == 0 else { return nil }
+        return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// A bcrypt hash of `password` with a fresh random salt (tests, and `--web.hash-password` if
+    /// it ever exists). Cost 4 is the fastest bcrypt allows.
+    public static func bcryptHash(_ password: String, cost: UInt = 10) -> String? {
+        var setting = [CChar](repeating: 0, count: 128)
+        guard CMicroHTTPD_bcrypt_setting(UInt(cost), &setting, setting.count) == 0 else { return nil }
+        return crypt(password, setting: String(decoding: setting.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for i in 0..<max(a.count, b.count) {
+            difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+        }
+        return difference == 0
+    }
+
+    private func hmac(user: String, password: String) -> Digest {
+        var message = Array(user.utf8)
+        message.append(0)
+        message.append(contentsOf: password.utf8)
+        var out = [UInt64](repeating: 0, count: 4)
+        _ = key.withUnsafeBytes { k in
+            message.withUnsafeBytes { m in
+                out.withUnsafeMutableBytes { o in
+                    gnutls_hmac_fast(GNUTLS_MAC_SHA256, k.baseAddress, k.count, m.baseAddress, m.count, o.baseAddress)
+                }
+            }
+        }
+        return Digest(a: out[0], b: out[1], c: out[2], d: out[3])
+    }
+}

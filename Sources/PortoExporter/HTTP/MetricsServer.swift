@@ -1,0 +1,309 @@
+import CMicroHTTPD
+import Foundation
+import Logging
+
+/// The exporter's HTTP face: `/metrics` (or `--web.telemetry-path`), a landing page at `/`,
+/// `/-/healthy` and `/-/ready`, over one libmicrohttpd daemon per listen address.
+///
+/// A request goes through the access handler several times (libmicrohttpd's protocol):
+/// 1. headers read: per-request state is created and stored in `*req_cls`; nothing is queued
+///    (queuing now would make libmicrohttpd close a keep-alive connection);
+/// 2. body done: authentication, routing; a quick answer is queued at once, a scrape asks the
+///    `ScrapeCoordinator` and suspends the connection;
+/// 3. after the scrape's completion resumes the connection: the answer is queued.
+/// The request-completed callback releases the state.
+public final class MetricsServer: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var listenAddresses: [ListenAddress] = [ListenAddress(host: "", port: MetricsServer.defaultPort)]
+        public var telemetryPath = "/metrics"
+        /// Scrapes served at once; more get 503. 0: no limit.
+        public var maxRequests = 40
+        /// The scrape deadline when Prometheus does not send `X-Prometheus-Scrape-Timeout-Seconds`.
+        public var defaultTimeout: Duration = .seconds(10)
+        public var version = "unknown"
+        public var connectionTimeoutSeconds: UInt32 = 30
+        public var threads: UInt32 = 2
+        public init() {}
+    }
+
+    /// The default port. The Prometheus port registry's 9100-9999 range has been fully allocated
+    /// since 2023; 9658 is not taken by any exporter in common use.
+    public static let defaultPort: UInt16 = 9658
+
+    public let configuration: Configuration
+    private let coordinator: ScrapeCoordinator
+    private let webConfig: WebConfigStore
+    private let logger: Logger
+    private let auth = BasicAuth()
+    private var daemons: [HTTPDaemon] = []
+    private let lock = NSLock()
+    private var inFlightScrapes = 0
+    private var activeRequests = 0
+    private var readyFlag = false
+    private var stopping = false
+
+    /// The ports bound, in the order of `listenAddresses` (real ports when 0 was asked for).
+    public var ports: [UInt16] { daemons.map(\.port) }
+
+    /// Whether a scrape has reached portod at least once.
+    public var isReady: Bool { lock.withLock { readyFlag } }
+
+    /// Starts listening on every address.
+    /// - Throws: `HTTPDaemon.StartError` (as `MetricsServer.Error`) when an address cannot be
+    ///   bound or TLS cannot be set up; nothing is left listening then.
+    public init(configuration: Configuration, webConfig: WebConfigStore, coordinator: ScrapeCoordinator, logger: Logger) throws {
+        self.configuration = configuration
+        self.coordinator = coordinator
+        self.webConfig = webConfig
+        self.logger = logger
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let tls = webConfig.current().tls
+        var settings = HTTPDaemon.Settings()
+        settings.tls = tls
+        settings.connectionTimeoutSeconds = configuration.connectionTimeoutSeconds
+        settings.threads = configuration.threads
+        settings.connectionLimit = UInt32(max(64, configuration.maxRequests * 4))
+        for address in configuration.listenAddresses {
+            let daemon = try HTTPDaemon(address: address, settings: settings, context: context,
+                                        handler: accessHandler, completed: requestCompleted, log: daemonLog)
+            daemons.append(daemon)
+            logger.info("listening", metadata: ["address": "\(address.host.isEmpty ? "" : address.host):\(daemon.port)", "tls": "\(tls != nil)"])
+        }
+    }
+
+    deinit {
+        for daemon in daemons { daemon.stop() }
+    }
+
+    /// Graceful stop: no new connections; scrapes in flight are answered (each within its own
+    /// deadline); then every daemon stops. Returns when done, or after `timeout`.
+    public func shutdown(timeout: Duration = .seconds(30)) {
+        lock.withLock { stopping = true }
+        for daemon in daemons { daemon.quiesce() }
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: timeout)
+        while clock.now < end, lock.withLock({ activeRequests > 0 }) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        // libmicrohttpd forbids stopping with a suspended connection; a scrape still suspended
+        // here has outlived its deadline timer, which cannot happen unless `timeout` is shorter.
+        for daemon in daemons { daemon.stop() }
+    }
+
+    // MARK: - Request handling
+
+    /// Per-request state, kept in libmicrohttpd's `*req_cls` (retained), released when the
+    /// request completes.
+    final class Exchange: @unchecked Sendable {
+        let lock = NSLock()
+        var response: Response?
+        var suspended = false
+        var handled = false
+        var countedScrape = false
+        let connection: OpaquePointer
+        init(connection: OpaquePointer) { self.connection = connection }
+    }
+
+    struct Response {
+        var status: UInt32
+        var headers: [(String, String)] = []
+        var body: [UInt8] = []
+    }
+
+    fileprivate func handle(connection: OpaquePointer, url: String, method: String,
+                            uploadDataSize: UnsafeMutablePointer<Int>, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32 {
+        guard let stored = requestContext.pointee else {
+            let exchange = Exchange(connection: connection)
+            requestContext.pointee = Unmanaged.passRetained(exchange).toOpaque()
+            lock.withLock { activeRequests += 1 }
+            return CMicroHTTPD_YES
+        }
+        let exchange = Unmanaged<Exchange>.fromOpaque(stored).takeUnretainedValue()
+        if uploadDataSize.pointee > 0 {
+            uploadDataSize.pointee = 0   // bodies are not used; discard them
+            return CMicroHTTPD_YES
+        }
+        exchange.lock.lock()
+        defer { exchange.lock.unlock() }
+        if let response = exchange.response {
+            return queue(response, on: connection)
+        }
+        if exchange.handled { return CMicroHTTPD_YES }   // resumed spuriously; still waiting
+        exchange.handled = true
+
+        let config = webConfig.current()
+        if let tls = config.tls, let refusal = checkClientCertificate(connection, tls: tls) {
+            return queue(refusal, on: connection)
+        }
+        if !config.basicAuthUsers.isEmpty {
+            let header = header(connection, "Authorization")
+            if auth.check(authorization: header, users: config.basicAuthUsers, generation: webConfig.generation) != .allowed {
+                return queue(Response(status: 401, headers: [("WWW-Authenticate", "Basic realm=\"porto-exporter\""), ("Content-Type", "text/plain; charset=utf-8")], body: Array("Unauthorized\n".utf8)), on: connection)
+            }
+        }
+        let isRead = method == "GET" || method == "HEAD"
+        switch url {
+        case configuration.telemetryPath:
+            guard isRead else { return queue(methodNotAllowed(), on: connection) }
+            return startScrape(exchange, connection: connection)
+        case "/":
+            guard isRead else { return queue(methodNotAllowed(), on: connection) }
+            return queue(landingPage(), on: connection)
+        case "/-/healthy":
+            guard isRead else { return queue(methodNotAllowed(), on: connection) }
+            return queue(plain(200, "Healthy\n"), on: connection)
+        case "/-/ready":
+            guard isRead else { return queue(methodNotAllowed(), on: connection) }
+            return queue(isReady ? plain(200, "Ready\n") : plain(503, "Not ready: portod has not been reached yet\n"), on: connection)
+        default:
+            return queue(plain(404, "Not Found\n"), on: connection)
+        }
+    }
+
+    /// Called with the exchange locked.
+    private func startScrape(_ exchange: Exchange, connection: OpaquePointer) -> Int32 {
+        let admitted = lock.withLock {
+            if configuration.maxRequests > 0 && inFlightScrapes >= configuration.maxRequests { return false }
+            inFlightScrapes += 1
+            return true
+        }
+        guard admitted else {
+            return queue(plain(503, "Too many concurrent scrapes (--web.max-requests=\(configuration.maxRequests))\n"), on: connection)
+        }
+        exchange.countedScrape = true
+        let format = ContentNegotiation.format(accept: header(connection, "Accept"))
+        let gzip = ContentNegotiation.acceptsGzip(header(connection, "Accept-Encoding"))
+        let deadline = scrapeDeadline(header(connection, "X-Prometheus-Scrape-Timeout-Seconds"))
+        coordinator.scrape(deadline: deadline) { [self] shared in
+            if shared.snapshot.reachedPorto { lock.withLock { readyFlag = true } }
+            let body = shared.body(format, gzip: gzip)
+            var headers = [("Content-Type", format.contentType), ("Vary", "Accept-Encoding")]
+            if gzip { headers.append(("Content-Encoding", "gzip")) }
+            exchange.lock.withLock {
+                exchange.response = Response(status: 200, headers: headers, body: body)
+                if exchange.suspended {
+                    exchange.suspended = false
+                    MHD_resume_connection(exchange.connection)
+                }
+            }
+        }
+        // The completion runs on another thread and needs the exchange lock, which we hold: it
+        // cannot resume the connection before it is suspended.
+        MHD_suspend_connection(connection)
+        exchange.suspended = true
+        return CMicroHTTPD_YES
+    }
+
+    /// The instant by which the scrape must be answered: Prometheus' own timeout less a margin
+    /// (10%, at most 0.5 s) for encoding and the network, else `--porto.timeout`.
+    func scrapeDeadline(_ header: String?) -> ContinuousClock.Instant {
+        var timeout = configuration.defaultTimeout
+        if let header, let seconds = Double(header.trimmingSpaces()), seconds.isFinite, seconds > 0 {
+            let margin = min(0.5, seconds * 0.1)
+            timeout = .milliseconds(Int64(min(seconds - margin, 3600) * 1000))
+        }
+        return ContinuousClock.now.advanced(by: timeout)
+    }
+
+    fileprivate func completed(_ requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) {
+        guard let requestContext, let stored = requestContext.pointee else { return }
+        requestContext.pointee = nil
+        let exchange = Unmanaged<Exchange>.fromOpaque(stored).takeRetainedValue()
+        lock.withLock {
+            activeRequests -= 1
+            if exchange.countedScrape { inFlightScrapes -= 1 }
+        }
+    }
+
+    private func checkClientCertificate(_ connection: OpaquePointer, tls: WebConfig.TLSConfig) -> Response? {
+        let state = CMicroHTTPD_client_certificate(connection)
+        let refused: Bool
+        switch tls.clientAuth {
+        case .noClientCert, .requestClientCert: refused = false
+        case .requireAnyClientCert: refused = state != CMicroHTTPD_CLIENT_CERT_INVALID && state != CMicroHTTPD_CLIENT_CERT_VERIFIED
+        case .verifyClientCertIfGiven: refused = state == CMicroHTTPD_CLIENT_CERT_INVALID
+        case .requireAndVerifyClientCert: refused = state != CMicroHTTPD_CLIENT_CERT_VERIFIED
+        }
+        guard refused else { return nil }
+        return Response(status: 403, headers: [("Connection", "close"), ("Content-Type", "text/plain; charset=utf-8")], body: Array("Forbidden: a valid client certificate is required\n".utf8))
+    }
+
+    private func header(_ connection: OpaquePointer, _ name: String) -> String? {
+        guard let value = CMicroHTTPD_request_header(connection, name) else { return nil }
+        return String(cString: value)
+    }
+
+    private func queue(_ response: Response, on connection: OpaquePointer) -> Int32 {
+        let created: OpaquePointer? = response.body.withUnsafeBytes { bytes in
+            CMicroHTTPD_response_copying(bytes.baseAddress, bytes.count)
+        }
+        guard let created else { return CMicroHTTPD_NO }
+        defer { MHD_destroy_response(created) }
+        for (name, value) in response.headers {
+            _ = MHD_add_response_header(created, name, value)
+        }
+        return CMicroHTTPD_queue_response(connection, response.status, created)
+    }
+
+    private func plain(_ status: UInt32, _ text: String) -> Response {
+        Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
+    }
+
+    private func methodNotAllowed() -> Response {
+        var response = plain(405, "Method Not Allowed\n")
+        response.headers.append(("Allow", "GET, HEAD"))
+        return response
+    }
+
+    private func landingPage() -> Response {
+        let path = Self.htmlEscape(configuration.telemetryPath)
+        let html = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head><meta charset="utf-8"><title>Porto Exporter</title></head>
+            <body>
+            <h1>Porto Exporter</h1>
+            <p>Prometheus exporter for Porto, version \(Self.htmlEscape(configuration.version)).</p>
+            <ul>
+            <li><a href="\(path)">Metrics</a></li>
+            <li><a href="/-/healthy">Health</a></li>
+            <li><a href="/-/ready">Readiness</a></li>
+            </ul>
+            </body>
+            </html>
+
+            """
+        return Response(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(html.utf8))
+    }
+
+    static func htmlEscape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    fileprivate func log(_ message: String) {
+        logger.debug("libmicrohttpd: \(message)")
+    }
+}
+
+// MARK: - C callbacks (file scope: never main-actor isolated)
+
+private func accessHandler(context: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?,
+                           method: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?, uploadData: UnsafePointer<CChar>?,
+                           uploadDataSize: UnsafeMutablePointer<Int>?, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
+    guard let context, let connection, let url, let method, let uploadDataSize, let requestContext else { return CMicroHTTPD_NO }
+    let server = Unmanaged<MetricsServer>.fromOpaque(context).takeUnretainedValue()
+    return server.handle(connection: connection, url: String(cString: url), method: String(cString: method),
+                         uploadDataSize: uploadDataSize, requestContext: requestContext)
+}
+
+private func requestCompleted(context: UnsafeMutableRawPointer?, connection: OpaquePointer?,
+                              requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_RequestTerminationCode) {
+    guard let context else { return }
+    Unmanaged<MetricsServer>.fromOpaque(context).takeUnretainedValue().completed(requestContext)
+}
+
+private func daemonLog(context: UnsafeMutableRawPointer?, message: UnsafePointer<CChar>?) {
+    guard let context, let message else { return }
+    Unmanaged<MetricsServer>.fromOpaque(context).takeUnretainedValue().log(String(cString: message))
+}

@@ -1,0 +1,112 @@
+import Dispatch
+import Foundation
+
+/// One collection's worth of metrics, ready to be rendered in any exposition format.
+public protocol ScrapeSnapshot: Sendable {
+    /// Whether portod answered at least one request during the collection (drives `/-/ready`).
+    var reachedPorto: Bool { get }
+    /// The whole exposition in `format`, ending with `# EOF` for OpenMetrics.
+    func render(_ format: ExpositionFormat) -> [UInt8]
+}
+
+/// A snapshot shared by every scrape that joined one collection: each (format, gzip) body is
+/// rendered at most once, by whichever scrape asks first.
+public final class SharedScrape: @unchecked Sendable {
+    public let snapshot: any ScrapeSnapshot
+    private let lock = NSLock()
+    private var bodies: [Key: [UInt8]] = [:]
+    private struct Key: Hashable { var format: ExpositionFormat; var gzip: Bool }
+
+    init(_ snapshot: any ScrapeSnapshot) { self.snapshot = snapshot }
+
+    /// The rendered (and, when `gzip`, compressed) body. Renders outside the lock, so two scrapes
+    /// asking for the same variant at once may both render; the result is the same.
+    public func body(_ format: ExpositionFormat, gzip: Bool) -> [UInt8] {
+        let key = Key(format: format, gzip: gzip)
+        if let body = lock.withLock({ bodies[key] }) { return body }
+        var body = snapshot.render(format)
+        if gzip, let compressed = Gzip.compress(body) { body = compressed }
+        lock.withLock { bodies[key] = body }
+        return body
+    }
+}
+
+/// Single-flight collection with per-scrape deadlines.
+///
+/// portod answers one request at a time per connection and every collection costs it real work,
+/// so scrapes that arrive while a collection runs join it instead of starting another (an HA pair
+/// of Prometheus servers, plus a curl beside them, cost portod one collection). The collection is
+/// told the deadline of the scrape that started it and is expected to return by then with what
+/// it has. Every scrape also gets its own timer: if its deadline passes before the shared
+/// collection ends (it joined late with a shorter timeout, or a collector overran), it is answered
+/// with `timedOut()` instead, so the HTTP answer always comes in time.
+public final class ScrapeCoordinator: @unchecked Sendable {
+    public typealias Collect = @Sendable (_ deadline: ContinuousClock.Instant) -> any ScrapeSnapshot
+    public typealias Completion = @Sendable (SharedScrape) -> Void
+
+    private let collect: Collect
+    private let timedOut: @Sendable () -> any ScrapeSnapshot
+    private let queue = DispatchQueue(label: "porto-exporter.collection")
+    private let timers = DispatchQueue(label: "porto-exporter.scrape-deadlines", attributes: .concurrent)
+    private let lock = NSLock()
+    private var flight: Flight?
+    private var collections = 0
+
+    private final class Waiter: @unchecked Sendable {
+        let completion: Completion
+        var done = false   // guarded by the coordinator's lock
+        init(_ completion: @escaping Completion) { self.completion = completion }
+    }
+    private final class Flight: @unchecked Sendable { var waiters: [Waiter] = [] }
+
+    /// - Parameters:
+    ///   - collect: runs one collection; must return by the deadline it is given (it runs on a
+    ///     private serial queue, never on an HTTP thread).
+    ///   - timedOut: what a scrape whose deadline passed gets instead (self-metrics, `porto_up 0`).
+    public init(collect: @escaping Collect, timedOut: @escaping @Sendable () -> any ScrapeSnapshot) {
+        self.collect = collect
+        self.timedOut = timedOut
+    }
+
+    /// How many collections have started (for tests and self-checks).
+    public var collectionCount: Int { lock.withLock { collections } }
+
+    /// Joins the running collection or starts one; `completion` is called exactly once, never on
+    /// the caller's thread, at the latest around `deadline`.
+    public func scrape(deadline: ContinuousClock.Instant, completion: @escaping Completion) {
+        let waiter = Waiter(completion)
+        let start: Flight? = lock.withLock {
+            if let flight {
+                flight.waiters.append(waiter)
+                return nil
+            }
+            let started = Flight()
+            started.waiters.append(waiter)
+            flight = started
+            collections += 1
+            return started
+        }
+        if let start {
+            queue.async { [self] in
+                let snapshot = SharedScrape(collect(deadline))
+                let waiters: [Waiter] = lock.withLock {
+                    if flight === start { flight = nil }
+                    let pending = start.waiters.filter { !$0.done }
+                    pending.forEach { $0.done = true }
+                    return pending
+                }
+                for waiter in waiters { waiter.completion(snapshot) }
+            }
+        }
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        let nanoseconds = max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)
+        timers.asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds))) { [self] in
+            let expired = lock.withLock {
+                if waiter.done { return false }
+                waiter.done = true
+                return true
+            }
+            if expired { waiter.completion(SharedScrape(timedOut())) }
+        }
+    }
+}
