@@ -67,7 +67,7 @@ public final class MetricsServer: @unchecked Sendable {
             let daemon = try HTTPDaemon(address: address, settings: settings, context: context,
                                         handler: accessHandler, completed: requestCompleted, log: daemonLog)
             daemons.append(daemon)
-            logger.info("listening", metadata: ["address": "\(address.host.isEmpty ? "" : address.host):\(daemon.port)", "tls": "\(tls != nil)"])
+            logger.info("listening", metadata: ["address": "\(ListenAddress(host: address.host, port: daemon.port))", "tls": "\(tls != nil)"])
         }
     }
 

@@ -1,0 +1,20 @@
+import ArgumentParser
+import PortoExporter
+
+/// porto-exporter: a Prometheus exporter for Porto. Flags only; the serving mode is in Serve.swift.
+@main
+struct PortoExporterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "porto-exporter",
+        abstract: "Prometheus exporter for Porto, the Linux container manager.",
+        version: "porto-exporter \(BuildInfo.version) (revision \(BuildInfo.revision), swift \(BuildInfo.swiftVersion))"
+    )
+
+    @OptionGroup(title: "Porto") var collection: CollectionOptions
+    @OptionGroup(title: "Web") var web: WebOptions
+    @OptionGroup(title: "Logging") var log: LogOptions
+
+    func run() throws {
+        try Serve(collection: collection, web: web, logger: log.bootstrap()).run()
+    }
+}

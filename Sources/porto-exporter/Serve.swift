@@ -1,0 +1,56 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import PortoExporter
+
+/// The serving mode: web config, collection, HTTP server, and a graceful stop on SIGTERM/SIGINT.
+struct Serve {
+    var collection: CollectionOptions
+    var web: WebOptions
+    var logger: Logger
+
+    func run() throws {
+        let webConfig: WebConfigStore
+        do {
+            webConfig = try WebConfigStore(path: web.configFile, logger: logger)
+        } catch {
+            logger.error("cannot start: invalid web configuration", metadata: ["err": "\(error.description)"])
+            throw ExitCode(1)
+        }
+        let selfMetrics = SelfMetrics(exporterMetrics: !web.disableExporterMetrics)
+        let coordinator = ScrapeCoordinator(
+            collect: { _ in SelfOnlySnapshot(selfMetrics: selfMetrics) },
+            timedOut: { SelfOnlySnapshot(selfMetrics: selfMetrics) })
+
+        var configuration = MetricsServer.Configuration()
+        configuration.listenAddresses = web.addresses
+        configuration.telemetryPath = web.telemetryPath
+        configuration.maxRequests = web.maxRequests
+        configuration.defaultTimeout = collection.timeoutDuration
+        configuration.version = BuildInfo.version
+
+        // Signals are taken over before the server starts, so none is lost in between.
+        let stop = DispatchSemaphore(value: 0)
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        let server: MetricsServer
+        do {
+            server = try MetricsServer(configuration: configuration, webConfig: webConfig, coordinator: coordinator, logger: logger)
+        } catch {
+            logger.error("cannot start", metadata: ["err": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.info("porto-exporter started", metadata: ["version": "\(BuildInfo.version)", "porto_socket": "\(collection.socket)"])
+        stop.wait()
+        logger.info("stopping: finishing the scrapes in flight")
+        server.shutdown(timeout: collection.timeoutDuration + .seconds(5))
+        signals.forEach { $0.cancel() }
+        logger.info("stopped")
+    }
+}
