@@ -20,6 +20,7 @@ public final class BasicAuth: @unchecked Sendable {
     private var cache: [Digest: (Outcome, UInt64)] = [:]
     private var cacheOrder: [Digest] = []
     private let cacheLimit: Int
+    private var hashes = 0
     private let hashing: DispatchSemaphore
     private let key: [UInt8]
     /// Hashed against when the user is unknown, at the usual cost, so timing does not tell.
@@ -34,6 +35,9 @@ public final class BasicAuth: @unchecked Sendable {
         _ = key.withUnsafeMutableBytes { getrandom($0.baseAddress, $0.count, 0) }
         self.key = key
     }
+
+    /// How many bcrypt hashes were computed (cache misses), for tests and self-checks.
+    public var hashCount: Int { lock.withLock { hashes } }
 
     /// Whether a string has the shape of a bcrypt hash: `$2a$`, `$2b$` or `$2y$`, a two-digit
     /// cost, then 53 characters of bcrypt's base64 (22 of salt, 31 of hash).
@@ -60,6 +64,7 @@ public final class BasicAuth: @unchecked Sendable {
         }
         let stored = users[user]
         hashing.wait()
+        lock.withLock { hashes += 1 }
         let computed = Self.crypt(password, setting: stored ?? Self.dummyHash)
         hashing.signal()
         let outcome: Outcome = if let stored, let computed, Self.constantTimeEqual(Array(computed.utf8), Array(stored.utf8)) { .allowed } else { .denied }

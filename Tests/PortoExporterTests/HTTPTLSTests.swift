@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import PortoExporter
+
+/// Certificates made with the openssl CLI in a temporary directory: a CA, a server certificate for
+/// 127.0.0.1 signed by it, a client certificate signed by it, and a self-signed stranger.
+final class TestPKI {
+    let dir: TempDirectory
+    init() throws {
+        dir = try TempDirectory()
+        let d = dir.path
+        func openssl(_ arguments: [String]) throws {
+            let r = try Command.run("/usr/bin/openssl", arguments)
+            guard r.status == 0 else { throw HTTPTestClient.Failure(description: "openssl \(arguments.joined(separator: " ")): \(r.stderr)") }
+        }
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/ca.key", "-out", "\(d)/ca.crt", "-days", "2", "-subj", "/CN=test CA"])
+        for (name, ext) in [("server", "subjectAltName=IP:127.0.0.1,DNS:localhost"), ("client", "extendedKeyUsage=clientAuth")] {
+            try openssl(["req"] + ec + ["-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", "/CN=\(name)"])
+            try dir.write("\(name).ext", ext + "\n")
+            try openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/ca.crt", "-CAkey", "\(d)/ca.key", "-CAcreateserial",
+                         "-out", "\(d)/\(name).crt", "-days", "2", "-extfile", "\(d)/\(name).ext"])
+        }
+        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/stranger.key", "-out", "\(d)/stranger.crt", "-days", "2", "-subj", "/CN=stranger"])
+    }
+    func path(_ name: String) -> String { dir.file(name) }
+}
+
+@Suite struct HTTPTLSTests {
+    func curl(_ arguments: [String]) throws -> (status: Int32, code: String, body: String) {
+        let r = try Command.run("/usr/bin/curl", ["-sS", "--max-time", "20", "-w", "\n%{http_code}"] + arguments)
+        let text = r.output
+        let code = text.split(separator: "\n").last.map(String.init) ?? ""
+        return (r.status, code, text)
+    }
+
+    @Test func servesHTTPSWithACertificateMadeInTheTest() throws {
+        let pki = try TestPKI()
+        let config = try pki.dir.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n")
+        let t = try TestServer(webConfigPath: config)
+        let url = "https://127.0.0.1:\(t.port)/metrics"
+        let ok = try curl(["--cacert", pki.path("ca.crt"), url])
+        #expect(ok.status == 0, "\(ok.body)")
+        #expect(ok.code == "200")
+        #expect(ok.body.contains("test_value"))
+        // TLS 1.2 is the floor by default; TLS 1.3 works.
+        #expect(try curl(["--cacert", pki.path("ca.crt"), "--tlsv1.3", url]).code == "200")
+        #expect(try curl(["--cacert", pki.path("ca.crt"), "--tlsv1.2", "--tls-max", "1.2", url]).code == "200")
+        #expect(try curl(["--cacert", pki.path("ca.crt"), "--tlsv1.1", "--tls-max", "1.1", url]).status != 0)
+        // Plain HTTP on the TLS port gets no HTTP answer; an unknown CA is refused by the client.
+        #expect(try curl(["http://127.0.0.1:\(t.port)/metrics"]).code != "200")
+        #expect(try curl(["--cacert", pki.path("stranger.crt"), url]).status != 0)
+    }
+
+    @Test func minVersionTLS13RefusesTLS12() throws {
+        let pki = try TestPKI()
+        let config = try pki.dir.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS13\n")
+        let t = try TestServer(webConfigPath: config)
+        let url = "https://127.0.0.1:\(t.port)/metrics"
+        #expect(try curl(["--cacert", pki.path("ca.crt"), url]).code == "200")
+        #expect(try curl(["--cacert", pki.path("ca.crt"), "--tls-max", "1.2", url]).status != 0)
+    }
+
+    @Test func requireAndVerifyClientCert() throws {
+        let pki = try TestPKI()
+        let config = try pki.dir.write("web.yml", """
+            tls_server_config:
+              cert_file: server.crt
+              key_file: server.key
+              client_auth_type: RequireAndVerifyClientCert
+              client_ca_file: ca.crt
+            """)
+        let t = try TestServer(webConfigPath: config)
+        let url = "https://127.0.0.1:\(t.port)/metrics"
+        let base = ["--cacert", pki.path("ca.crt")]
+        let good = try curl(base + ["--cert", pki.path("client.crt"), "--key", pki.path("client.key"), url])
+        #expect(good.code == "200", "\(good.body)")
+        let none = try curl(base + [url])
+        #expect(none.code != "200")
+        let stranger = try curl(base + ["--cert", pki.path("stranger.crt"), "--key", pki.path("stranger.key"), url])
+        #expect(stranger.code != "200")
+    }
+
+    @Test func tlsAndBasicAuthTogether() throws {
+        let pki = try TestPKI()
+        let hash = try #require(BasicAuth.bcryptHash("s3cret", cost: 4))
+        let config = try pki.dir.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  prom: \(hash)\n")
+        let t = try TestServer(webConfigPath: config)
+        let url = "https://127.0.0.1:\(t.port)/metrics"
+        #expect(try curl(["--cacert", pki.path("ca.crt"), url]).code == "401")
+        #expect(try curl(["--cacert", pki.path("ca.crt"), "-u", "prom:s3cret", url]).code == "200")
+    }
+
+    @Test func aBadKeyStopsStartUp() throws {
+        let pki = try TestPKI()
+        // The key of another certificate: GnuTLS refuses the pair when the daemon starts.
+        let config = try pki.dir.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: stranger.key\n")
+        #expect(throws: (any Error).self) { try TestServer(webConfigPath: config) }
+    }
+}
