@@ -87,9 +87,14 @@ final class HTTPDaemon: @unchecked Sendable {
     func quiesce() {
         lock.withLock {
             guard let daemon else { return }
-            // The listening socket is returned to us and must stay open until the daemon stops.
+            // The listening socket is returned to us and must stay open until the daemon stops
+            // (a polling thread may still hold it); shutting it down makes Linux refuse new
+            // connections at once instead of leaving them in the backlog until the stop.
             let fd = MHD_quiesce_daemon(daemon)
-            if fd >= 0 { quiescedSocket = fd }
+            if fd >= 0 {
+                quiescedSocket = fd
+                Glibc.shutdown(fd, Int32(SHUT_RDWR))
+            }
         }
     }
     private var quiescedSocket: Int32 = -1

@@ -45,6 +45,9 @@ public final class MetricsServer: @unchecked Sendable {
     /// The ports bound, in the order of `listenAddresses` (real ports when 0 was asked for).
     public var ports: [UInt16] { daemons.map(\.port) }
 
+    /// Scrapes admitted and not yet answered.
+    public var inFlightScrapeCount: Int { lock.withLock { inFlightScrapes } }
+
     /// Whether a scrape has reached portod at least once.
     public var isReady: Bool { lock.withLock { readyFlag } }
 
