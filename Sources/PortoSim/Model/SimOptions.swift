@@ -1,0 +1,28 @@
+/// How the synthetic host is built. Two hosts built with equal options (and clocks that read the
+/// same) give identical answers to identical request sequences.
+public struct SimOptions: Sendable {
+    /// Number of containers besides the root "/". The first ~20 are a hand-made showcase that
+    /// covers every state and every awkward case (see `SimTopology`); the rest are generated from
+    /// the seed.
+    public var containers = 50
+    /// Seed of every generated name, rate and value.
+    public var seed: UInt64 = 1
+    /// When true, some first-level containers are destroyed and replaced every few seconds.
+    public var churn = false
+    /// When true, the host behaves like a portod older than 5.0: `ListContainersBy` gets
+    /// `InvalidMethod` "invalid RPC method".
+    public var legacy = false
+    /// Where time comes from.
+    public var clock: SimClock = .system
+
+    public init(
+        containers: Int = 50, seed: UInt64 = 1, churn: Bool = false, legacy: Bool = false,
+        clock: SimClock = .system
+    ) {
+        self.containers = containers
+        self.seed = seed
+        self.churn = churn
+        self.legacy = legacy
+        self.clock = clock
+    }
+}

@@ -1,0 +1,63 @@
+import Testing
+import PortoWire
+@testable import PortoSim
+
+/// Version, GetSystem, List and the envelope, checked against PORTO.md §1 and §5.1.
+@Suite struct SimHostBasicsTests {
+    @Test func versionIsPortod5359() throws {
+        var req = Porto_TPortoRequest()
+        req.version = Porto_TVersionRequest()
+        let r = try #require(Sim.host().respond(to: req))
+        #expect(r.hasError && r.error == .success)
+        #expect(r.version.tag == "5.3.59")
+        #expect(!r.version.revision.isEmpty)
+        #expect(r.timestamp == Sim.epoch)
+    }
+
+    @Test func requestWithoutMethodIsInvalidMethod() throws {
+        let r = try #require(Sim.host().respond(to: Porto_TPortoRequest()))
+        #expect(r.error == .invalidMethod)
+        #expect(r.errorMsg == "invalid RPC method")
+    }
+
+    @Test func writesAreRefused() throws {
+        var req = Porto_TPortoRequest()
+        var create = Porto_TCreateRequest()
+        create.name = "x"
+        req.create = create
+        let r = try #require(Sim.host().respond(to: req))
+        #expect(r.error == .permission)
+    }
+
+    @Test func getSystemSetsEveryFieldAndCountsRequests() {
+        let host = Sim.host()
+        let first = Sim.getSystem(host)
+        #expect(first.portoVersion == "5.3.59")
+        #expect(first.hasKernelVersion && first.hasErrors && first.hasWarnings && first.hasFatals)
+        #expect(first.hasPostforkIssues && first.hasRequestTopRunningTime && first.hasMasterUptime)
+        #expect(first.hasVolumeCount && first.hasClientCount && first.hasNetworkCount && first.hasLogLines)
+        #expect(!first.hasPortoCrash)
+        #expect(first.requestQueued >= 1)
+        #expect(first.containerCount == 40)
+        #expect(first.containerLimit == 3000)
+        _ = Sim.list(host)
+        _ = Sim.lcb(host, ["***"], ["state"])
+        let second = Sim.getSystem(host)
+        // The GetSystem and the List count; the ListContainersBy (a spec request) does not.
+        #expect(second.requestCompleted == first.requestCompleted + 2)
+    }
+
+    @Test func containerRunningCountsRunningOnly() {
+        let host = Sim.host()
+        let running = Sim.states(host).values.filter { $0 == "running" }.count
+        #expect(Sim.getSystem(host).containerRunning == UInt64(running))
+    }
+
+    @Test func listNeverIncludesRootAndIsSorted() {
+        let host = Sim.host()
+        let names = Sim.list(host)
+        #expect(names.count == 40)
+        #expect(!names.contains("/"))
+        #expect(names == names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+}
