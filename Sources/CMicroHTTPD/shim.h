@@ -125,6 +125,13 @@ static inline struct MHD_Response *CMicroHTTPD_response_copying(const void *data
     return MHD_create_response_from_buffer(size, (void *)data, MHD_RESPMEM_MUST_COPY);
 }
 
+/// A response sending `data` as it is; `release(context)` is called when libmicrohttpd no longer
+/// needs it. When creation fails (NULL), `release` is not called: the caller releases.
+static inline struct MHD_Response *CMicroHTTPD_response_shared(const void *data, size_t size,
+                                                               MHD_ContentReaderFreeCallback release, void *context) {
+    return MHD_create_response_from_buffer_with_free_callback_cls(size, (void *)data, release, context);
+}
+
 /// MHD_queue_response with an int result.
 static inline int CMicroHTTPD_queue_response(struct MHD_Connection *connection, unsigned int status, struct MHD_Response *response) {
     return MHD_queue_response(connection, status, response) == MHD_YES ? MHD_YES : MHD_NO;

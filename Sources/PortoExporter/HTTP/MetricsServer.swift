@@ -111,6 +111,8 @@ public final class MetricsServer: @unchecked Sendable {
         var status: UInt32
         var headers: [(String, String)] = []
         var body: [UInt8] = []
+        /// When set, sent instead of `body`, without a copy.
+        var shared: ResponseBody? = nil
     }
 
     fileprivate func handle(connection: OpaquePointer, url: String, method: String,
@@ -183,7 +185,7 @@ public final class MetricsServer: @unchecked Sendable {
             var headers = [("Content-Type", format.contentType), ("Vary", "Accept-Encoding")]
             if gzip { headers.append(("Content-Encoding", "gzip")) }
             exchange.lock.withLock {
-                exchange.response = Response(status: 200, headers: headers, body: body)
+                exchange.response = Response(status: 200, headers: headers, shared: body)
                 if exchange.suspended {
                     exchange.suspended = false
                     MHD_resume_connection(exchange.connection)
@@ -237,8 +239,15 @@ public final class MetricsServer: @unchecked Sendable {
     }
 
     private func queue(_ response: Response, on connection: OpaquePointer) -> Int32 {
-        let created: OpaquePointer? = response.body.withUnsafeBytes { bytes in
-            CMicroHTTPD_response_copying(bytes.baseAddress, bytes.count)
+        let created: OpaquePointer?
+        if let shared = response.shared {
+            let retained = Unmanaged.passRetained(shared).toOpaque()
+            created = CMicroHTTPD_response_shared(shared.pointer, shared.count, releaseResponseBody, retained)
+            if created == nil { Unmanaged<ResponseBody>.fromOpaque(retained).release() }
+        } else {
+            created = response.body.withUnsafeBytes { bytes in
+                CMicroHTTPD_response_copying(bytes.baseAddress, bytes.count)
+            }
         }
         guard let created else { return CMicroHTTPD_NO }
         defer { MHD_destroy_response(created) }
@@ -304,6 +313,11 @@ private func requestCompleted(context: UnsafeMutableRawPointer?, connection: Opa
                               requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_RequestTerminationCode) {
     guard let context else { return }
     Unmanaged<MetricsServer>.fromOpaque(context).takeUnretainedValue().completed(requestContext)
+}
+
+private func releaseResponseBody(_ context: UnsafeMutableRawPointer?) {
+    guard let context else { return }
+    Unmanaged<ResponseBody>.fromOpaque(context).release()
 }
 
 private func daemonLog(context: UnsafeMutableRawPointer?, message: UnsafePointer<CChar>?) {

@@ -14,20 +14,43 @@ public protocol ScrapeSnapshot: Sendable {
 public final class SharedScrape: @unchecked Sendable {
     public let snapshot: any ScrapeSnapshot
     private let lock = NSLock()
-    private var bodies: [Key: [UInt8]] = [:]
+    private var bodies: [Key: ResponseBody] = [:]
     private struct Key: Hashable { var format: ExpositionFormat; var gzip: Bool }
 
     init(_ snapshot: any ScrapeSnapshot) { self.snapshot = snapshot }
 
     /// The rendered (and, when `gzip`, compressed) body. Renders outside the lock, so two scrapes
     /// asking for the same variant at once may both render; the result is the same.
-    public func body(_ format: ExpositionFormat, gzip: Bool) -> [UInt8] {
+    public func body(_ format: ExpositionFormat, gzip: Bool) -> ResponseBody {
         let key = Key(format: format, gzip: gzip)
         if let body = lock.withLock({ bodies[key] }) { return body }
-        var body = snapshot.render(format)
-        if gzip, let compressed = Gzip.compress(body) { body = compressed }
+        var bytes = snapshot.render(format)
+        if gzip, let compressed = Gzip.compress(bytes) { bytes = compressed }
+        let body = ResponseBody(bytes)
         lock.withLock { bodies[key] = body }
         return body
+    }
+}
+
+/// An immutable response body in C memory, handed to libmicrohttpd without a copy: every
+/// response that sends it holds a reference, released when libmicrohttpd is done with it, so
+/// scrapes sharing a collection share one buffer.
+public final class ResponseBody: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer?
+    public let count: Int
+
+    init(_ bytes: [UInt8]) {
+        count = bytes.count
+        pointer = bytes.isEmpty ? nil : malloc(bytes.count)
+        if let pointer { bytes.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) } }
+    }
+
+    deinit { free(pointer) }
+
+    /// The bytes (tests).
+    public var bytes: [UInt8] {
+        guard let pointer else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 }
 
