@@ -40,8 +40,8 @@ RUN swift build -c release --static-swift-stdlib --product porto-exporter \
 FROM debian:bookworm-slim
 
 # Versions are not pinned: bookworm's security updates replace them, and a pin would break the
-# build on the next update. zlib and libcrypt, the other libraries the binary links, are part of
-# the base image.
+# build on the next update. The other libraries the binary links (zlib, libcrypt, libstdc++,
+# libgcc_s: `ldd` on a --static-swift-stdlib build) are part of the base image already.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libmicrohttpd12 \
