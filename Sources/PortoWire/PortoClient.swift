@@ -1,0 +1,201 @@
+import Foundation
+import SwiftProtobuf
+
+/// A client for portod's RPC over its unix socket (PORTO.md section 1).
+///
+/// One `PortoClient` holds at most one connection. It is opened on the first call and kept open
+/// between calls: portod logs every connection of a read-only client, so an exporter should keep
+/// one long-lived connection rather than connect per scrape (PORTO.md 1.6). The client is locked
+/// internally and may be shared between threads; calls are serialised, one request in flight at a
+/// time, as portod itself handles a connection (PORTO.md 1.3).
+///
+/// Every call has one deadline, shared by connect, write and read; nothing blocks past it.
+///
+/// Error handling, in short (see ``PortoError``):
+/// - An envelope error from portod throws `.porto(code, message:)` and keeps the connection.
+/// - A socket, timeout or decode error closes the connection; the next call opens a new one.
+/// - If the connection turns out to be closed *before* the request was sent (portod reloaded or
+///   restarted since the last call), the client reconnects and sends the request once more. It
+///   never retries after a timeout or once any byte of the request was written, because portod
+///   may then have processed it.
+///
+/// AsyncWait push messages that arrive while waiting for the reply to any other request are
+/// skipped (PORTO.md 1.4).
+public final class PortoClient: @unchecked Sendable {
+    /// portod's socket: `/run/portod.socket`.
+    public static let defaultSocketPath = "/run/portod.socket"
+
+    /// The socket path a tool should use by default: the `PORTO_SOCKET` environment variable when
+    /// it is set and not empty (as upstream's Go client honours it), else ``defaultSocketPath``.
+    /// ``init(socketPath:timeout:observer:)`` never reads the environment by itself.
+    public static func socketPathFromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        if let path = environment["PORTO_SOCKET"], !path.isEmpty { return path }
+        return defaultSocketPath
+    }
+
+    /// Called once per RPC, after it finished, with the method name
+    /// (``Porto_TPortoRequest/methodName``), the seconds it took (connect and any retry included)
+    /// and the error it threw, or nil. The exporter turns it into
+    /// `porto_exporter_request_duration_seconds{method}`. Called outside the client's lock.
+    public typealias CallObserver = @Sendable (_ method: String, _ seconds: Double, _ error: PortoError?) -> Void
+
+    /// The path of the unix socket this client connects to.
+    public let socketPath: String
+    /// The deadline of a call that does not pass its own.
+    public let timeout: Duration
+    private let observer: CallObserver?
+
+    private let lock = NSLock()
+    private var connection: Connection?
+    private var connectsMade = 0
+
+    /// Creates a client. Nothing is connected until the first call.
+    ///
+    /// - Parameters:
+    ///   - socketPath: the unix socket of portod (see ``socketPathFromEnvironment(_:)``).
+    ///   - timeout: the default deadline of each call, connect included. PORTO.md advises 2-10 s.
+    ///   - observer: see ``CallObserver``.
+    public init(socketPath: String = PortoClient.defaultSocketPath, timeout: Duration = .seconds(5),
+                observer: CallObserver? = nil) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+        self.observer = observer
+    }
+
+    deinit { connection?.close() }
+
+    /// Closes the connection if one is open. The next call opens a new one.
+    public func close() {
+        lock.withLock {
+            connection?.close()
+            connection = nil
+        }
+    }
+
+    /// How many connections this client has opened so far (reconnects included).
+    public var connectionsOpened: Int {
+        lock.withLock { connectsMade }
+    }
+
+    /// Sends `request` and returns portod's response. Any method can be called this way; the typed
+    /// calls in this file are wrappers around it.
+    ///
+    /// - Parameters:
+    ///   - request: a request with exactly one method field set. Fields that upstream's schema marks
+    ///     `required` must be set (PORTO.md 0): otherwise portod closes the connection without a
+    ///     reply, which surfaces here as `.socket(.closed, …)`.
+    ///   - timeout: this call's deadline; the client's ``timeout`` when nil.
+    /// - Returns: the response, whose `error` is `Success`.
+    /// - Throws: ``PortoError``: `.porto(code, message:)` for an envelope error, including
+    ///   `.lostError` when the `error` field is missing; `.socket`, `.timeout` or `.decode`
+    ///   (connection closed). For an `AsyncWait` request the first frame received is returned as is
+    ///   (it may be a push that portod sent before the reply).
+    public func call(_ request: Porto_TPortoRequest, timeout: Duration? = nil) throws(PortoError) -> Porto_TPortoResponse {
+        let started = ContinuousClock.now
+        let result: Result<Porto_TPortoResponse, PortoError>
+        lock.lock()
+        do throws(PortoError) {
+            result = .success(try exchange(request, timeout: timeout ?? self.timeout))
+        } catch {
+            result = .failure(error)
+        }
+        lock.unlock()
+        if let observer {
+            let elapsed = started.duration(to: .now)
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            if case .failure(let error) = result {
+                observer(request.methodName, seconds, error)
+            } else {
+                observer(request.methodName, seconds, nil)
+            }
+        }
+        return try result.get()
+    }
+
+    // MARK: - The exchange, under the lock
+
+    private func exchange(_ request: Porto_TPortoRequest, timeout: Duration) throws(PortoError) -> Porto_TPortoResponse {
+        let method = request.methodName
+        let deadline = Deadline(after: timeout)
+        let frame: [UInt8]
+        do {
+            frame = try Framing.frame(try request.serializedBytes())
+        } catch let error as Framing.Error {
+            throw .decode("\(method) request not sent: \(error)")
+        } catch {
+            throw .decode("\(method) request cannot be encoded: \(error)")
+        }
+
+        do throws(PortoError) {
+            try send(frame, deadline: deadline)
+            let isAsyncWait = request.hasAsyncWait
+            while true {
+                let body = try connection!.readFrame(deadline: deadline)
+                let response: Porto_TPortoResponse
+                do {
+                    response = try Porto_TPortoResponse(serializedBytes: body)
+                } catch {
+                    throw PortoError.decode("\(method) response (\(body.count) bytes) is not a TPortoResponse: \(error)")
+                }
+                // A push for an AsyncWait subscription (PORTO.md 1.4) is not the reply.
+                if response.hasAsyncWait && !isAsyncWait { continue }
+                guard response.hasError else {
+                    throw PortoError.porto(.lostError, message: "\(method) response has no error field")
+                }
+                guard response.error == .success else {
+                    throw PortoError.porto(response.error, message: response.errorMsg)
+                }
+                return response
+            }
+        } catch {
+            switch error {
+            case .porto:
+                break // portod answered in full; the stream is in step
+            case .timeout(let doing):
+                dropConnection()
+                throw .timeout("\(method): no answer within \(timeout) (deadline passed while \(doing))")
+            case .socket, .decode:
+                dropConnection()
+            }
+            throw error
+        }
+    }
+
+    /// Sends `frame` on the open connection, (re)connecting as needed: a connection found closed
+    /// before anything was written is replaced once.
+    private func send(_ frame: [UInt8], deadline: Deadline) throws(PortoError) {
+        var reused = false
+        if let existing = connection {
+            if existing.peerHasClosed {
+                dropConnection()
+            } else {
+                reused = true
+            }
+        }
+        while true {
+            if connection == nil {
+                connection = try Connection.open(path: socketPath, deadline: deadline)
+                connectsMade += 1
+            }
+            do {
+                try connection!.write(frame, deadline: deadline)
+                return
+            } catch {
+                dropConnection()
+                if reused, error.bytesWritten == 0, case .socket(.closed, _) = error.error {
+                    // portod went away between calls, and saw nothing of this request.
+                    reused = false
+                    continue
+                }
+                throw error.error
+            }
+        }
+    }
+
+    private func dropConnection() {
+        connection?.close()
+        connection = nil
+    }
+}
