@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PortoSim
 import PortoWire
 
 /// A scripted stand-in for portod at the byte level, for the cases porto-sim does not fake
@@ -21,6 +22,9 @@ final class FakePortoServer: @unchecked Sendable {
         case hang
         /// Close the connection now (also what happens at the end of a script).
         case close
+        /// Answer every request with `host.respond(to:)` until the client closes; a nil answer
+        /// closes the connection without a reply, as portod does (PORTO.md 1.2).
+        case serve(SimHost)
     }
 
     /// Bound of every blocking wait inside the fake.
@@ -101,6 +105,14 @@ final class FakePortoServer: @unchecked Sendable {
                 return
             case .close:
                 return
+            case .serve(let host):
+                while let body = readFrame(fd),
+                      let request = try? Porto_TPortoRequest(serializedBytes: body) {
+                    lock.withLock { received.append(request) }
+                    guard let response = host.respond(to: request),
+                          writeAll(fd, framed(response)) else { return }
+                }
+                return
             }
         }
     }
@@ -121,13 +133,22 @@ final class FakePortoServer: @unchecked Sendable {
         var out = [UInt8](repeating: 0, count: count)
         var got = 0
         while got < count {
-            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&entry, 1, Self.bound) > 0 else { return nil }
+            guard waitReadable(fd) else { return nil }
             let n = out.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, count - got, 0) }
             guard n > 0 else { return nil }
             got += n
         }
         return out
+    }
+
+    /// Waits until `fd` is readable (or hung up): at most 10 s, and not past `stop()`.
+    private func waitReadable(_ fd: Int32) -> Bool {
+        let start = ContinuousClock.now
+        while start.duration(to: .now) < .milliseconds(Int64(Self.bound)), !isStopping {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&entry, 1, 20) > 0 { return true }
+        }
+        return false
     }
 
     private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
