@@ -77,6 +77,35 @@ static CMicroHTTPD_Result CMicroHTTPD_access_trampoline(void *cls, struct MHD_Co
                             upload_data, upload_data_size, req_cls) == MHD_YES ? MHD_YES : MHD_NO;
 }
 
+static inline int CMicroHTTPD_hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/// Percent-decoding of the URL (and query arguments) in place, like libmicrohttpd's own, except
+/// that "%00" stays encoded: a decoded NUL would cut the C string, so "/metrics%00junk" would
+/// be served as "/metrics".
+static size_t CMicroHTTPD_unescape(void *cls, struct MHD_Connection *connection, char *value) {
+    (void)cls; (void)connection;
+    char *r = value, *w = value;
+    while (*r) {
+        if (r[0] == '%') {
+            int high = CMicroHTTPD_hex(r[1]);
+            int low = high >= 0 ? CMicroHTTPD_hex(r[2]) : -1;
+            if (high >= 0 && low >= 0 && (high | low) != 0) {
+                *w++ = (char)(high * 16 + low);
+                r += 3;
+                continue;
+            }
+        }
+        *w++ = *r++;
+    }
+    *w = 0;
+    return (size_t)(w - value);
+}
+
 /// MHD_start_daemon with a fixed arity. `options` must stay valid (and unchanged) until the
 /// daemon is stopped: the trampolines read the callbacks from it.
 static inline struct MHD_Daemon *CMicroHTTPD_start_daemon(unsigned int flags, uint16_t port,
@@ -97,6 +126,7 @@ static inline struct MHD_Daemon *CMicroHTTPD_start_daemon(unsigned int flags, ui
     if (options->https_priorities) CMHD_ADD(MHD_OPTION_HTTPS_PRIORITIES, 0, options->https_priorities);
     if (options->notify_completed) CMHD_ADD(MHD_OPTION_NOTIFY_COMPLETED, options->notify_completed, options->notify_completed_context);
     if (options->log) CMHD_ADD(MHD_OPTION_EXTERNAL_LOGGER, CMicroHTTPD_log_trampoline, options);
+    CMHD_ADD(MHD_OPTION_UNESCAPE_CALLBACK, CMicroHTTPD_unescape, NULL);
     CMHD_ADD(MHD_OPTION_END, 0, NULL);
 #undef CMHD_ADD
     return MHD_start_daemon(flags, port, NULL, NULL, CMicroHTTPD_access_trampoline, (void *)options,

@@ -22,6 +22,7 @@ final class TestServer {
     var port: UInt16 { server.ports[0] }
 
     init(webConfigPath: String? = nil, maxRequests: Int = 40, defaultTimeout: Duration = .seconds(5),
+         connectionTimeoutSeconds: UInt32 = 30,
          collect: @escaping ScrapeCoordinator.Collect = { _ in FixedSnapshot() }) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -31,6 +32,7 @@ final class TestServer {
         configuration.maxRequests = maxRequests
         configuration.defaultTimeout = defaultTimeout
         configuration.version = "1.2.3-test"
+        configuration.connectionTimeoutSeconds = connectionTimeoutSeconds
         server = try MetricsServer(configuration: configuration,
                                    webConfig: try WebConfigStore(path: webConfigPath, logger: logger),
                                    coordinator: coordinator, logger: logger)
