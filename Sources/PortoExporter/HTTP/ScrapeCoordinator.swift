@@ -19,16 +19,19 @@ public final class SharedScrape: @unchecked Sendable {
 
     init(_ snapshot: any ScrapeSnapshot) { self.snapshot = snapshot }
 
-    /// The rendered (and, when `gzip`, compressed) body. Renders outside the lock, so two scrapes
-    /// asking for the same variant at once may both render; the result is the same.
+    /// The rendered (and, when `gzip`, compressed) body, rendered once per variant.
     public func body(_ format: ExpositionFormat, gzip: Bool) -> ResponseBody {
         let key = Key(format: format, gzip: gzip)
-        if let body = lock.withLock({ bodies[key] }) { return body }
-        var bytes = snapshot.render(format)
-        if gzip, let compressed = Gzip.compress(bytes) { bytes = compressed }
-        let body = ResponseBody(bytes)
-        lock.withLock { bodies[key] = body }
-        return body
+        // Rendering happens under the lock: snapshots need not be thread-safe (an
+        // ExpositionWriter is not), and a scrape waiting here would only render the same bytes.
+        return lock.withLock {
+            if let body = bodies[key] { return body }
+            var bytes = snapshot.render(format)
+            if gzip, let compressed = Gzip.compress(bytes) { bytes = compressed }
+            let body = ResponseBody(bytes)
+            bodies[key] = body
+            return body
+        }
     }
 }
 
@@ -59,8 +62,8 @@ public final class ResponseBody: @unchecked Sendable {
 /// portod answers one request at a time per connection and every collection costs it real work,
 /// so scrapes that arrive while a collection runs join it instead of starting another (an HA pair
 /// of Prometheus servers, plus a curl beside them, cost portod one collection). The collection is
-/// told the deadline of the scrape that started it and is expected to return by then with what
-/// it has. Every scrape also gets its own timer: if its deadline passes before the shared
+/// told the deadline of the scrape that started it, less a reserve for rendering, and is
+/// expected to return by then with what it has. Every scrape also gets its own timer: if its deadline passes before the shared
 /// collection ends (it joined late with a shorter timeout, or a collector overran), it is answered
 /// with `timedOut()` instead, so the HTTP answer always comes in time.
 public final class ScrapeCoordinator: @unchecked Sendable {
@@ -91,6 +94,14 @@ public final class ScrapeCoordinator: @unchecked Sendable {
         self.timedOut = timedOut
     }
 
+    /// The collection must end a little before the scrape's deadline, so that rendering and
+    /// compressing fit in: 10% of the time left, at most 250 ms.
+    static func collectionDeadline(for deadline: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        guard remaining > .zero else { return deadline }
+        return deadline - min(.milliseconds(250), remaining / 10)
+    }
+
     /// How many collections have started (for tests and self-checks).
     public var collectionCount: Int { lock.withLock { collections } }
 
@@ -110,8 +121,9 @@ public final class ScrapeCoordinator: @unchecked Sendable {
             return started
         }
         if let start {
+            let collectionDeadline = Self.collectionDeadline(for: deadline)
             queue.async { [self] in
-                let snapshot = SharedScrape(collect(deadline))
+                let snapshot = SharedScrape(collect(collectionDeadline))
                 let waiters: [Waiter] = lock.withLock {
                     if flight === start { flight = nil }
                     let pending = start.waiters.filter { !$0.done }

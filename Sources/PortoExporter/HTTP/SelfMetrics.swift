@@ -1,4 +1,5 @@
 import Foundation
+import PortoWire
 
 /// The exporter's own metrics that do not come from portod: build information, the latency of
 /// its own Porto RPCs (fed by `PortoClient`'s `CallObserver`), and the process metrics that
@@ -42,6 +43,11 @@ public final class SelfMetrics: @unchecked Sendable {
     public init(version: String = BuildInfo.version, revision: String = BuildInfo.revision, exporterMetrics: Bool = true) {
         buildLabels = Labels(["version": version, "revision": revision, "swift_version": BuildInfo.swiftVersion])
         exporterMetricsEnabled = exporterMetrics
+    }
+
+    /// The `PortoClient` observer that records every RPC's latency.
+    public var observer: PortoClient.CallObserver {
+        { [weak self] method, seconds, _ in self?.observe(method: method, seconds: seconds) }
     }
 
     /// Records one Porto RPC (wire it to `PortoClient`'s `CallObserver`).
