@@ -69,4 +69,28 @@ import Testing
         #expect(Gzip.decompress([0x1f, 0x8b, 1, 2, 3]) == nil)
         #expect(Gzip.compress([]).flatMap(Gzip.decompress) == [])
     }
+
+    /// A large snapshot in many small chunks, as a collection of thousands of containers gives.
+    struct ChunkedSnapshot: ScrapeSnapshot {
+        var reachedPorto: Bool { true }
+        func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {
+            for i in 0..<50_000 {
+                Array("porto_container_cpu_usage_seconds_total{name=\"c\(i % 977)\"} \(i * 7919 % 100_003)\n".utf8).withUnsafeBytes(sink)
+            }
+            if format == .openMetrics { Array("# EOF\n".utf8).withUnsafeBytes(sink) }
+        }
+        func byteCount(_ format: ExpositionFormat) -> Int? { 1000 }   // wrong on purpose: the buffer must grow
+    }
+
+    @Test func streamedBodiesEqualTheRenderedOnes() throws {
+        let shared = SharedScrape(ChunkedSnapshot())
+        for format in ExpositionFormat.allCases {
+            let identity = shared.body(format, gzip: false)
+            #expect(identity.bytes == ChunkedSnapshot().render(format))
+            let gzipped = shared.body(format, gzip: true)
+            #expect(gzipped.count < identity.count / 4)
+            #expect(Gzip.decompress(gzipped.bytes) == identity.bytes)
+            #expect(shared.body(format, gzip: true) === gzipped, "rendered once per variant")
+        }
+    }
 }

@@ -7,11 +7,10 @@ import Testing
 struct FixedSnapshot: ScrapeSnapshot {
     var reachedPorto = true
     var tag = "fixed"
-    func render(_ format: ExpositionFormat) -> [UInt8] {
-        switch format {
-        case .text: Array("# HELP test_value A test value.\n# TYPE test_value gauge\ntest_value{tag=\"\(tag)\"} 1\n".utf8)
-        case .openMetrics: Array("# HELP test_value A test value.\n# TYPE test_value gauge\ntest_value{tag=\"\(tag)\"} 1\n# EOF\n".utf8)
-        }
+    func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {
+        let text = "# HELP test_value A test value.\n# TYPE test_value gauge\ntest_value{tag=\"\(tag)\"} 1\n" + (format == .openMetrics ? "# EOF\n" : "")
+        // In several chunks, as an ExpositionWriter gives them.
+        for line in text.split(separator: "\n") { Array((line + "\n").utf8).withUnsafeBytes(sink) }
     }
 }
 

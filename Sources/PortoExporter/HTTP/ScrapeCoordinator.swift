@@ -1,62 +1,6 @@
 import Dispatch
 import Foundation
 
-/// One collection's worth of metrics, ready to be rendered in any exposition format.
-public protocol ScrapeSnapshot: Sendable {
-    /// Whether portod answered at least one request during the collection (drives `/-/ready`).
-    var reachedPorto: Bool { get }
-    /// The whole exposition in `format`, ending with `# EOF` for OpenMetrics.
-    func render(_ format: ExpositionFormat) -> [UInt8]
-}
-
-/// A snapshot shared by every scrape that joined one collection: each (format, gzip) body is
-/// rendered at most once, by whichever scrape asks first.
-public final class SharedScrape: @unchecked Sendable {
-    public let snapshot: any ScrapeSnapshot
-    private let lock = NSLock()
-    private var bodies: [Key: ResponseBody] = [:]
-    private struct Key: Hashable { var format: ExpositionFormat; var gzip: Bool }
-
-    init(_ snapshot: any ScrapeSnapshot) { self.snapshot = snapshot }
-
-    /// The rendered (and, when `gzip`, compressed) body, rendered once per variant.
-    public func body(_ format: ExpositionFormat, gzip: Bool) -> ResponseBody {
-        let key = Key(format: format, gzip: gzip)
-        // Rendering happens under the lock: snapshots need not be thread-safe (an
-        // ExpositionWriter is not), and a scrape waiting here would only render the same bytes.
-        return lock.withLock {
-            if let body = bodies[key] { return body }
-            var bytes = snapshot.render(format)
-            if gzip, let compressed = Gzip.compress(bytes) { bytes = compressed }
-            let body = ResponseBody(bytes)
-            bodies[key] = body
-            return body
-        }
-    }
-}
-
-/// An immutable response body in C memory, handed to libmicrohttpd without a copy: every
-/// response that sends it holds a reference, released when libmicrohttpd is done with it, so
-/// scrapes sharing a collection share one buffer.
-public final class ResponseBody: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer?
-    public let count: Int
-
-    init(_ bytes: [UInt8]) {
-        count = bytes.count
-        pointer = bytes.isEmpty ? nil : malloc(bytes.count)
-        if let pointer { bytes.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) } }
-    }
-
-    deinit { free(pointer) }
-
-    /// The bytes (tests).
-    public var bytes: [UInt8] {
-        guard let pointer else { return [] }
-        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
-    }
-}
-
 /// Single-flight collection with per-scrape deadlines.
 ///
 /// portod answers one request at a time per connection and every collection costs it real work,

@@ -5,9 +5,9 @@ public struct SelfOnlySnapshot: ScrapeSnapshot {
 
     public init(selfMetrics: SelfMetrics) { self.selfMetrics = selfMetrics }
 
-    public func render(_ format: ExpositionFormat) -> [UInt8] {
+    public func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {
         let writer = ExpositionWriter(format: format)
         selfMetrics.write(to: writer)
-        return writer.finish()
+        writer.write(to: sink)
     }
 }
