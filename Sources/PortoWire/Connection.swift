@@ -110,12 +110,14 @@ final class Connection {
         }
     }
 
-    /// True when portod has already closed this connection (EOF or reset pending), checked without
-    /// blocking and without consuming anything. Unread bytes (a queued push) mean "still open".
+    /// True when portod has already closed this connection, checked without blocking and without
+    /// consuming anything: a hang-up (also with unread bytes before it, such as a queued push),
+    /// or EOF or a reset waiting to be read.
     var peerHasClosed: Bool {
         guard fd >= 0 else { return true }
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&entry, 1, 0) > 0 else { return false }
+        if entry.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return true }
         var byte: UInt8 = 0
         let n = recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT))
         if n == 0 { return true }

@@ -24,6 +24,8 @@ public enum PortoError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Also used when a request cannot be encoded or is itself over the limit.
     case decode(String)
 
+    /// One line for logs: the kind of failure, then the detail (portod's code and errorMsg, the
+    /// errno text, or what the deadline was spent on).
     public var description: String {
         switch self {
         case .porto(let code, let message):
@@ -57,6 +59,7 @@ public enum SocketFailure: Sendable, Equatable, CustomStringConvertible {
     /// Any other errno, for example ENAMETOOLONG for a path longer than `sun_path`.
     case other(errno: Int32)
 
+    /// A short human name of the failure; `.other` includes the errno's text.
     public var description: String {
         switch self {
         case .unreachable: return "unreachable"

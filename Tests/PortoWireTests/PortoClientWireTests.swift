@@ -327,6 +327,23 @@ import Testing
         #expect(server.requests.count == 2)
     }
 
+    @Test func aClosedIdleConnectionIsSeenBeforeSending() throws {
+        let server = try FakePortoServer([
+            [.bytes(framed(pushFrame("queued")))],  // then the script ends: closed
+            [.hang],
+        ])
+        defer { server.stop() }
+        let open = try Connection.open(path: server.path, deadline: Deadline(after: .seconds(5)))
+        #expect(waitUntil { server.closes == 1 })
+        #expect(open.peerHasClosed)
+        let other = try Connection.open(path: server.path, deadline: Deadline(after: .seconds(5)))
+        #expect(waitUntil { server.accepts == 2 })
+        #expect(!other.peerHasClosed, "an open, quiet connection")
+        _ = open
+        other.close()
+        #expect(other.peerHasClosed, "a connection closed on our side counts as closed")
+    }
+
     @Test func neverRetriesOnceTheRequestWasRead() throws {
         let server = try FakePortoServer([[.readRequest, .close]])
         defer { server.stop() }
