@@ -1,0 +1,66 @@
+/// One line of the control socket (`porto-sim --control PATH`), parsed.
+///
+/// The syntax, one command per line:
+///
+///     fault MODE...        replace the fault set (see FaultOptions.init(words:)); `fault none` clears it
+///     oom NAME             OOM-kill a process in container NAME
+///     fail-start NAME      make container NAME fail to start
+///     restart              a portod reload: close every client connection, porto_starts + 1
+///     stats                the request counts, as one line of JSON
+///
+/// Each command is answered with one line: `ok`, the JSON of `stats`, or `error: MESSAGE`.
+public enum ControlCommand: Equatable, Sendable {
+    case fault(FaultOptions)
+    case event(HostEvent)
+    case stats
+
+    /// The help text shown by `porto-sim --help` and in the README.
+    public static let help = """
+        fault MODE...     replace the fault set; MODE is one or more of: delay DURATION (200ms, \
+        1.5s), hang, garbage, cut, oversized, no-error, fail-lcb, close-after N, only METHOD; \
+        or none
+        oom NAME          OOM-kill a process in container NAME
+        fail-start NAME   make container NAME fail to start
+        restart           like a portod reload: close every connection, porto_starts + 1
+        stats             print the request counts as JSON
+        """
+
+    /// Why a line was refused; the description follows `error: ` in the answer.
+    public struct ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Parses one line (surrounding white space is ignored).
+    public init(line: String) throws(ParseError) {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
+        guard let verb = words.first else { throw ParseError(description: "empty command") }
+        let arguments = Array(words.dropFirst())
+        func name() throws(ParseError) -> String {
+            guard arguments.count == 1 else { throw ParseError(description: "\(verb): expected one container name") }
+            return arguments[0]
+        }
+        func noArguments() throws(ParseError) {
+            guard arguments.isEmpty else { throw ParseError(description: "\(verb) takes no arguments") }
+        }
+        switch verb {
+        case "fault":
+            do {
+                self = .fault(try FaultOptions(words: arguments))
+            } catch {
+                throw ParseError(description: error.description)
+            }
+        case "oom":
+            self = .event(.oomKill(try name()))
+        case "fail-start":
+            self = .event(.failStart(try name()))
+        case "restart":
+            try noArguments()
+            self = .event(.restart)
+        case "stats":
+            try noArguments()
+            self = .stats
+        default:
+            throw ParseError(description: "unknown command \(verb) (expected fault, oom, fail-start, restart or stats)")
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+import PortoWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves a simulated host over Porto's wire protocol on a unix socket, like portod.
+///
+/// - Several clients at once, each on its own thread; one request at a time per connection: a
+///   request is read whole, answered, and only then is the next one read, so replies come back in
+///   order (PORTO.md 1.3).
+/// - A request over 32 MiB, a malformed length prefix, bad protobuf, or a request the host answers
+///   with nil closes the connection with no reply (PORTO.md 1.2).
+/// - Encoded replies are cached per host generation (``ResponseCache``), so repeated identical
+///   requests cost a dictionary lookup and a write.
+/// - Every request read is counted per method (``requestCounts``), and with `statsFile` the
+///   counts are written as JSON (``statsJSON()``) before each reply is sent, so a client that got
+///   its reply can already read them.
+/// - ``FaultOptions`` make it misbehave for tests; ``restart()`` acts like a portod reload.
+public final class SimServer: @unchecked Sendable {
+    /// The socket path clients connect to.
+    public let socketPath: String
+    /// The file ``statsJSON()`` is written to after every request, if any.
+    public let statsFile: String?
+
+    private let host: any SimResponder
+    private let cache = ResponseCache()
+    private let lock = NSLock()
+    private var currentFaults: FaultOptions
+    private var counts: [String: Int] = [:]
+    private var accepted = 0
+    private let statsLock = NSLock()
+    private var listener: SocketListener!
+
+    private init(socketPath: String, host: any SimResponder, faults: FaultOptions, statsFile: String?) {
+        self.socketPath = socketPath
+        self.host = host
+        self.currentFaults = faults
+        self.statsFile = statsFile
+    }
+
+    /// Starts serving `host` on `socketPath` (mode 0666; a stale socket file is replaced, the
+    /// parent directory must exist).
+    ///
+    /// - Parameter statsFile: when set, the request counts are written there as JSON, atomically
+    ///   (temporary file + rename), once at start and before each reply.
+    /// - Throws: ``SocketSetupError`` when the socket cannot be created.
+    public static func start(
+        socketPath: String, host: some SimResponder, faults: FaultOptions = .none, statsFile: String? = nil
+    ) throws(SocketSetupError) -> SimServer {
+        let server = SimServer(socketPath: socketPath, host: host, faults: faults, statsFile: statsFile)
+        server.listener = try SocketListener(path: socketPath) { [server] fd in server.serve(fd) }
+        server.writeStatsFile()
+        return server
+    }
+
+    // MARK: - Counts and faults
+
+    /// The requests read so far, per method (``Porto_TPortoRequest/methodName``; `"None"` for a
+    /// request with no method). Requests that could not be parsed are not counted.
+    public var requestCounts: [String: Int] {
+        lock.withLock { counts }
+    }
+
+    /// The connections accepted so far.
+    public var connectionCount: Int {
+        lock.withLock { accepted }
+    }
+
+    /// The number of connections open right now.
+    public var openConnections: Int { listener.openConnections }
+
+    /// The faults in force.
+    public var faults: FaultOptions {
+        lock.withLock { currentFaults }
+    }
+
+    /// Changes the faults; requests read from now on see the new ones.
+    public func setFaults(_ faults: FaultOptions) {
+        lock.withLock { currentFaults = faults }
+    }
+
+    /// The counts as one line of JSON with sorted keys:
+    /// `{"connections":2,"requests":{"GetSystem":3,"ListContainersBy":3},"total":6}`.
+    public func statsJSON() -> String {
+        let (requests, connections) = lock.withLock { (counts, accepted) }
+        let object: [String: Any] = [
+            "requests": requests, "connections": connections, "total": requests.values.reduce(0, +),
+        ]
+        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Writes ``statsJSON()`` to ``statsFile`` (temporary file + rename), if there is one.
+    public func writeStatsFile() {
+        guard let statsFile else { return }
+        statsLock.withLock {
+            let data = Data((statsJSON() + "\n").utf8)
+            try? data.write(to: URL(fileURLWithPath: statsFile), options: .atomic)
+        }
+    }
+
+    // MARK: - Life cycle
+
+    /// Acts like a portod reload (PORTO.md 1.7): the host restarts (`porto_starts` + 1, uptime 0),
+    /// then every open connection is closed, so its client sees EOF; the socket keeps accepting.
+    public func restart() {
+        try? host.apply(.restart)
+        cache.removeAll()
+        listener.shutdownConnections()
+    }
+
+    /// Stops serving: the socket file is removed and every connection closed; returns once their
+    /// threads are done (at most a few seconds). Idempotent.
+    public func stop() {
+        listener.stop()
+    }
+
+    /// Carries out one control command and returns its one-line answer: `ok`, the stats JSON, or
+    /// `error: MESSAGE`.
+    public func perform(_ command: ControlCommand) -> String {
+        switch command {
+        case .fault(let faults):
+            setFaults(faults)
+        case .event(.restart):
+            restart()
+        case .event(let event):
+            do {
+                try host.apply(event)
+                cache.removeAll()
+            } catch {
+                return "error: \(error.description)"
+            }
+        case .stats:
+            return statsJSON()
+        }
+        return "ok"
+    }
+
+    /// Parses and carries out one control line (see ``ControlCommand``).
+    public func perform(line: String) -> String {
+        do {
+            return perform(try ControlCommand(line: line))
+        } catch {
+            return "error: \(error.description)"
+        }
+    }
+
+    // MARK: - Serving a connection
+
+    private func serve(_ fd: Int32) {
+        lock.withLock { accepted += 1 }
+        var reader = FrameReader(fd: fd)
+        var answered = 0
+        while let body = reader.next() {
+            guard let request = try? Porto_TPortoRequest(serializedBytes: body) else { return }
+            let method = request.methodName
+            let faults = lock.withLock {
+                counts[method, default: 0] += 1
+                return currentFaults
+            }
+            writeStatsFile()
+            let faulty = faults.applies(to: method)
+            if faulty && faults.hang { continue }
+            if faulty && faults.delay > .zero {
+                guard Self.sleep(faults.delay, unlessClosed: fd) else { return }
+            }
+            if faulty && faults.oversizedPrefix {
+                var prefix: [UInt8] = []
+                Framing.appendVarint(FaultOptions.oversizedLength, to: &prefix)
+                guard UnixSocket.writeAll(fd, prefix) else { return }
+                continue
+            }
+            if faulty && faults.garbage {
+                // A well-formed frame whose body is not protobuf: a truncated varint field key.
+                guard UnixSocket.writeAll(fd, [8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) else { return }
+                continue
+            }
+            guard let frame = reply(to: request, body: body, faults: faults, faulty: faulty) else { return }
+            if faulty && faults.cutFrame {
+                var bodyLength = 0
+                var prefixLength = 0
+                if case .complete(let length, let prefix)? = try? Framing.decodePrefix(frame, limit: Int(UInt32.max)) {
+                    bodyLength = length
+                    prefixLength = prefix
+                }
+                UnixSocket.writeAll(fd, frame[0..<(prefixLength + bodyLength / 2)])
+                return
+            }
+            guard UnixSocket.writeAll(fd, frame) else { return }
+            answered += 1
+            if let limit = faults.closeAfterRequests, answered >= limit { return }
+        }
+    }
+
+    /// The reply frame for `request`, or nil when the connection must be closed without one.
+    private func reply(to request: Porto_TPortoRequest, body: [UInt8], faults: FaultOptions, faulty: Bool) -> [UInt8]? {
+        if faults.failListContainersBy && request.hasListContainersBy {
+            var response = Porto_TPortoResponse()
+            response.error = .unknown
+            response.errorMsg = FaultOptions.injectedFailureMessage
+            response.timestamp = UInt64(time(nil))
+            return Self.frame(response)
+        }
+        if faulty && faults.noErrorField {
+            guard var response = host.respond(to: request) else { return nil }
+            response.clearError()
+            return Self.frame(response)
+        }
+        // Big requests (thousands of names in a Get) are rare and costly to hash and keep.
+        guard body.count <= ResponseCache.maxRequestLength else {
+            return host.respond(to: request).flatMap(Self.frame)
+        }
+        let generation = host.generation
+        if let cached = cache.lookup(body, generation: generation) { return cached }
+        let frame = host.respond(to: request).flatMap(Self.frame)
+        cache.store(frame, for: body, generation: generation)
+        return frame
+    }
+
+    private static func frame(_ response: Porto_TPortoResponse) -> [UInt8]? {
+        guard let body: [UInt8] = try? response.serializedBytes() else { return nil }
+        return try? Framing.frame(body, limit: Int(UInt32.max))
+    }
+
+    /// Sleeps for `duration`, but returns false as soon as the connection is closed by the peer or
+    /// shut down by ``restart()`` / ``stop()``. Pipelined requests do not cut the sleep short.
+    /// Linux's POLLRDHUP (a GNU extension Swift's Glibc module does not export): the peer closed,
+    /// or the socket was shut down for reading. Unlike POLLIN it does not fire for new data.
+    private static let pollReadHangUp: Int16 = 0x2000
+
+    private static func sleep(_ duration: Duration, unlessClosed fd: Int32) -> Bool {
+        let deadline = ContinuousClock.now + duration
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            if left <= .zero { return true }
+            let milliseconds = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            var entry = pollfd(fd: fd, events: pollReadHangUp, revents: 0)
+            let ready = poll(&entry, 1, milliseconds)
+            if ready > 0 && entry.revents & (pollReadHangUp | Int16(POLLHUP | POLLERR)) != 0 { return false }
+        }
+    }
+}
