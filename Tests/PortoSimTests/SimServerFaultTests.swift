@@ -165,6 +165,7 @@ import Glibc
         #expect(try ControlCommand(line: "fault close-after 3") == .fault(FaultOptions(closeAfterRequests: 3)))
         #expect(try ControlCommand(line: "oom a/b") == .event(.oomKill("a/b")))
         #expect(try ControlCommand(line: "fail-start a") == .event(.failStart("a")))
+        #expect(try ControlCommand(line: "state a/b dead") == .event(.setState("a/b", .dead)))
         #expect(try ControlCommand(line: "restart") == .event(.restart))
         #expect(try ControlCommand(line: "stats") == .stats)
     }
@@ -172,7 +173,7 @@ import Glibc
     @Test(arguments: [
         "", "fault", "fault sometimes", "fault delay", "fault delay soon", "fault delay -5ms",
         "fault close-after 0", "fault close-after", "fault none hang", "fault only", "oom",
-        "oom a b", "restart now", "stats please", "reboot",
+        "oom a b", "state a", "state a asleep", "restart now", "stats please", "reboot",
     ])
     func refusesMalformedLines(line: String) {
         #expect(throws: ControlCommand.ParseError.self) { _ = try ControlCommand(line: line) }
@@ -210,7 +211,7 @@ import Glibc
             #expect(try client.call(Request.listContainersBy(["***"]))?.error == .unknown)
             #expect(try self.control(path, ["fault none", "fault nonsense", "oom a", "oom missing", "fail-start a"]) == [
                 "ok", "error: unknown fault nonsense (expected delay, hang, garbage, cut, oversized, no-error, fail-lcb, close-after, only or none)",
-                "ok", "error: no container missing", "ok",
+                "ok", "error: oom missing did not happen: no such container, or not possible in its state", "ok",
             ])
             #expect(server.faults == .none)
             #expect(host.events == [.oomKill("a"), .failStart("a")])

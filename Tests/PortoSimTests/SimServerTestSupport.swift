@@ -11,12 +11,12 @@ final class FakeHost: SimResponder, @unchecked Sendable {
     private let lock = NSLock()
     private var _generation: UInt64 = 1
     private var _respondCalls = 0
-    private var _events: [HostEvent] = []
+    private var _events: [SimEvent] = []
     private var starts: UInt64 = 1
 
     var generation: UInt64 { lock.withLock { _generation } }
     var respondCalls: Int { lock.withLock { _respondCalls } }
-    var events: [HostEvent] { lock.withLock { _events } }
+    var events: [SimEvent] { lock.withLock { _events } }
 
     func tick() { lock.withLock { _generation += 1 } }
 
@@ -51,12 +51,14 @@ final class FakeHost: SimResponder, @unchecked Sendable {
         return response
     }
 
-    func apply(_ event: HostEvent) throws(HostEventError) {
-        if case .oomKill(let name) = event, name != "a" { throw HostEventError("no container \(name)") }
-        lock.withLock {
+    /// Only container "a" exists.
+    func inject(_ event: SimEvent) -> Bool {
+        if case .oomKill(let name) = event, name != "a" { return false }
+        return lock.withLock {
             _events.append(event)
             if event == .restart { starts += 1 }
             _generation += 1
+            return true
         }
     }
 }
@@ -68,10 +70,17 @@ func makeTempDirectory() throws -> String {
     return path
 }
 
-/// Starts a server on a fresh socket and runs `body`; stops the server and cleans up afterwards.
+/// Starts a server for a ``FakeHost`` on a fresh socket and runs `body`.
 func withServer<R>(
-    host: FakeHost = FakeHost(), faults: FaultOptions = .none, statsFile: Bool = false,
-    _ body: (SimServer, FakeHost) throws -> R
+    faults: FaultOptions = .none, statsFile: Bool = false, _ body: (SimServer, FakeHost) throws -> R
+) throws -> R {
+    try withServer(host: FakeHost(), faults: faults, statsFile: statsFile, body)
+}
+
+/// Starts a server for `host` on a fresh socket and runs `body`; stops the server and cleans up.
+func withServer<Host: SimResponder, R>(
+    host: Host, faults: FaultOptions = .none, statsFile: Bool = false,
+    _ body: (SimServer, Host) throws -> R
 ) throws -> R {
     let directory = try makeTempDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -5,13 +5,14 @@
 ///     fault MODE...        replace the fault set (see FaultOptions.init(words:)); `fault none` clears it
 ///     oom NAME             OOM-kill a process in container NAME
 ///     fail-start NAME      make container NAME fail to start
+///     state NAME STATE     move container NAME to STATE (stopped, running, paused, dead...)
 ///     restart              a portod reload: close every client connection, porto_starts + 1
 ///     stats                the request counts, as one line of JSON
 ///
 /// Each command is answered with one line: `ok`, the JSON of `stats`, or `error: MESSAGE`.
 public enum ControlCommand: Equatable, Sendable {
     case fault(FaultOptions)
-    case event(HostEvent)
+    case event(SimEvent)
     case stats
 
     /// The help text shown by `porto-sim --help` and in the README.
@@ -21,6 +22,8 @@ public enum ControlCommand: Equatable, Sendable {
         or none
         oom NAME          OOM-kill a process in container NAME
         fail-start NAME   make container NAME fail to start
+        state NAME STATE  move container NAME to STATE: stopped, starting, running, stopping, \
+        paused, dead, meta or respawning
         restart           like a portod reload: close every connection, porto_starts + 1
         stats             print the request counts as JSON
         """
@@ -53,6 +56,12 @@ public enum ControlCommand: Equatable, Sendable {
             self = .event(.oomKill(try name()))
         case "fail-start":
             self = .event(.failStart(try name()))
+        case "state":
+            guard arguments.count == 2, let state = SimState(rawValue: arguments[1]) else {
+                let states = SimState.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ParseError(description: "state: expected a container name and one of \(states)")
+            }
+            self = .event(.setState(arguments[0], state))
         case "restart":
             try noArguments()
             self = .event(.restart)
@@ -60,7 +69,7 @@ public enum ControlCommand: Equatable, Sendable {
             try noArguments()
             self = .stats
         default:
-            throw ParseError(description: "unknown command \(verb) (expected fault, oom, fail-start, restart or stats)")
+            throw ParseError(description: "unknown command \(verb) (expected fault, oom, fail-start, state, restart or stats)")
         }
     }
 }

@@ -1,12 +1,19 @@
 import Foundation
+import PortoWire
 
 /// Encoded reply frames keyed by the request's bytes, valid for one host generation.
 ///
 /// A benchmark asks the same few questions over and over (`ListContainersBy` with the same
 /// properties, `GetSystem`); while the host's ``SimResponder/generation`` stays the same, their
 /// answers cannot change, so the frames are encoded once and sent as they are. A new generation
-/// empties the cache. `nil` is cached too: a request portod would drop stays dropped.
+/// empties the cache. A dropped request (no reply) is cached too.
 final class ResponseCache: @unchecked Sendable {
+    /// A cached answer: the frame to send (nil: close without a reply) and its envelope error.
+    struct Entry {
+        var frame: [UInt8]?
+        var error: Porto_EError
+    }
+
     /// The most distinct requests kept per generation; more empties the cache (a client that never
     /// repeats itself gains nothing from it anyway).
     static let maxEntries = 256
@@ -15,13 +22,17 @@ final class ResponseCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var generation: UInt64 = 0
-    private var entries: [[UInt8]: [UInt8]?] = [:]
-    private(set) var hits = 0
-    private(set) var misses = 0
+    private var entries: [[UInt8]: Entry] = [:]
+    private var hits = 0
+    private var misses = 0
 
-    /// The cached frame for `request` in `generation`: `.some(nil)` when the request is known to
-    /// be dropped, nil when it is not cached.
-    func lookup(_ request: [UInt8], generation: UInt64) -> [UInt8]?? {
+    /// Lookups answered and not answered so far.
+    var statistics: (hits: Int, misses: Int) {
+        lock.withLock { (hits, misses) }
+    }
+
+    /// The cached answer to `request` in `generation`, if any.
+    func lookup(_ request: [UInt8], generation: UInt64) -> Entry? {
         lock.lock()
         defer { lock.unlock() }
         guard generation == self.generation, let entry = entries[request] else {
@@ -29,10 +40,10 @@ final class ResponseCache: @unchecked Sendable {
             return nil
         }
         hits += 1
-        return .some(entry)
+        return entry
     }
 
-    func store(_ frame: [UInt8]?, for request: [UInt8], generation: UInt64) {
+    func store(_ entry: Entry, for request: [UInt8], generation: UInt64) {
         lock.lock()
         defer { lock.unlock() }
         if generation != self.generation {
@@ -42,7 +53,7 @@ final class ResponseCache: @unchecked Sendable {
             entries.removeAll(keepingCapacity: true)
         }
         if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
-        entries[request] = .some(frame)
+        entries[request] = entry
     }
 
     func removeAll() {

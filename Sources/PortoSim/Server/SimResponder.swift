@@ -7,29 +7,48 @@ public protocol SimResponder: AnyObject, Sendable {
     /// (unparseable request, missing upstream-required field; PORTO.md 1.2).
     func respond(to request: Porto_TPortoRequest) -> Porto_TPortoResponse?
 
-    /// Changes whenever any answer may change. The server caches encoded answers per generation.
+    /// Changes whenever any answer may change. The server caches encoded answers per generation,
+    /// and assumes generations only increase.
     var generation: UInt64 { get }
 
-    /// Makes something happen on the host, as asked on the control socket or by
-    /// ``SimServer/restart()``.
-    ///
-    /// - Throws: ``HostEventError`` when the event cannot happen (e.g. no such container); its
-    ///   message goes back to the control client.
-    func apply(_ event: HostEvent) throws(HostEventError)
+    /// Makes something happen on the host (control socket, ``SimServer/restart()``). Returns false,
+    /// changing nothing, when it cannot happen (no such container, or not in its state).
+    @discardableResult
+    func inject(_ event: SimEvent) -> Bool
+
+    /// Whether the answer to `request` may be reused within one generation. Default: true.
+    func canCache(_ request: Porto_TPortoRequest) -> Bool
+
+    /// A request was answered from the cache, with this envelope error: the host may count it.
+    /// Default: nothing.
+    func servedFromCache(_ request: Porto_TPortoRequest, error: Porto_EError)
+
+    /// A connection was accepted (`opened`) or closed; `open` connections remain. Default: nothing.
+    func connectionsChanged(opened: Bool, open: Int)
 }
 
-/// An event the control socket can make happen on the simulated host.
-public enum HostEvent: Equatable, Sendable {
-    /// The kernel OOM-kills a process in the named container (its OOM counters grow).
-    case oomKill(String)
-    /// The named container fails to start (`container_start_failed` grows).
-    case failStart(String)
-    /// portod restarts: `porto_starts` grows by one and its uptime starts again from zero.
-    case restart
+extension SimResponder {
+    public func canCache(_ request: Porto_TPortoRequest) -> Bool { true }
+    public func servedFromCache(_ request: Porto_TPortoRequest, error: Porto_EError) {}
+    public func connectionsChanged(opened: Bool, open: Int) {}
 }
 
-/// Why a ``HostEvent`` could not happen.
-public struct HostEventError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+extension SimHost: SimResponder {
+    /// GetSystem counts requests, so its answer changes with every request (``SimHost/isCacheable(_:)``).
+    public func canCache(_ request: Porto_TPortoRequest) -> Bool {
+        Self.isCacheable(request)
+    }
+
+    /// Keeps GetSystem's request counters true when the server did not call ``respond(to:)``.
+    public func servedFromCache(_ request: Porto_TPortoRequest, error: Porto_EError) {
+        var response = Porto_TPortoResponse()
+        response.error = error
+        noteServedFromCache(request, response: response)
+    }
+
+    /// Keeps GetSystem's `client_count` and `client_connected` true.
+    public func connectionsChanged(opened: Bool, open: Int) {
+        if opened { noteClientConnected() }
+        clientCount = UInt64(open)
+    }
 }

@@ -29,6 +29,7 @@ public final class SimServer: @unchecked Sendable {
     private var currentFaults: FaultOptions
     private var counts: [String: Int] = [:]
     private var accepted = 0
+    private var openCount = 0
     private let statsLock = NSLock()
     private var listener: SocketListener!
 
@@ -68,7 +69,14 @@ public final class SimServer: @unchecked Sendable {
     }
 
     /// The number of connections open right now.
-    public var openConnections: Int { listener.openConnections }
+    public var openConnections: Int {
+        lock.withLock { openCount }
+    }
+
+    /// How many replies came from the response cache, and how many had to be built.
+    public var cacheStatistics: (hits: Int, misses: Int) {
+        cache.statistics
+    }
 
     /// The faults in force.
     public var faults: FaultOptions {
@@ -105,7 +113,7 @@ public final class SimServer: @unchecked Sendable {
     /// Acts like a portod reload (PORTO.md 1.7): the host restarts (`porto_starts` + 1, uptime 0),
     /// then every open connection is closed, so its client sees EOF; the socket keeps accepting.
     public func restart() {
-        try? host.apply(.restart)
+        host.inject(.restart)
         cache.removeAll()
         listener.shutdownConnections()
     }
@@ -125,16 +133,23 @@ public final class SimServer: @unchecked Sendable {
         case .event(.restart):
             restart()
         case .event(let event):
-            do {
-                try host.apply(event)
-                cache.removeAll()
-            } catch {
-                return "error: \(error.description)"
+            guard host.inject(event) else {
+                return "error: \(Self.describe(event)) did not happen: no such container, or not possible in its state"
             }
+            cache.removeAll()
         case .stats:
             return statsJSON()
         }
         return "ok"
+    }
+
+    private static func describe(_ event: SimEvent) -> String {
+        switch event {
+        case .oomKill(let name): return "oom \(name)"
+        case .failStart(let name): return "fail-start \(name)"
+        case .setState(let name, let state): return "state \(name) \(state.rawValue)"
+        case .restart: return "restart"
+        }
     }
 
     /// Parses and carries out one control line (see ``ControlCommand``).
@@ -149,7 +164,18 @@ public final class SimServer: @unchecked Sendable {
     // MARK: - Serving a connection
 
     private func serve(_ fd: Int32) {
-        lock.withLock { accepted += 1 }
+        let open = lock.withLock {
+            accepted += 1
+            openCount += 1
+            return openCount
+        }
+        host.connectionsChanged(opened: true, open: open)
+        defer {
+            host.connectionsChanged(opened: false, open: lock.withLock {
+                openCount -= 1
+                return openCount
+            })
+        }
         var reader = FrameReader(fd: fd)
         var answered = 0
         while let body = reader.next() {
@@ -208,13 +234,17 @@ public final class SimServer: @unchecked Sendable {
             return Self.frame(response)
         }
         // Big requests (thousands of names in a Get) are rare and costly to hash and keep.
-        guard body.count <= ResponseCache.maxRequestLength else {
-            return host.respond(to: request).flatMap(Self.frame)
-        }
+        let cacheable = body.count <= ResponseCache.maxRequestLength && host.canCache(request)
         let generation = host.generation
-        if let cached = cache.lookup(body, generation: generation) { return cached }
-        let frame = host.respond(to: request).flatMap(Self.frame)
-        cache.store(frame, for: body, generation: generation)
+        if cacheable, let cached = cache.lookup(body, generation: generation) {
+            if cached.frame != nil { host.servedFromCache(request, error: cached.error) }
+            return cached.frame
+        }
+        let response = host.respond(to: request)
+        let frame = response.flatMap(Self.frame)
+        if cacheable {
+            cache.store(.init(frame: frame, error: response?.error ?? .success), for: body, generation: generation)
+        }
         return frame
     }
 

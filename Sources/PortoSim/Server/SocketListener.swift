@@ -92,13 +92,6 @@ final class SocketListener: @unchecked Sendable {
         }
     }
 
-    /// The number of connections currently open.
-    var openConnections: Int {
-        state.lock()
-        defer { state.unlock() }
-        return open.count
-    }
-
     /// Shuts down every open connection: their clients see EOF, their handlers return. The
     /// listener keeps accepting new connections.
     func shutdownConnections() {
