@@ -15,6 +15,7 @@ struct PortoExporterCommand: ParsableCommand {
     @OptionGroup(title: "Logging") var log: LogOptions
 
     func run() throws {
+        if try collection.runStandalone() { return }  // --once, --print-metrics-md
         try Serve(collection: collection, web: web, logger: log.bootstrap()).run()
     }
 }

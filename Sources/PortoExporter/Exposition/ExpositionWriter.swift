@@ -1,5 +1,9 @@
 /// Writes samples in Prometheus text format 0.0.4 or OpenMetrics 1.0.0 straight into bytes.
 ///
+/// The samples are stored in a form both formats are rendered from (the OpenMetrics-only
+/// `_created` lines are skipped for the text format), so one collection serves scrapes in either
+/// format: `finish(.text)`, `finish(.openMetrics)`; `format` is only the default.
+///
 /// Samples may be added in any order of families: each family has its own byte buffer, and
 /// ``finish()`` (or ``write(to:)``) emits the families sorted by name, each with its HELP and TYPE
 /// lines once, skipping families without samples. Within a family, samples keep the order in which
@@ -39,6 +43,8 @@ public final class ExpositionWriter: @unchecked Sendable {
     private struct Slot {
         let family: MetricFamily
         var body: [UInt8]
+        /// Start and end offsets (pairs) in `body` of `_created` lines, left out of the text format.
+        var createdRanges: [Int]
     }
 
     private var slots: [Slot] = []
@@ -54,7 +60,10 @@ public final class ExpositionWriter: @unchecked Sendable {
     /// Clears every sample (keeping buffer capacity and known families) for another scrape.
     public func reset(format: ExpositionFormat) {
         self.format = format
-        for i in slots.indices { slots[i].body.removeAll(keepingCapacity: true) }
+        for i in slots.indices {
+            slots[i].body.removeAll(keepingCapacity: true)
+            slots[i].createdRanges.removeAll(keepingCapacity: true)
+        }
     }
 
     // MARK: - Adding samples
@@ -79,10 +88,12 @@ public final class ExpositionWriter: @unchecked Sendable {
         precondition(family.type != .histogram, "use histogram(_:labels:_:) for \(family.name)")
         assert((extra == nil) == (family.extraLabel == nil), "\(family.name): extra label mismatch")
         let i = slot(for: family)
-        let openMetrics = format == .openMetrics
         Self.writeSeries(name: family.sampleName, family: family, labels: labels, extra: extra, value: value, into: &slots[i].body)
-        if openMetrics, family.type == .counter, let created {
+        if family.type == .counter, let created {
+            let start = slots[i].body.count
             Self.writeSeries(name: family.secondName, family: family, labels: labels, extra: extra, value: .uint(created), into: &slots[i].body)
+            slots[i].createdRanges.append(start)
+            slots[i].createdRanges.append(slots[i].body.count)
         }
     }
 
@@ -106,30 +117,78 @@ public final class ExpositionWriter: @unchecked Sendable {
 
     // MARK: - Output
 
-    /// Number of bytes ``finish()`` would return.
-    public var byteCount: Int {
+    /// Number of bytes ``finish(_:)`` would return in `format` (default: the writer's format).
+    public func byteCount(_ format: ExpositionFormat? = nil) -> Int {
+        let format = format ?? self.format
         var n = 0
         for slot in slots where !slot.body.isEmpty {
-            n += header(of: slot.family).count + slot.body.count
+            n += header(of: slot.family, format).count + slot.body.count
+            if format == .text {
+                var k = 0
+                while k < slot.createdRanges.count { n -= slot.createdRanges[k + 1] - slot.createdRanges[k]; k += 2 }
+            }
         }
         if format == .openMetrics { n += ExpositionWriter.eof.count }
         return n
     }
 
-    /// The whole exposition.
-    public func finish() -> [UInt8] {
+    /// Number of bytes ``finish()`` would return.
+    public var byteCount: Int { byteCount(nil) }
+
+    /// The whole exposition in `format` (default: the writer's format). The samples are kept,
+    /// so one collection can be rendered in both formats.
+    public func finish(_ format: ExpositionFormat? = nil) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(byteCount)
-        write { out.append(contentsOf: $0) }
+        out.reserveCapacity(byteCount(format))
+        write(format) { out.append(contentsOf: $0) }
         return out
     }
 
     /// Streams the exposition in chunks (a family's header, then its samples), families sorted by
     /// name, then `# EOF` for OpenMetrics; nothing is concatenated.
-    public func write(to sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        for i in sortedSlots() where !slots[i].body.isEmpty {
-            try header(of: slots[i].family).withUnsafeBytes(sink)
-            try slots[i].body.withUnsafeBytes(sink)
+    public func write(_ format: ExpositionFormat? = nil, to sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try Self.write(format ?? self.format, merging: [self], to: sink)
+    }
+
+    /// Streams several writers' samples as one exposition, families sorted by name across all of
+    /// them (for example a collection's samples and the HTTP layer's self-metrics, filled
+    /// separately). A family written into two of them is written once, with both bodies; two
+    /// different families with one name trap.
+    public static func write(
+        _ format: ExpositionFormat, merging writers: [ExpositionWriter], to sink: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        var order: [(writer: ExpositionWriter, slot: Int)] = []
+        for writer in writers {
+            for i in writer.sortedSlots() where !writer.slots[i].body.isEmpty { order.append((writer, i)) }
+        }
+        if writers.count > 1 {
+            order.sort { a, b in
+                a.writer.slots[a.slot].family.name.utf8.lexicographicallyPrecedes(b.writer.slots[b.slot].family.name.utf8)
+            }
+        }
+        var previous: MetricFamily?
+        for (writer, i) in order {
+            let slot = writer.slots[i]
+            if let previous, previous.name == slot.family.name {
+                precondition(previous === slot.family, "two metric families named \(slot.family.name)")
+            } else {
+                try writer.header(of: slot.family, format).withUnsafeBytes(sink)
+            }
+            previous = slot.family
+            if format == .text, !slot.createdRanges.isEmpty {
+                try slot.body.withUnsafeBytes { all in
+                    var start = 0
+                    var k = 0
+                    while k < slot.createdRanges.count {
+                        try sink(UnsafeRawBufferPointer(rebasing: all[start..<slot.createdRanges[k]]))
+                        start = slot.createdRanges[k + 1]
+                        k += 2
+                    }
+                    try sink(UnsafeRawBufferPointer(rebasing: all[start..<all.count]))
+                }
+            } else {
+                try slot.body.withUnsafeBytes(sink)
+            }
         }
         if format == .openMetrics { try ExpositionWriter.eof.withUnsafeBytes(sink) }
     }
@@ -144,7 +203,7 @@ public final class ExpositionWriter: @unchecked Sendable {
     private static let eof: [UInt8] = Array("# EOF\n".utf8)
     private static let plusInf: [UInt8] = Array("+Inf".utf8)
 
-    private func header(of family: MetricFamily) -> [UInt8] {
+    private func header(of family: MetricFamily, _ format: ExpositionFormat) -> [UInt8] {
         format == .openMetrics ? family.openMetricsHeader : family.textHeader
     }
 
@@ -155,7 +214,7 @@ public final class ExpositionWriter: @unchecked Sendable {
             preconditionFailure("two metric families named \(family.name)")
         }
         names[family.name] = id
-        slots.append(Slot(family: family, body: []))
+        slots.append(Slot(family: family, body: [], createdRanges: []))
         slotIndex[id] = slots.count - 1
         sortedValid = false
         return slots.count - 1

@@ -1,0 +1,111 @@
+import PortoWire
+
+/// One collection of everything enabled, written into an ``ExpositionWriter``: the entry point
+/// the HTTP server (and `--once`) calls for each scrape.
+///
+/// ```swift
+/// let collection = Collection(configuration: config, transport: client)   // once
+/// let report = collection.collect(into: writer, deadline: .now + .seconds(9))  // per scrape
+/// ```
+/// Synchronous: the collectors run one after another on the caller's thread, each request with
+/// the time left before `deadline` as its timeout; once the deadline has passed the remaining
+/// collectors fail without sending anything. Collections are serialised (portod serves one
+/// request at a time per connection anyway); sharing one collection between concurrent scrapes
+/// is the caller's business.
+///
+/// Besides the collectors' samples it writes `porto_up` (1 if portod answered anything),
+/// `porto_exporter_collector_success{collector}` and
+/// `porto_exporter_collector_duration_seconds{collector}`.
+public final class Collection: @unchecked Sendable {
+    public let configuration: CollectionConfiguration
+    private let transport: any PortoTransport
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let connection = ConnectionState()
+    private let lock = Lock()
+    let collectors: [any Collector]
+
+    /// - Parameter now: the clock for deadlines and collector durations (tests pass a fixed one).
+    public init(
+        configuration: CollectionConfiguration, transport: any PortoTransport,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) {
+        self.configuration = configuration
+        self.transport = transport
+        self.now = now
+        self.collectors = Collection.collectors(for: configuration)
+    }
+
+    /// The enabled collectors, in the order they run.
+    static func collectors(for configuration: CollectionConfiguration) -> [any Collector] {
+        let groups = configuration.groups
+        var out: [any Collector] = []
+        if groups.contains(.daemon) { out.append(DaemonCollector()) }
+        if groups.contains(where: \.isContainerGroup) {
+            out.append(ContainersCollector(groups: groups, selection: configuration.containers, labels: configuration.labels))
+        }
+        if groups.contains(.volumes) { out.append(VolumesCollector()) }
+        if groups.contains(.layers) { out.append(LayersCollector()) }
+        if groups.contains(.storages) { out.append(StoragesCollector()) }
+        return out
+    }
+
+    /// Names of the enabled collectors (the `collector` label values).
+    public var collectorNames: [String] { collectors.map(\.name) }
+
+    /// The ListContainersBy property names asked for (empty if no container group is enabled).
+    public var containerProperties: [String] {
+        collectors.compactMap { $0 as? ContainersCollector }.first?.properties ?? []
+    }
+
+    /// Runs every enabled collector and writes the samples and self-metrics into `writer`.
+    @discardableResult
+    public func collect(into writer: ExpositionWriter, deadline: ContinuousClock.Instant) -> CollectionReport {
+        lock.withLock {
+            let recorder = CallRecorder()
+            let context = CollectContext(
+                transport: transport, deadline: deadline, now: now, connection: connection, recorder: recorder)
+            var results: [CollectionReport.Result] = []
+            for collector in collectors {
+                let start = now()
+                var failure: PortoError?
+                do throws(PortoError) {
+                    try collector.collect(context, into: writer)
+                } catch {
+                    failure = error
+                }
+                let elapsed = now() - start
+                results.append(.init(collector: collector.name, error: failure, duration: elapsed))
+                writer.gauge(ExporterMetrics.collectorSuccess, extra: collector.name, value: .bool(failure == nil))
+                writer.gauge(ExporterMetrics.collectorDuration, extra: collector.name, value: Self.seconds(elapsed))
+            }
+            let up = recorder.answeredCount > 0
+            writer.gauge(ExporterMetrics.up, value: .bool(up))
+            return CollectionReport(up: up, results: results, connectionError: up ? nil : recorder.connectionFailure)
+        }
+    }
+
+    private static func seconds(_ d: Duration) -> SampleValue {
+        let (s, atto) = d.components
+        if s < 0 { return .uint(0) }
+        return .scaled(UInt64(s) * 1_000_000_000 + UInt64(atto / 1_000_000_000), decimals: 9)
+    }
+}
+
+/// What happened in one collection.
+public struct CollectionReport: Sendable {
+    public struct Result: Sendable {
+        public var collector: String
+        /// nil when the collector succeeded.
+        public var error: PortoError?
+        public var duration: Duration
+    }
+
+    /// Whether portod answered at all (`porto_up`).
+    public var up: Bool
+    public var results: [Result]
+    /// Why portod could not be reached, when it could not.
+    public var connectionError: PortoError?
+
+    /// Whether every collector succeeded.
+    public var success: Bool { results.allSatisfy { $0.error == nil } }
+}

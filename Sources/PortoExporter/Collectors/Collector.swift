@@ -1,0 +1,58 @@
+import PortoWire
+
+/// A collector: a name (the `collector` label of the self-metrics) and one method that reads
+/// from portod and writes samples. The enabled collectors are listed in ``Collection``.
+///
+/// `collect` throws when a request fails; the samples it wrote before failing stay, and
+/// `porto_exporter_collector_success{collector}` becomes 0. A value one container cannot give is
+/// not a failure: that sample is skipped.
+protocol Collector: Sendable {
+    var name: String { get }
+    func collect(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError)
+}
+
+/// What a collector gets for one collection: the transport, the deadline, per-connection state.
+struct CollectContext {
+    let transport: any PortoTransport
+    let deadline: ContinuousClock.Instant
+    let now: @Sendable () -> ContinuousClock.Instant
+    let connection: ConnectionState
+    let recorder: CallRecorder
+
+    /// Sends one request with the time left before the deadline as its timeout. Throws
+    /// `.timeout` without sending when the deadline has passed, and `.porto` for an envelope error.
+    func call(_ request: Porto_TPortoRequest) throws(PortoError) -> Porto_TPortoResponse {
+        let remaining = deadline - now()
+        if remaining <= .zero {
+            throw PortoError.timeout("scrape deadline passed before \(request.methodName)")
+        }
+        do throws(PortoError) {
+            let response = try transport.call(request, timeout: remaining)
+            recorder.answered()
+            if response.error != .success {
+                throw PortoError.porto(response.error, message: response.errorMsg)
+            }
+            return response
+        } catch {
+            switch error {
+            case .porto: recorder.answered()
+            case .socket, .timeout, .decode:
+                connection.connectionLost()
+                recorder.failed(error)
+            }
+            throw error
+        }
+    }
+}
+
+/// Counts, for one collection, whether portod answered at all (for `porto_up`).
+final class CallRecorder: @unchecked Sendable {
+    private let lock = Lock()
+    private var answers = 0
+    private var lastFailure: PortoError?
+
+    func answered() { lock.withLock { answers += 1 } }
+    func failed(_ error: PortoError) { lock.withLock { lastFailure = error } }
+    var answeredCount: Int { lock.withLock { answers } }
+    var connectionFailure: PortoError? { lock.withLock { lastFailure } }
+}

@@ -1,0 +1,52 @@
+import PortoWire
+
+/// portod's own figures: one `GetSystem` (PORTO.md 5.1), written as ``DaemonMetrics``, plus
+/// `porto_daemon_info` and the request latency histogram. A field the daemon does not send (an
+/// older portod) drops that sample only.
+struct DaemonCollector: Collector {
+    let name = "daemon"
+
+    func collect(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
+        var request = Porto_TPortoRequest()
+        request.getSystem = Porto_TGetSystemRequest()
+        let system = try context.call(request).getSystem
+        Self.write(system, into: writer)
+    }
+
+    static func write(_ system: Porto_TGetSystemResponse, into writer: ExpositionWriter) {
+        for metric in DaemonMetrics.all where system[keyPath: metric.has] {
+            let value: SampleValue
+            if let path = metric.value {
+                value = .uint(system[keyPath: path])
+            } else if let flag = metric.flag {
+                value = .bool(system[keyPath: flag])
+            } else {
+                continue
+            }
+            if metric.family.type == .counter {
+                writer.counter(metric.family, value: value)
+            } else {
+                writer.gauge(metric.family, value: value)
+            }
+        }
+        writer.gauge(DaemonMetrics.info, labels: Labels([
+            "version": system.portoVersion, "revision": system.portoRevision, "kernel_version": system.kernelVersion,
+        ]), value: .uint(1))
+        if let histogram = requestDuration(system) {
+            writer.histogram(DaemonMetrics.requestDuration, histogram)
+        }
+    }
+
+    /// Bucket `le=X` counts requests that took at most X: request_completed - request_longer_X
+    /// (saturating, since the counters are not read atomically); `+Inf` is request_completed.
+    /// The sum is unknown, so `_sum` and `_count` are not written.
+    static func requestDuration(_ s: Porto_TGetSystemResponse) -> Histogram? {
+        guard s.hasRequestCompleted, s.hasRequestLonger1S, s.hasRequestLonger3S, s.hasRequestLonger30S, s.hasRequestLonger5M
+        else { return nil }
+        let total = s.requestCompleted
+        let longer = [s.requestLonger1S, s.requestLonger3S, s.requestLonger30S, s.requestLonger5M]
+        var counts = longer.map { total >= $0 ? total - $0 : 0 }
+        for i in counts.indices.dropFirst() where counts[i] < counts[i - 1] { counts[i] = counts[i - 1] }
+        return Histogram(upperBounds: DaemonMetrics.requestDurationBounds, cumulativeCounts: counts, count: total, sum: nil)
+    }
+}

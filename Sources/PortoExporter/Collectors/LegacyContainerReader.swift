@@ -1,0 +1,183 @@
+import PortoWire
+
+/// The fallback for portods without ListContainersBy (InvalidMethod, before 5.0): one
+/// `Get ["***", "/"]` with the same properties (times as `name[raw]`), whose strings are parsed
+/// into the same `TContainer` fields ListContainersBy fills, so that one mapping makes the same
+/// samples on both paths.
+enum LegacyContainerReader {
+    /// The Get request for `properties` (ListContainersBy names).
+    static func request(properties: [String]) -> Porto_TPortoRequest {
+        var request = Porto_TPortoRequest()
+        request.get.name = ["***", "/"]
+        request.get.variable = properties.map(variable(for:))
+        return request
+    }
+
+    /// The Get variable for a property: times in `[raw]` form (unix seconds, not local time).
+    static func variable(for property: String) -> String {
+        switch property {
+        case "creation_time", "start_time", "death_time", "change_time": "\(property)[raw]"
+        default: property
+        }
+    }
+
+    /// Turns a Get answer into containers. Per-value errors (not available in this state, not
+    /// supported, unknown property) and unparseable values leave the field unset.
+    static func containers(from response: Porto_TGetResponse) -> [Porto_TContainer] {
+        var result: [Porto_TContainer] = []
+        result.reserveCapacity(response.list.count)
+        for entry in response.list {
+            var container = Porto_TContainer()
+            container.spec.name = entry.name
+            for keyval in entry.keyval {
+                if keyval.hasError, keyval.error != .success { continue }
+                guard keyval.hasValue else { continue }
+                var property = keyval.variable
+                if property.hasSuffix("[raw]") { property = String(property.dropLast(5)) }
+                decode(property: property, value: keyval.value, into: &container)
+            }
+            result.append(container)
+        }
+        markInheritedCgroups(&result)
+        return result
+    }
+
+    /// Sets the field(s) of `property` from its Get string.
+    static func decode(property: String, value: String, into c: inout Porto_TContainer) {
+        switch property {
+        case "cgroups":
+            guard let entries = LegacyValueParser.stringMap(value) else { return }
+            var cgroups = Porto_TContainerCgroups()
+            for (controller, path) in entries {
+                var cg = Porto_TContainerCgroup()
+                cg.controller = controller
+                cg.path = path
+                cgroups.cgroup.append(cg)
+            }
+            c.status.cgroups = cgroups
+            return
+        case "net":
+            // "inherited", "host", "L3 eth0", "none", ...: only the first word matters to us.
+            var net = Porto_TContainerNetConfig()
+            var option = Porto_TContainerNetOption()
+            let words = value.split(separator: " ", omittingEmptySubsequences: true)
+            option.opt = words.first.map(String.init) ?? ""
+            option.arg = words.dropFirst().map(String.init)
+            net.cfg = [option]
+            if option.opt == "inherited" { net.inherited = true }
+            c.spec.net = net
+            return
+        case "labels":
+            guard let entries = LegacyValueParser.stringMap(value) else { return }
+            var labels = Porto_TStringMap()
+            labels.map = entries.map { key, value in
+                var e = Porto_TStringMap.TStringMapEntry()
+                e.key = key
+                e.val = value
+                return e
+            }
+            c.spec.labels = labels
+            return
+        case "state":
+            if !value.isEmpty { c.status.state = value }
+            return
+        case "creation_time", "start_time", "death_time", "change_time":
+            guard let v = LegacyValueParser.uint(value) else { return }
+            switch property {
+            case "creation_time": c.status.creationTime = v
+            case "start_time": c.status.startTime = v
+            case "death_time": c.status.deathTime = v
+            default: c.status.changeTime = v
+            }
+            return
+        default:
+            break
+        }
+        guard let field = fieldsByProperty[property] else { return }
+        switch field {
+        case .status(let path, _):
+            if let v = LegacyValueParser.uint(value) { c.status[keyPath: path] = v }
+        case .spec(let path, _):
+            if let v = LegacyValueParser.uint(value) { c.spec[keyPath: path] = v }
+        case .statusCores(let path, _):
+            if let v = LegacyValueParser.cores(value) { c.status[keyPath: path] = v }
+        case .specCores(let path, _):
+            if let v = LegacyValueParser.cores(value) { c.spec[keyPath: path] = v }
+        case .statusInt(let path, _):
+            if let v = LegacyValueParser.int32(value) { c.status[keyPath: path] = v }
+        case .statusBool(let path, _):
+            if let v = LegacyValueParser.bool(value) { c.status[keyPath: path] = v }
+        case .map(let path, _):
+            guard let entries = LegacyValueParser.uintMap(value) else { return }
+            var map = Porto_TUintMap()
+            map.map = entries.map { key, value in
+                var e = Porto_TUintMap.TUintMapEntry()
+                e.key = key
+                e.val = value
+                return e
+            }
+            c.status[keyPath: path] = map
+        case .vm:
+            guard let entries = LegacyValueParser.uintMap(value) else { return }
+            var vm = Porto_TVmStat()
+            for (key, v) in entries {
+                if let path = vmKeys[key] { vm[keyPath: path] = v }
+            }
+            c.status.virtualMemory = vm
+        case .state:
+            c.status.state = value
+        }
+    }
+
+    /// Get does not say which cgroups are inherited; ListContainersBy does (`inherited=true`).
+    /// A controller is inherited exactly when the container's cgroup for it is its parent's
+    /// (portod returns the nearest owning ancestor's cgroup), so compare with the parent.
+    static func markInheritedCgroups(_ containers: inout [Porto_TContainer]) {
+        var paths: [String: [String: String]] = [:]
+        for c in containers where c.status.hasCgroups {
+            var byController: [String: String] = [:]
+            for cg in c.status.cgroups.cgroup { byController[cg.controller] = cg.path }
+            paths[c.spec.name] = byController
+        }
+        for i in containers.indices where containers[i].status.hasCgroups {
+            let name = containers[i].spec.name
+            guard name != "/", let parent = paths[ContainerNames.parent(of: name)] else { continue }
+            for j in containers[i].status.cgroups.cgroup.indices {
+                let cg = containers[i].status.cgroups.cgroup[j]
+                if parent[cg.controller] == cg.path {
+                    containers[i].status.cgroups.cgroup[j].inherited = true
+                }
+            }
+        }
+    }
+
+    /// The table's fields by property (one per property; virtual_memory's keys share one).
+    static let fieldsByProperty: [String: ContainerField] = {
+        var out: [String: ContainerField] = [:]
+        for metric in ContainerMetrics.all where out[metric.property] == nil { out[metric.property] = metric.field }
+        return out
+    }()
+
+    nonisolated(unsafe) static let vmKeys: [String: WritableKeyPath<Porto_TVmStat, UInt64>] = {
+        var out: [String: WritableKeyPath<Porto_TVmStat, UInt64>] = [:]
+        for metric in ContainerMetrics.all {
+            if case .vm(let path, _, let key) = metric.field { out[key] = path }
+        }
+        return out
+    }()
+}
+
+/// Container name arithmetic: parent and level follow from the name itself ("/" is level 0,
+/// "a" level 1 with parent "/", "a/b" level 2 with parent "a").
+enum ContainerNames {
+    static func parent(of name: String) -> String {
+        if name == "/" { return "" }
+        guard let slash = name.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "/" }
+        return String(name[..<slash])
+    }
+
+    static func level(of name: String) -> Int {
+        if name == "/" { return 0 }
+        return name.utf8.reduce(1) { $1 == UInt8(ascii: "/") ? $0 + 1 : $0 }
+    }
+}

@@ -1,0 +1,79 @@
+import PortoWire
+
+/// Volume space and inodes (PORTO.md 6): one `GetVolume` for every volume visible to the
+/// exporter, or `ListVolumes` on a portod without GetVolume (before 4.15; InvalidMethod, kept for
+/// the connection). Volumes are listed once per link path: deduplicated by id, keeping the first
+/// path in sorted order.
+struct VolumesCollector: Collector {
+    let name = "volumes"
+
+    struct Volume {
+        var path: String
+        var id: String
+        var backend: String
+        var state: String
+        var space: Porto_TVolumeResource?
+        var inodes: Porto_TVolumeResource?
+    }
+
+    func collect(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
+        Self.write(try read(context), into: writer)
+    }
+
+    func read(_ context: CollectContext) throws(PortoError) -> [Volume] {
+        if !context.connection.legacyVolumes {
+            var request = Porto_TPortoRequest()
+            request.getVolume = Porto_TGetVolumeRequest()
+            do throws(PortoError) {
+                return try context.call(request).getVolume.volume.map { spec in
+                    Volume(
+                        path: spec.path, id: spec.id, backend: spec.backend, state: spec.state,
+                        space: spec.hasSpace ? spec.space : nil, inodes: spec.hasInodes ? spec.inodes : nil)
+                }
+            } catch {
+                guard case .porto(.invalidMethod, _) = error else { throw error }
+                context.connection.legacyVolumes = true
+            }
+        }
+        var request = Porto_TPortoRequest()
+        request.listVolumes = Porto_TListVolumesRequest()
+        return try context.call(request).listVolumes.volumes.map(Self.volume(fromLegacy:))
+    }
+
+    /// A ListVolumes description (string properties) as the same figures.
+    static func volume(fromLegacy d: Porto_TVolumeDescription) -> Volume {
+        let p = d.properties
+        func resource(_ usage: String, _ limit: String, _ available: String) -> Porto_TVolumeResource? {
+            var r = Porto_TVolumeResource()
+            var any = false
+            if let v = p[usage].flatMap(LegacyValueParser.uint) { r.usage = v; any = true }
+            if let v = p[limit].flatMap(LegacyValueParser.uint) { r.limit = v; any = true }
+            if let v = p[available].flatMap(LegacyValueParser.uint) { r.available = v; any = true }
+            return any ? r : nil
+        }
+        return Volume(
+            path: d.path, id: p["id"] ?? d.path, backend: p["backend"] ?? "", state: p["state"] ?? "",
+            space: resource("space_used", "space_limit", "space_available"),
+            inodes: resource("inode_used", "inode_limit", "inode_available"))
+    }
+
+    static func write(_ volumes: [Volume], into writer: ExpositionWriter) {
+        let sorted = volumes.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        var seenIDs = Set<String>()
+        var seenPaths = Set<String>()
+        for v in sorted {
+            guard seenIDs.insert(v.id.isEmpty ? v.path : v.id).inserted, seenPaths.insert(v.path).inserted else { continue }
+            let labels = Labels(["path": v.path, "backend": v.backend, "state": v.state])
+            if let space = v.space {
+                if space.hasUsage { writer.gauge(VolumeMetrics.spaceUsage, labels: labels, value: .uint(space.usage)) }
+                if space.hasLimit { writer.gauge(VolumeMetrics.spaceLimit, labels: labels, value: .uint(space.limit)) }
+                if space.hasAvailable { writer.gauge(VolumeMetrics.spaceAvailable, labels: labels, value: .uint(space.available)) }
+            }
+            if let inodes = v.inodes {
+                if inodes.hasUsage { writer.gauge(VolumeMetrics.inodesUsage, labels: labels, value: .uint(inodes.usage)) }
+                if inodes.hasLimit { writer.gauge(VolumeMetrics.inodesLimit, labels: labels, value: .uint(inodes.limit)) }
+                if inodes.hasAvailable { writer.gauge(VolumeMetrics.inodesAvailable, labels: labels, value: .uint(inodes.available)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+/// METRICS.md, generated from the metric tables: `porto-exporter --print-metrics-md > METRICS.md`
+/// (a test fails when the committed file differs; `UPDATE_GOLDEN=1 swift test` rewrites it).
+public enum MetricsCatalog {
+    public static func markdown() -> String {
+        var md = """
+        # porto-exporter metrics
+
+        <!-- Generated from Sources/PortoExporter/Metrics by `porto-exporter --print-metrics-md`. Do not edit. -->
+
+        Every metric the exporter can write, from the metric tables in `Sources/PortoExporter/Metrics/`.
+        Names follow one rule: `porto_container_` (or `porto_daemon_`, `porto_volume_`) + the Porto property
+        or field name + the base unit (`_seconds`, `_bytes`, `_cores`), + `_total` for counters. Units are
+        converted exactly: nanoseconds and microseconds become seconds as exact decimals, and integer
+        counters are written as integers (never rounded through float64).
+
+        ## Collector groups
+
+        Each group is switched with `--collector.<group>` / `--no-collector.<group>`. A disabled group's
+        properties are not requested from portod at all.
+
+        | group | default | what |
+        |---|---|---|
+
+        """
+        for group in CollectorGroup.allCases {
+            md += "| `\(group.rawValue)` | \(group.enabledByDefault ? "on" : "off") | \(group.summary) |\n"
+        }
+        md += """
+
+        ## How containers are read
+
+        * One `ListContainersBy` with filter `***` per collection, asking only for the properties of the
+          enabled groups, plus `cgroups` (ownership filter), `net` (network namespace), `start_time` and
+          `creation_time` (for `_created`), and `labels` when `--container.labels` is given. Each
+          container appears once, sorted by name; "/" is the host.
+        * A portod without ListContainersBy (InvalidMethod, before 5.0) is read with one
+          `Get ["***", "/"]` of the same properties (times as `name[raw]`); the strings are parsed and give
+          the same samples. The choice is kept until the connection is lost.
+        * A value a container cannot give (stopped, not supported, unset) drops that sample only.
+        * Every container series has `name`, the container's Porto name ("/" for the host).
+        * `--container.include` / `--container.exclude` take Porto masks (`***` everything, `a***`
+          prefix, `***b` suffix, otherwise a glob in which `*` does not cross `/`);
+          `--container.max-depth N` keeps levels 0..N ("/" is 0).
+
+        ### Nested containers: the double-count trap
+
+        A nested container that does not own a cgroup controller reads its nearest ancestor's cgroup
+        (PORTO.md 4): `a/b` without its own memory cgroup reports `a`'s `memory_usage`. The exporter
+        applies the **ownership filter**: a sample whose metric depends on a controller (column
+        *ownership* below) is written only when the container owns that controller (its `cgroups`
+        entry is not `inherited`; on the Get path, when its cgroup path differs from its parent's).
+        Network samples are written for a container with its own network namespace or in the host's
+        (where Porto reports the container's own sockets), and dropped when it inherits an ancestor's
+        namespace (the ancestor's device counters).
+
+        Values that remain are still **hierarchical**: a container's figures include its
+        descendants'. Never add levels together: sum over `porto_container_info{level="1"}` children
+        or read "/" for the host. `process_count` is recursive; `virtual_memory` is not.
+
+        ## Container metrics
+
+        | metric | type | unit | labels | Porto property | group | ownership | notes |
+        |---|---|---|---|---|---|---|---|
+
+        """
+        for m in ContainerMetrics.all {
+            let source = m.conversion.porto.isEmpty ? "`\(m.property)`" : "`\(m.property)` (\(m.conversion.porto))"
+            let key = m.onlyKey.map { " key `\($0)`" } ?? ""
+            md += row([
+                "`\(m.family.name)`", m.family.type.rawValue, m.unit, labels(m.family.labelNames), source + key,
+                m.group.rawValue, m.controller?.documentation ?? "—", notes(m),
+            ])
+        }
+        md += row([
+            "`\(ContainerMetadataMetrics.info.name)`", "gauge", "", labels(ContainerMetadataMetrics.info.labelNames),
+            "the name", "always", "—", "Value 1. `parent` and `level` come from the name.",
+        ])
+        md += row([
+            "`\(ContainerMetadataMetrics.labels.name)`", "gauge", "", "`name`, `label_<key>`…", "`labels`",
+            "`--container.labels`", "—",
+            "Value 1. Only keys allowed by `--container.labels=KEY,…` (exact keys or globs such as `INFRA.*`). A key becomes `label_` + the key with characters outside `[a-zA-Z0-9_]` replaced by `_` (`A.b` → `label_A_b`); when two keys of one container give the same name, in sorted key order the later ones get `_2`, `_3`, …",
+        ])
+        md += """
+
+        Not exported: `env`, `env_secret`, `command`, `command_argv` and every other spec string; `hugetlb_usage`
+        (ListContainersBy fills it only when it is 0, PORTO.md 3.3); `time` (derived from `start_time`;
+        on "/" the host uptime); `net_netstat`, `net_snmp`, `net_snmp6` (hundreds of keys); `io_limit` and
+        other per-path limit maps; the `Latency` key of the net maps (milliseconds since the last socket
+        statistics poll, a gauge that grows without bound for stopped containers).
+
+        `_created` (OpenMetrics only): counters of cgroups and network namespaces restart at every start
+        (PORTO.md 3.4), so their `_created` is the container's `start_time`; `oom_kills_total` and
+        `respawn_count` count since creation, so theirs is `creation_time`.
+
+        ## Daemon metrics (GetSystem)
+
+        | metric | type | unit | GetSystem field |
+        |---|---|---|---|
+
+        """
+        for m in DaemonMetrics.all {
+            md += row(["`\(m.family.name)`", m.family.type.rawValue, m.unit, "`\(m.field)`"])
+        }
+        md += row([
+            "`\(DaemonMetrics.info.name)`", "gauge", "", "`porto_version`, `porto_revision`, `kernel_version` as labels `version`, `revision`, `kernel_version`; value 1",
+        ])
+        md += row([
+            "`\(DaemonMetrics.requestDuration.name)`", "histogram", "seconds",
+            "`request_completed`, `request_longer_1s`/`3s`/`30s`/`5m`",
+        ])
+        md += """
+
+        Not exported: `frozen` (never set by any portod) and `porto_crash` (in the given schema only, never
+        filled). Counters live in `/run/portod.stat`: they survive portod restarts until reboot, but
+        `ClearStatistics` can reset them.
+
+        ### portod request latency
+
+        `porto_daemon_request_duration_seconds` is a histogram derived from portod's counters: the bucket
+        `le="X"` (X = 1, 3, 30, 300) is `request_completed - request_longer_X` (requests that took at most
+        X seconds from enqueue to finish), and `le="+Inf"` is `request_completed`. portod does not give the
+        sum of request times, so there is no `_sum` and no `_count` (OpenMetrics does not allow `_count`
+        without `_sum`): use the `+Inf` bucket as the count. Spec requests (ListContainersBy,
+        CreateFromSpec, UpdateFromSpec) are not counted by portod.
+
+        Fraction of requests slower than 1 second over 5 minutes, and a 99% "within 1 s" objective:
+
+        ```promql
+        1 - (
+            rate(porto_daemon_request_duration_seconds_bucket{le="1"}[5m])
+          / rate(porto_daemon_request_duration_seconds_bucket{le="+Inf"}[5m])
+        )
+        # alert when more than 1% of requests took over 1 s:
+        (1 - rate(porto_daemon_request_duration_seconds_bucket{le="1"}[5m])
+           / rate(porto_daemon_request_duration_seconds_bucket{le="+Inf"}[5m])) > 0.01
+        ```
+
+        `histogram_quantile(0.99, rate(porto_daemon_request_duration_seconds_bucket[5m]))` works too, but
+        with buckets at 1, 3, 30 and 300 s it only says in which bucket the quantile lies.
+
+        ## Volumes, layers, storages
+
+        | metric | type | labels | source |
+        |---|---|---|---|
+
+        """
+        let volumeSources = ["`space.usage`", "`space.limit`", "`space.available`", "`inodes.usage`", "`inodes.limit`", "`inodes.available`"]
+        for (family, source) in zip(VolumeMetrics.all, volumeSources) {
+            md += row(["`\(family.name)`", family.type.rawValue, labels(family.labelNames), "GetVolume \(source) (ListVolumes on old portods)"])
+        }
+        md += row(["`\(StorageMetrics.layers.name)`", "gauge", "", "ListLayers: number of layers"])
+        md += row(["`\(StorageMetrics.storages.name)`", "gauge", "", "ListStorages: number of storages"])
+        md += row(["`\(StorageMetrics.metaStorages.name)`", "gauge", "", "ListStorages: number of meta storages"])
+        let metaSources = ["`space_used`", "`space_limit`", "`space_available`", "`inode_used`", "`inode_limit`", "`inode_available`"]
+        for (family, source) in zip(StorageMetrics.metaAll, metaSources) {
+            md += row(["`\(family.name)`", family.type.rawValue, labels(family.labelNames), "ListStorages meta storage \(source)"])
+        }
+        md += """
+
+        Volumes are listed by portod once per link: they are deduplicated by id, keeping the first path in
+        sorted order. Usage figures are cached by portod and up to a minute old; for backends without
+        their own filesystem or quota (plain, bind, rbind, dir, overlay without space_limit) they describe
+        the whole underlying filesystem. A limit of 0 means none.
+
+        ## The exporter itself
+
+        | metric | type | labels | meaning |
+        |---|---|---|---|
+
+        """
+        for family in [ExporterMetrics.up, ExporterMetrics.collectorSuccess, ExporterMetrics.collectorDuration] {
+            md += row(["`\(family.name)`", family.type.rawValue, labels(family.labelNames), family.help])
+        }
+        md += """
+
+        `collector` is one of `daemon`, `containers`, `volumes`, `layers`, `storages`. When portod cannot be
+        reached, `porto_up` is 0 and the HTTP answer is still 200. The HTTP layer adds
+        `porto_exporter_build_info`, `porto_exporter_request_duration_seconds{method}` and `process_*`.
+
+        """
+        return md
+    }
+
+    private static func row(_ cells: [String]) -> String {
+        "| " + cells.map { $0.replacing("|", with: "\\|") }.joined(separator: " | ") + " |\n"
+    }
+
+    private static func labels(_ names: [String]) -> String {
+        names.map { "`\($0)`" }.joined(separator: ", ")
+    }
+
+    private static func notes(_ m: ContainerMetric) -> String {
+        var parts: [String] = []
+        if !m.notes.isEmpty { parts.append(m.notes) }
+        if let created = m.created, m.family.type == .counter {
+            parts.append("`_created`: \(created == .startTime ? "start_time" : "creation_time").")
+        }
+        return parts.joined(separator: " ")
+    }
+}

@@ -1,0 +1,67 @@
+import PortoWire
+
+/// Container metadata families: not read from one property, so not in ``ContainerMetrics/all``.
+public enum ContainerMetadataMetrics {
+    /// `porto_container_info{name,parent,level} 1`: safe, low-cardinality metadata derived from the
+    /// container's name (never env, env_secret, command lines or other spec strings).
+    public static let info = MetricFamily(
+        name: "porto_container_info",
+        help: "Container metadata as labels (parent is \"\" for \"/\" and \"/\" for first-level containers); the value is 1.",
+        type: .gauge, labelNames: ["name", "parent", "level"])
+
+    /// `porto_container_labels{name,label_<key>=...} 1`, only for label keys allowed by
+    /// `--container.labels`.
+    public static let labels = MetricFamily(
+        name: "porto_container_labels",
+        help: "Porto labels of the container allowed by --container.labels, as label_<key> labels; the value is 1.",
+        type: .gauge, labelNames: ["name"])
+}
+
+/// `porto_volume_*`: one series per volume (deduplicated by id), labelled by path, backend, state.
+public enum VolumeMetrics {
+    static let labelNames = ["path", "backend", "state"]
+    public static let spaceUsage = gauge("porto_volume_space_usage_bytes", "Space used on the volume, in bytes (cached by portod, up to a minute old; for backends without their own filesystem or quota, the whole underlying filesystem).")
+    public static let spaceLimit = gauge("porto_volume_space_limit_bytes", "Space limit of the volume (0: none), in bytes.")
+    public static let spaceAvailable = gauge("porto_volume_space_available_bytes", "Space available on the volume, in bytes (cached by portod, up to a minute old).")
+    public static let inodesUsage = gauge("porto_volume_inodes_usage", "Inodes used on the volume (cached by portod, up to a minute old).")
+    public static let inodesLimit = gauge("porto_volume_inodes_limit", "Inode limit of the volume (0: none).")
+    public static let inodesAvailable = gauge("porto_volume_inodes_available", "Inodes available on the volume (cached by portod, up to a minute old).")
+
+    static let all: [MetricFamily] = [spaceUsage, spaceLimit, spaceAvailable, inodesUsage, inodesLimit, inodesAvailable]
+
+    private static func gauge(_ name: String, _ help: String) -> MetricFamily {
+        MetricFamily(name: name, help: help, type: .gauge, labelNames: labelNames)
+    }
+}
+
+/// Layers and storages (ListLayers, ListStorages in the default place).
+public enum StorageMetrics {
+    public static let layers = MetricFamily(name: "porto_layers", help: "Layers in portod's default place.", type: .gauge)
+    public static let storages = MetricFamily(name: "porto_storages", help: "Storages in portod's default place, meta storages not included.", type: .gauge)
+    public static let metaStorages = MetricFamily(name: "porto_meta_storages", help: "Meta storages in portod's default place.", type: .gauge)
+    static let metaLabels = ["name"]
+    public static let metaSpaceUsage = gauge("porto_meta_storage_space_usage_bytes", "Space used by the meta storage (project quota, read live), in bytes.")
+    public static let metaSpaceLimit = gauge("porto_meta_storage_space_limit_bytes", "Space limit of the meta storage, in bytes.")
+    public static let metaSpaceAvailable = gauge("porto_meta_storage_space_available_bytes", "Space available to the meta storage, in bytes.")
+    public static let metaInodesUsage = gauge("porto_meta_storage_inodes_usage", "Inodes used by the meta storage.")
+    public static let metaInodesLimit = gauge("porto_meta_storage_inodes_limit", "Inode limit of the meta storage.")
+    public static let metaInodesAvailable = gauge("porto_meta_storage_inodes_available", "Inodes available to the meta storage.")
+
+    static let metaAll: [MetricFamily] = [metaSpaceUsage, metaSpaceLimit, metaSpaceAvailable, metaInodesUsage, metaInodesLimit, metaInodesAvailable]
+
+    private static func gauge(_ name: String, _ help: String) -> MetricFamily {
+        MetricFamily(name: name, help: help, type: .gauge, labelNames: metaLabels)
+    }
+}
+
+/// The exporter's own metrics about a collection, written by ``Collection``.
+public enum ExporterMetrics {
+    public static let up = MetricFamily(
+        name: "porto_up", help: "Whether portod answered during the last collection (1) or could not be reached (0).", type: .gauge)
+    public static let collectorSuccess = MetricFamily(
+        name: "porto_exporter_collector_success", help: "Whether the collector's requests to portod succeeded (1) or not (0).",
+        type: .gauge, labelNames: ["collector"], extraLabel: "collector")
+    public static let collectorDuration = MetricFamily(
+        name: "porto_exporter_collector_duration_seconds", help: "Time the collector took in the last collection, in seconds.",
+        type: .gauge, labelNames: ["collector"], extraLabel: "collector")
+}

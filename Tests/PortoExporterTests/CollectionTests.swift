@@ -1,0 +1,116 @@
+import PortoWire
+import Testing
+@testable import PortoExporter
+
+@Suite struct CollectionTests {
+    static func fixedClock() -> @Sendable () -> ContinuousClock.Instant {
+        let instant = ContinuousClock.now
+        return { instant }
+    }
+
+    static func lcbHost(_ request: Porto_TPortoRequest) throws(PortoError) -> Porto_TPortoResponse {
+        if request.hasGetSystem {
+            return .ok { r in
+                r.getSystem.portoVersion = "5.3.59"
+                r.getSystem.requestCompleted = 100
+                r.getSystem.requestLonger1S = 10
+                r.getSystem.requestLonger3S = 4
+                r.getSystem.requestLonger30S = 1
+                r.getSystem.requestLonger5M = 0
+                r.getSystem.errors = UInt64.max
+            }
+        }
+        if request.hasListContainersBy {
+            return .ok { r in
+                r.listContainersBy.containers = [Make.container("/") { $0.status.memoryUsage = 5 }]
+            }
+        }
+        if request.hasGetVolume || request.hasListLayers || request.hasListStorages {
+            return .ok { _ in }
+        }
+        throw PortoError.porto(.invalidMethod, message: "invalid RPC method")
+    }
+
+    @Test func disabledGroupsAreNotRequested() throws {
+        let transport = FakeTransport(answer: Self.lcbHost)
+        var config = CollectionConfiguration(groups: [.memory])
+        let collection = Collection(configuration: config, transport: transport, now: Self.fixedClock())
+        #expect(collection.collectorNames == ["containers"])
+        collection.collect(into: ExpositionWriter(format: .text), deadline: .now + .seconds(5))
+        #expect(transport.methods == ["ListContainersBy"])
+        let properties = try #require(transport.requests.first).listContainersBy.fieldOptions.properties
+        #expect(properties == ["anon_usage", "cache_usage", "cgroups", "creation_time", "major_faults", "memory_reclaimed",
+                               "memory_usage", "minor_faults", "mlock_usage", "oom_kills", "oom_kills_total", "shmem_usage", "start_time"])
+        #expect(transport.requests.first?.listContainersBy.filters.first?.name == "***")
+
+        config.groups = [.daemon]
+        let daemonOnly = FakeTransport(answer: Self.lcbHost)
+        Collection(configuration: config, transport: daemonOnly).collect(into: ExpositionWriter(format: .text), deadline: .now + .seconds(5))
+        #expect(daemonOnly.methods == ["GetSystem"])
+    }
+
+    @Test func daemonHistogramAndExactCounters() {
+        let writer = ExpositionWriter(format: .text)
+        let collection = Collection(configuration: CollectionConfiguration(groups: [.daemon]), transport: FakeTransport(answer: Self.lcbHost), now: Self.fixedClock())
+        let report = collection.collect(into: writer, deadline: .now + .seconds(5))
+        #expect(report.up && report.success)
+        let text = String(decoding: writer.finish(), as: UTF8.self)
+        #expect(text.contains("""
+            porto_daemon_request_duration_seconds_bucket{le="1"} 90
+            porto_daemon_request_duration_seconds_bucket{le="3"} 96
+            porto_daemon_request_duration_seconds_bucket{le="30"} 99
+            porto_daemon_request_duration_seconds_bucket{le="300"} 100
+            porto_daemon_request_duration_seconds_bucket{le="+Inf"} 100
+            """))
+        #expect(text.contains("porto_daemon_errors_total 18446744073709551615\n"))
+        #expect(text.contains("porto_daemon_info{version=\"5.3.59\",revision=\"\",kernel_version=\"\"} 1\n"))
+        #expect(!text.contains("porto_daemon_warnings_total"))  // not sent: not exported
+        #expect(text.contains("porto_exporter_collector_success{collector=\"daemon\"} 1\n"))
+        #expect(text.contains("porto_exporter_collector_duration_seconds{collector=\"daemon\"} 0\n"))
+        #expect(text.contains("porto_up 1\n"))
+    }
+
+    @Test func fallsBackToGetOnInvalidMethodAndRemembersIt() {
+        let transport = FakeTransport { request throws(PortoError) in
+            if request.hasListContainersBy { throw PortoError.porto(.invalidMethod, message: "invalid RPC method") }
+            if request.hasGet {
+                return .ok { r in
+                    r.get = PortoWireGetResponse.make([("/", [("memory_usage", "5")])])
+                }
+            }
+            return try Self.lcbHost(request)
+        }
+        let collection = Collection(configuration: CollectionConfiguration(groups: [.memory]), transport: transport, now: Self.fixedClock())
+        for _ in 0..<2 {
+            let writer = ExpositionWriter(format: .text)
+            collection.collect(into: writer, deadline: .now + .seconds(5))
+            #expect(String(decoding: writer.finish(), as: UTF8.self).contains("porto_container_memory_usage_bytes{name=\"/\"} 5\n"))
+        }
+        #expect(transport.methods == ["ListContainersBy", "Get", "Get"])
+        #expect(transport.requests[1].get.name == ["***", "/"])
+        #expect(transport.requests[1].get.variable.contains("start_time[raw]"))
+    }
+
+    @Test func unreachablePortodGivesPortoUpZero() {
+        let transport = FakeTransport { _ throws(PortoError) in
+            throw PortoError.socket(.unreachable, message: "connect /nonexistent: No such file or directory")
+        }
+        let writer = ExpositionWriter(format: .text)
+        let report = Collection(configuration: CollectionConfiguration(), transport: transport, now: Self.fixedClock())
+            .collect(into: writer, deadline: .now + .seconds(5))
+        #expect(!report.up)
+        #expect(report.connectionError != nil)
+        let text = String(decoding: writer.finish(), as: UTF8.self)
+        #expect(text.contains("porto_up 0\n"))
+        #expect(text.contains("porto_exporter_collector_success{collector=\"containers\"} 0\n"))
+        #expect(ExpositionValidator.check(text, format: .text).problems.isEmpty)
+    }
+
+    @Test func deadlinePassedSendsNothing() {
+        let transport = FakeTransport(answer: Self.lcbHost)
+        let report = Collection(configuration: CollectionConfiguration(), transport: transport)
+            .collect(into: ExpositionWriter(format: .text), deadline: .now - .seconds(1))
+        #expect(transport.methods.isEmpty)
+        #expect(!report.success)
+    }
+}

@@ -1,0 +1,114 @@
+import Testing
+@testable import PortoExporter
+
+@Suite struct MetricTableTests {
+    static var allFamilies: [MetricFamily] {
+        ContainerMetrics.all.map(\.family) + [ContainerMetadataMetrics.info, ContainerMetadataMetrics.labels]
+            + DaemonMetrics.all.map(\.family) + [DaemonMetrics.info, DaemonMetrics.requestDuration]
+            + VolumeMetrics.all + [StorageMetrics.layers, StorageMetrics.storages, StorageMetrics.metaStorages]
+            + StorageMetrics.metaAll + [ExporterMetrics.up, ExporterMetrics.collectorSuccess, ExporterMetrics.collectorDuration]
+    }
+
+    @Test func familyNamesAreUniqueAndDoNotClashWithSampleNames() {
+        let names = Self.allFamilies.map(\.name)
+        #expect(Set(names).count == names.count)
+        // OpenMetrics: a counter `x_total` owns the names x, x_total, x_created; a histogram x_bucket, x_sum, x_count.
+        var owned: [String: String] = [:]
+        for family in Self.allFamilies {
+            var reserved = [family.name]
+            switch family.type {
+            case .counter:
+                let base = String(family.name.dropLast(6))
+                reserved += [base, base + "_created"]
+            case .histogram:
+                reserved += ["_bucket", "_sum", "_count"].map { family.name + $0 }
+            case .gauge:
+                break
+            }
+            for name in reserved {
+                #expect(owned[name] == nil, "\(name) is claimed by \(owned[name] ?? "") and \(family.name)")
+                owned[name] = family.name
+            }
+        }
+    }
+
+    /// The names issue 3 fixes for dashboards and alerts.
+    @Test(arguments: [
+        ("cpu_usage", "porto_container_cpu_usage_seconds_total"),
+        ("cpu_usage_system", "porto_container_cpu_usage_system_seconds_total"),
+        ("cpu_wait", "porto_container_cpu_wait_seconds_total"),
+        ("cpu_throttled", "porto_container_cpu_throttled_seconds_total"),
+        ("memory_usage", "porto_container_memory_usage_bytes"),
+        ("anon_usage", "porto_container_anon_usage_bytes"),
+        ("cache_usage", "porto_container_cache_usage_bytes"),
+        ("oom_kills", "porto_container_oom_kills_total"),
+        ("io_read", "porto_container_io_read_bytes_total"),
+        ("io_write", "porto_container_io_write_bytes_total"),
+        ("io_ops", "porto_container_io_ops_total"),
+        ("io_read_ops", "porto_container_io_read_ops_total"),
+        ("io_write_ops", "porto_container_io_write_ops_total"),
+        ("io_time", "porto_container_io_time_seconds_total"),
+        ("net_bytes", "porto_container_net_bytes_total"),
+        ("net_packets", "porto_container_net_packets_total"),
+        ("net_drops", "porto_container_net_drops_total"),
+        ("net_overlimits", "porto_container_net_overlimits_total"),
+        ("net_rx_bytes", "porto_container_net_rx_bytes_total"),
+        ("net_tx_bytes", "porto_container_net_tx_bytes_total"),
+        ("net_rx_packets", "porto_container_net_rx_packets_total"),
+        ("net_tx_drops", "porto_container_net_tx_drops_total"),
+        ("process_count", "porto_container_processes"),
+        ("thread_count", "porto_container_threads"),
+        ("state", "porto_container_state"),
+        ("memory_limit", "porto_container_memory_limit_bytes"),
+        ("memory_limit_total", "porto_container_memory_limit_total_bytes"),
+        ("cpu_limit", "porto_container_cpu_limit_cores"),
+        ("cpu_guarantee", "porto_container_cpu_guarantee_cores"),
+        ("cpu_limit_total", "porto_container_cpu_limit_total_cores"),
+        ("cpu_guarantee_total", "porto_container_cpu_guarantee_total_cores"),
+        ("start_time", "porto_container_start_time_seconds"),
+    ])
+    func fixedContainerNames(property: String, name: String) throws {
+        let metric = try #require(ContainerMetrics.all.first { $0.family.name == name })
+        #expect(metric.property == property)
+        let extra: String? = property.hasPrefix("io_") ? "device" : property.hasPrefix("net_") ? "interface" : property == "state" ? "state" : nil
+        #expect(metric.family.labelNames == ["name"] + (extra.map { [$0] } ?? []))
+    }
+
+    @Test func namingRule() {
+        for m in ContainerMetrics.all {
+            #expect(m.family.name.hasPrefix("porto_container_"))
+            #expect((m.family.type == .counter) == m.family.name.hasSuffix("_total"), "\(m.family.name)")
+            if m.conversion != .none { #expect(m.family.name.contains("_seconds")) }
+            #expect(m.family.help.hasSuffix("."), "HELP of \(m.family.name) is a sentence")
+        }
+        for m in DaemonMetrics.all {
+            #expect(m.family.name.hasPrefix("porto_daemon_"))
+            #expect((m.family.type == .counter) == m.family.name.hasSuffix("_total"))
+        }
+        let daemonNames = Set(DaemonMetrics.all.map(\.family.name))
+        for name in ["porto_daemon_errors_total", "porto_daemon_warnings_total", "porto_daemon_porto_starts_total",
+                     "porto_daemon_porto_uptime_seconds", "porto_daemon_container_count", "porto_daemon_container_start_failed_total",
+                     "porto_daemon_container_oom_total", "porto_daemon_request_completed_total", "porto_daemon_request_failed_total",
+                     "porto_daemon_client_count", "porto_daemon_volume_count", "porto_daemon_log_bytes_total"] {
+            #expect(daemonNames.contains(name), "\(name)")
+        }
+    }
+
+    /// Never export env, env_secret, command lines or other spec strings.
+    @Test func noSecretPropertiesAreRequested() {
+        let collector = ContainersCollector(
+            groups: Set(CollectorGroup.allCases), selection: ContainerSelection(), labels: LabelSelection(patterns: ["*"]))
+        let forbidden: Set<String> = ["env", "env_secret", "command", "command_argv", "core_command", "stdout", "stderr", "root", "cwd", "hostname", "ip", "bind", "sysctl", "private"]
+        #expect(Set(collector.properties).isDisjoint(with: forbidden))
+    }
+
+    @Test func metricsMarkdownIsUpToDate() throws {
+        let path = "\(TestPaths.root)/METRICS.md"
+        let generated = MetricsCatalog.markdown()
+        if TestPaths.updating {
+            Files.write(path, generated)
+        }
+        let committed = try #require(Files.read(path), "METRICS.md is missing: UPDATE_GOLDEN=1 swift test, or porto-exporter --print-metrics-md > METRICS.md")
+        #expect(committed == generated, "METRICS.md is stale: run `swift run porto-exporter --print-metrics-md > METRICS.md` (or UPDATE_GOLDEN=1 swift test)")
+    }
+}
