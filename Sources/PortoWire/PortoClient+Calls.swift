@@ -65,9 +65,12 @@ extension PortoClient {
     ///
     /// - A filter whose `name` is empty or unset is sent with `name = "***"`: portod requires the
     ///   field and closes the connection without a reply when it is missing (PORTO.md 0).
-    /// - Filter `***` returns the root container "/" first, then the others sorted by name
-    ///   (PORTO.md 2.3). A container matching several filters appears once.
-    /// - A filter that matched nothing comes back as a container named after it, with
+    /// - portod walks its containers in name order and puts each one in the answer once, if it
+    ///   matches any filter (name mask and all of the filter's labels). With filter `***` the root
+    ///   container "/" comes first (PORTO.md 2.3); `*` does not match "/".
+    /// - An empty `filters` list matches nothing: portod answers with no containers (5.3.59
+    ///   source, `rpc.cpp`). The default, `[.all]`, asks for every container.
+    /// - A filter that matched nothing adds a container named after it, with
     ///   `error = ContainerDoesNotExist`. Unknown property names add an `InvalidProperty` entry to
     ///   every container's `status.error`. An unavailable value is simply left out.
     /// - An empty `properties` list asks for *all* properties, about twice the time and ten times
@@ -75,7 +78,7 @@ extension PortoClient {
     ///
     /// - Throws: `.porto(.invalidMethod, …)` from portod older than 5.0, besides what
     ///   ``call(_:timeout:)`` throws.
-    public func listContainersBy(filters: [Porto_TListContainersFilter],
+    public func listContainersBy(filters: [Porto_TListContainersFilter] = [.all],
                                  properties: [String]) throws(PortoError) -> [Porto_TContainer] {
         var request = Porto_TPortoRequest()
         request.listContainersBy = Porto_TListContainersRequest()
@@ -145,5 +148,14 @@ extension PortoClient {
         if let place { request.listStorages.place = place }
         if let mask { request.listStorages.mask = mask }
         return try call(request).listStorages
+    }
+}
+
+extension Porto_TListContainersFilter {
+    /// The filter `***`: every container the client can see, the root "/" included (first).
+    public static var all: Porto_TListContainersFilter {
+        var filter = Porto_TListContainersFilter()
+        filter.name = "***"
+        return filter
     }
 }

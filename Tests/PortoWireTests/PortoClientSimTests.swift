@@ -95,7 +95,7 @@ import Testing
     @Test func legacyPortodAnswersListContainersByWithInvalidMethod() throws {
         try Self.withSim(legacy: true) { client, _ in
             let error = #expect(throws: PortoError.self) {
-                try client.listContainersBy(filters: [], properties: ["state"])
+                try client.listContainersBy(properties: ["state"])
             }
             guard case .porto(.invalidMethod, _) = error else {
                 Issue.record("expected invalidMethod, got \(String(describing: error))")
@@ -143,7 +143,7 @@ import Testing
             _ = try client.version()
             _ = try client.listProperties()
             for _ in 0..<3 {
-                _ = try client.listContainersBy(filters: [], properties: ["state"])
+                _ = try client.listContainersBy(properties: ["state"])
                 _ = try client.getSystem()
             }
             #expect(server.accepts == 1)

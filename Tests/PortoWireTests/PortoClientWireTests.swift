@@ -440,6 +440,19 @@ import Testing
         #expect(sent.listContainersBy.fieldOptions.properties == ["state"])
     }
 
+    @Test func listContainersByDefaultsToEveryContainer() throws {
+        var reply = Porto_TPortoResponse()
+        reply.error = .success
+        let server = try FakePortoServer([[.readRequest, .reply(reply)]])
+        defer { server.stop() }
+        let containers = try PortoClient(socketPath: server.path).listContainersBy(properties: [])
+        #expect(containers.isEmpty, "a Success without the field reads as empty")
+        let sent = try #require(server.requests.first)
+        #expect(sent.listContainersBy.filters == [.all])
+        #expect(Porto_TListContainersFilter.all.name == "***")
+        #expect(sent.listContainersBy.hasFieldOptions)
+    }
+
     @Test func getSendsOnlyTheFlagsAsked() throws {
         var reply = Porto_TPortoResponse()
         reply.error = .success
