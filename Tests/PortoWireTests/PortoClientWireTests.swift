@@ -281,6 +281,19 @@ import Testing
         #expect(server.requests.count == 2)
     }
 
+    @Test func aSpentDeadlineFailsBeforeConnecting() throws {
+        let server = try FakePortoServer([[.readRequest, .reply(versionReply())]])
+        defer { server.stop() }
+        let client = PortoClient(socketPath: server.path)
+        let error = #expect(throws: PortoError.self) { try client.call(versionRequest(), timeout: .zero) }
+        guard case .timeout = error else {
+            Issue.record("expected a timeout, got \(String(describing: error))")
+            return
+        }
+        #expect(client.connectionsOpened == 0)
+        #expect(try client.version().tag == "5.3.59")
+    }
+
     @Test func connectHonoursTheDeadlineWhenTheBacklogIsFull() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
