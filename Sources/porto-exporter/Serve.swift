@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import PortoExporter
+import PortoWire
 
 /// The serving mode: web config, collection, HTTP server, and a graceful stop on SIGTERM/SIGINT.
 struct Serve {
@@ -19,9 +20,13 @@ struct Serve {
             throw ExitCode(1)
         }
         let selfMetrics = SelfMetrics(exporterMetrics: !web.disableExporterMetrics)
+        let client = PortoClient(socketPath: collection.socket, timeout: collection.timeoutDuration, observer: { method, seconds, _ in
+            selfMetrics.observe(method: method, seconds: seconds)
+        })
+        let porto = Collection(configuration: collection.configuration, transport: client)
         let coordinator = ScrapeCoordinator(
-            collect: { _ in SelfOnlySnapshot(selfMetrics: selfMetrics) },
-            timedOut: { SelfOnlySnapshot(selfMetrics: selfMetrics) })
+            collect: { deadline in CollectionSnapshot(collection: porto, deadline: deadline, selfMetrics: selfMetrics) },
+            timedOut: { CollectionSnapshot(timedOut: porto, selfMetrics: selfMetrics) })
 
         var configuration = MetricsServer.Configuration()
         configuration.listenAddresses = web.addresses

@@ -84,6 +84,15 @@ public final class Collection: @unchecked Sendable {
         }
     }
 
+    /// The self-metrics of a collection that did not finish in time: every collector failed,
+    /// `porto_up 0` (nothing else; the collection still running keeps its own samples).
+    public func writeTimedOut(into writer: ExpositionWriter) {
+        for collector in collectors {
+            writer.gauge(ExporterMetrics.collectorSuccess, extra: collector.name, value: .uint(0))
+        }
+        writer.gauge(ExporterMetrics.up, value: .uint(0))
+    }
+
     private static func seconds(_ d: Duration) -> SampleValue {
         let (s, atto) = d.components
         if s < 0 { return .uint(0) }

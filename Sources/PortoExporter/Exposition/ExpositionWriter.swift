@@ -6,7 +6,8 @@
 ///
 /// Samples may be added in any order of families: each family has its own byte buffer, and
 /// ``finish()`` (or ``write(to:)``) emits the families sorted by name, each with its HELP and TYPE
-/// lines once, skipping families without samples. Within a family, samples keep the order in which
+/// lines once, skipping families without samples (OpenMetrics sorts counters by their name
+/// without `_total`, the name on their HELP/TYPE lines). Within a family, samples keep the order in which
 /// they were added (collectors add them in a stable order: containers sorted by name, map keys
 /// sorted). Timestamps are never written.
 ///
@@ -36,7 +37,8 @@
 /// ## Cost
 /// Family buffers keep their capacity across ``reset(format:)``, so a reused writer allocates
 /// nothing per sample; numbers are written without going through `String`.
-/// Not thread-safe: one collection at a time uses a writer.
+/// Adding samples is not thread-safe (one collection at a time fills a writer); rendering a
+/// filled writer (``finish(_:)``, ``write(_:to:)``) only reads it and may run concurrently.
 public final class ExpositionWriter: @unchecked Sendable {
     public private(set) var format: ExpositionFormat
 
@@ -50,8 +52,8 @@ public final class ExpositionWriter: @unchecked Sendable {
     private var slots: [Slot] = []
     private var slotIndex: [ObjectIdentifier: Int] = [:]
     private var names: [String: ObjectIdentifier] = [:]
-    private var sortedOrder: [Int] = []
-    private var sortedValid = true
+    private var sortedText: [Int] = []
+    private var sortedOpenMetrics: [Int] = []
 
     public init(format: ExpositionFormat) {
         self.format = format
@@ -159,11 +161,11 @@ public final class ExpositionWriter: @unchecked Sendable {
     ) rethrows {
         var order: [(writer: ExpositionWriter, slot: Int)] = []
         for writer in writers {
-            for i in writer.sortedSlots() where !writer.slots[i].body.isEmpty { order.append((writer, i)) }
+            for i in writer.sortedSlots(format) where !writer.slots[i].body.isEmpty { order.append((writer, i)) }
         }
         if writers.count > 1 {
             order.sort { a, b in
-                a.writer.slots[a.slot].family.name.utf8.lexicographicallyPrecedes(b.writer.slots[b.slot].family.name.utf8)
+                a.writer.slots[a.slot].family.sortName(format).utf8.lexicographicallyPrecedes(b.writer.slots[b.slot].family.sortName(format).utf8)
             }
         }
         var previous: MetricFamily?
@@ -195,7 +197,7 @@ public final class ExpositionWriter: @unchecked Sendable {
 
     /// Names of the families that currently have samples, in output order.
     public var familyNames: [String] {
-        sortedSlots().filter { !slots[$0].body.isEmpty }.map { slots[$0].family.name }
+        sortedSlots(format).filter { !slots[$0].body.isEmpty }.map { slots[$0].family.name }
     }
 
     // MARK: - Internals
@@ -216,16 +218,17 @@ public final class ExpositionWriter: @unchecked Sendable {
         names[family.name] = id
         slots.append(Slot(family: family, body: [], createdRanges: []))
         slotIndex[id] = slots.count - 1
-        sortedValid = false
+        sortedText = slots.indices.sorted { slots[$0].family.name.utf8.lexicographicallyPrecedes(slots[$1].family.name.utf8) }
+        sortedOpenMetrics = slots.indices.sorted {
+            slots[$0].family.openMetricsName.utf8.lexicographicallyPrecedes(slots[$1].family.openMetricsName.utf8)
+        }
         return slots.count - 1
     }
 
-    private func sortedSlots() -> [Int] {
-        if !sortedValid {
-            sortedOrder = slots.indices.sorted { slots[$0].family.name.utf8.lexicographicallyPrecedes(slots[$1].family.name.utf8) }
-            sortedValid = true
-        }
-        return sortedOrder
+    /// Slot indices sorted by family name. Kept up to date when a family is added, so that
+    /// rendering only reads: one filled writer can be rendered by several threads at once.
+    private func sortedSlots(_ format: ExpositionFormat) -> [Int] {
+        format == .openMetrics ? sortedOpenMetrics : sortedText
     }
 
     @inline(__always)

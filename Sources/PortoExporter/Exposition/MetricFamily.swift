@@ -16,6 +16,8 @@ public final class MetricFamily: Sendable, CustomStringConvertible {
     /// The HELP text: a full sentence that states the unit.
     public let help: String
     public let type: MetricType
+    /// The family name on OpenMetrics HELP/TYPE lines: without `_total` for counters.
+    public let openMetricsName: String
     /// All label names of the family's series, in order; the last one is ``extraLabel`` if set.
     public let labelNames: [String]
     /// The name of the label whose value is given per sample, if any.
@@ -51,6 +53,7 @@ public final class MetricFamily: Sendable, CustomStringConvertible {
             base = name
         }
         self.name = name
+        self.openMetricsName = base
         self.help = help
         self.type = type
         self.labelNames = labelNames
@@ -75,6 +78,11 @@ public final class MetricFamily: Sendable, CustomStringConvertible {
     }
 
     public var description: String { name }
+
+    /// The name families are sorted by in `format`.
+    func sortName(_ format: ExpositionFormat) -> String {
+        format == .openMetrics ? openMetricsName : name
+    }
 
     /// HELP escaping: `\` and newline in both formats; OpenMetrics also escapes `"`.
     static func escapeHelp(_ help: String, quotes: Bool) -> String {
