@@ -21,6 +21,13 @@ import SwiftProtobuf
 ///
 /// AsyncWait push messages that arrive while waiting for the reply to any other request are
 /// skipped (PORTO.md 1.4).
+///
+/// ```swift
+/// let porto = PortoClient(socketPath: PortoClient.socketPathFromEnvironment(), timeout: .seconds(5))
+/// let (tag, _) = try porto.version()
+/// let containers = try porto.listContainersBy(properties: ["state", "cpu_usage", "memory_usage"])
+/// // containers[0] is "/", the host as a whole; see PORTO.md 4 before adding levels together.
+/// ```
 public final class PortoClient: @unchecked Sendable {
     /// portod's socket: `/run/portod.socket`.
     public static let defaultSocketPath = "/run/portod.socket"
