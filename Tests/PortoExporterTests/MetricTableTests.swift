@@ -87,9 +87,9 @@ import Testing
         }
         let daemonNames = Set(DaemonMetrics.all.map(\.family.name))
         for name in ["porto_daemon_errors_total", "porto_daemon_warnings_total", "porto_daemon_porto_starts_total",
-                     "porto_daemon_porto_uptime_seconds", "porto_daemon_container_count", "porto_daemon_container_start_failed_total",
+                     "porto_daemon_porto_uptime_seconds", "porto_daemon_containers", "porto_daemon_container_start_failed_total",
                      "porto_daemon_container_oom_total", "porto_daemon_request_completed_total", "porto_daemon_request_failed_total",
-                     "porto_daemon_client_count", "porto_daemon_volume_count", "porto_daemon_log_bytes_total"] {
+                     "porto_daemon_clients", "porto_daemon_volumes", "porto_daemon_log_bytes_total"] {
             #expect(daemonNames.contains(name), "\(name)")
         }
     }

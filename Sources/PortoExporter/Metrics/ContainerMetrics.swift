@@ -169,7 +169,7 @@ public enum ContainerMetrics {
     // MARK: - vm
 
     static let vm: [ContainerMetric] = [
-        vmGauge("count", \.count, \.hasCount, unit: "processes", "Processes directly in the container counted by virtual_memory (not descendants)."),
+        vmGauge("count", \.count, \.hasCount, unit: "processes", "Processes directly in the container counted by virtual_memory (not descendants).", name: "processes"),
         vmGauge("size", \.size, \.hasSize, "Sum of VmSize over the container's own processes, in bytes."),
         vmGauge("max_size", \.maxSize, \.hasMaxSize, "Sum of VmPeak over the container's own processes, in bytes."),
         vmGauge("used", \.used, \.hasUsed, "Sum of VmRSS over the container's own processes, in bytes."),
@@ -268,11 +268,11 @@ public enum ContainerMetrics {
 
     private static func vmGauge(
         _ key: String, _ path: WritableKeyPath<Porto_TVmStat, UInt64>, _ has: KeyPath<Porto_TVmStat, Bool>,
-        unit: String = "bytes", _ help: String
+        unit: String = "bytes", _ help: String, name: String? = nil
     ) -> ContainerMetric {
         ContainerMetric(
-            "porto_container_virtual_memory_\(key)\(unit == "bytes" ? "_bytes" : "")", .gauge, property: "virtual_memory",
+            "porto_container_virtual_memory_\(name ?? key)\(unit == "bytes" ? "_bytes" : "")", .gauge, property: "virtual_memory",
             group: .vm, field: .vm(path, has: has, key: key), unit: unit, help: help,
-            notes: "Key `\(key)` of `virtual_memory`.")
+            notes: "Key `\(key)` of `virtual_memory`." + (name == nil ? "" : " Not `_count`: promtool lint reserves it for histograms and summaries."))
     }
 }

@@ -14,6 +14,9 @@ public struct DaemonMetric: @unchecked Sendable {
 /// The table of `porto_daemon_*` metrics: every field of `TGetSystemResponse`, named
 /// `porto_daemon_` + field + base unit + `_total` for counters (PORTO.md 5.1 gives the kinds).
 ///
+/// The `*_count` gauges drop `_count` (`container_count` → `porto_daemon_containers`): promtool
+/// lint reserves the suffix for histograms and summaries.
+///
 /// Not exported: `frozen` (never set by any portod) and `porto_crash` (never filled); the three
 /// version strings go to `porto_daemon_info`. The `request_longer_*` counters are exported as
 /// they are and also as the histogram `porto_daemon_request_duration_seconds`.
@@ -37,7 +40,7 @@ public enum DaemonMetrics {
         c("log_open", \R.logOpen, \R.hasLogOpen, "Times portod has opened its log."),
         c("stream_rotate_bytes", \R.streamRotateBytes, \R.hasStreamRotateBytes, "Bytes of container stdout/stderr dropped by rotation.", unit: "bytes"),
         c("stream_rotate_errors", \R.streamRotateErrors, \R.hasStreamRotateErrors, "Errors rotating container stdout/stderr."),
-        g("container_count", \R.containerCount, \R.hasContainerCount, "Containers, not counting \"/\"."),
+        g("container_count", \R.containerCount, \R.hasContainerCount, "Containers, not counting \"/\".", name: "containers"),
         g("container_limit", \R.containerLimit, \R.hasContainerLimit, "Most containers portod allows."),
         g("container_running", \R.containerRunning, \R.hasContainerRunning, "Containers in state running (meta not included)."),
         c("container_created", \R.containerCreated, \R.hasContainerCreated, "Containers created."),
@@ -48,7 +51,7 @@ public enum DaemonMetrics {
         c("container_lost", \R.containerLost, \R.hasContainerLost, "Containers that could not be restored after a portod restart."),
         g("container_tainted", \R.containerTainted, \R.hasContainerTainted, "Containers with taints."),
         c("postfork_issues", \R.postforkIssues, \R.hasPostforkIssues, "Problems portod met in forked helper processes."),
-        g("volume_count", \R.volumeCount, \R.hasVolumeCount, "Volumes."),
+        g("volume_count", \R.volumeCount, \R.hasVolumeCount, "Volumes.", name: "volumes"),
         g("volume_limit", \R.volumeLimit, \R.hasVolumeLimit, "Most volumes portod allows."),
         c("volume_created", \R.volumeCreated, \R.hasVolumeCreated, "Volumes created."),
         c("volume_failed", \R.volumeFailed, \R.hasVolumeFailed, "Volumes that failed to build."),
@@ -58,7 +61,7 @@ public enum DaemonMetrics {
         c("layer_import", \R.layerImport, \R.hasLayerImport, "Layers imported."),
         c("layer_export", \R.layerExport, \R.hasLayerExport, "Layers exported."),
         c("layer_remove", \R.layerRemove, \R.hasLayerRemove, "Layers removed."),
-        g("client_count", \R.clientCount, \R.hasClientCount, "Open client connections."),
+        g("client_count", \R.clientCount, \R.hasClientCount, "Open client connections.", name: "clients"),
         g("client_max", \R.clientMax, \R.hasClientMax, "Most client connections portod allows."),
         c("client_connected", \R.clientConnected, \R.hasClientConnected, "Client connections accepted."),
         g("request_queued", \R.requestQueued, \R.hasRequestQueued, "Requests waiting or running, the GetSystem that reads this included."),
@@ -75,7 +78,7 @@ public enum DaemonMetrics {
         c("fail_invalid_command", \R.failInvalidCommand, \R.hasFailInvalidCommand, "Responses with error InvalidCommand."),
         c("fail_memory_guarantee", \R.failMemoryGuarantee, \R.hasFailMemoryGuarantee, "Memory guarantee changes rejected."),
         c("fail_invalid_netaddr", \R.failInvalidNetaddr, \R.hasFailInvalidNetaddr, "Invalid network addresses rejected."),
-        g("network_count", \R.networkCount, \R.hasNetworkCount, "Network namespaces portod manages."),
+        g("network_count", \R.networkCount, \R.hasNetworkCount, "Network namespaces portod manages.", name: "networks"),
         c("network_created", \R.networkCreated, \R.hasNetworkCreated, "Network namespaces created."),
         c("network_problems", \R.networkProblems, \R.hasNetworkProblems, "Network problems detected."),
         c("network_repairs", \R.networkRepairs, \R.hasNetworkRepairs, "Network repairs made."),
@@ -103,10 +106,14 @@ public enum DaemonMetrics {
             field: field, unit: unit, value: v, flag: nil, has: has)
     }
 
-    private static func g(_ field: String, _ v: KeyPath<R, UInt64>, _ has: KeyPath<R, Bool>, _ help: String, unit: String = "") -> DaemonMetric {
+    /// A gauge. `name` replaces the field name where the rule would end a gauge in `_count`,
+    /// a suffix Prometheus reserves for histograms and summaries (promtool lint).
+    private static func g(
+        _ field: String, _ v: KeyPath<R, UInt64>, _ has: KeyPath<R, Bool>, _ help: String, unit: String = "", name: String? = nil
+    ) -> DaemonMetric {
         let suffix = unitSuffix(field, unit)
         return DaemonMetric(
-            family: MetricFamily(name: "porto_daemon_\(field)\(suffix)", help: help, type: .gauge),
+            family: MetricFamily(name: "porto_daemon_\(name ?? field)\(suffix)", help: help, type: .gauge),
             field: field, unit: unit, value: v, flag: nil, has: has)
     }
 

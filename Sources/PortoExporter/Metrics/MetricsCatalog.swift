@@ -110,6 +110,10 @@ public enum MetricsCatalog {
         ])
         md += """
 
+        The gauges `container_count`, `client_count`, `volume_count` and `network_count` are exported as
+        `porto_daemon_containers`, `porto_daemon_clients`, `porto_daemon_volumes` and `porto_daemon_networks`:
+        Prometheus reserves the `_count` suffix for histograms and summaries (promtool lint).
+
         Not exported: `frozen` (never set by any portod) and `porto_crash` (in the given schema only, never
         filled). Counters live in `/run/portod.stat`: they survive portod restarts until reboot, but
         `ClearStatistics` can reset them.

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The exposition checked by real parsers: `promtool check metrics` (parse and lint) on the golden
+# text scrapes of porto-sim (Tests/PortoExporterTests/Fixtures), the OpenMetrics golden parsed by
+# prometheus_client's OpenMetrics parser, and `porto-exporter --once` against a missing socket
+# failing with one line on stderr.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v promtool >/dev/null || { echo "promtool missing (Debian package prometheus, dev/apt-packages.txt)" >&2; exit 1; }
+python3 -c 'import prometheus_client' || { echo "prometheus_client missing (dev/pip-packages.txt)" >&2; exit 1; }
+
+fixtures=Tests/PortoExporterTests/Fixtures
+work="$(mktemp -d)"
+sim=""
+cleanup() { [ -n "$sim" ] && kill "$sim" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+check_text() {  # promtool reads the text format on stdin; lint problems are failures too
+  echo "promtool check metrics $1"
+  promtool check metrics < "$1"
+}
+
+check_openmetrics() {
+  echo "OpenMetrics parser: $1"
+  python3 - "$1" <<'PY'
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+text = open(sys.argv[1], encoding="utf-8").read()
+families = list(text_string_to_metric_families(text))
+samples = sum(len(f.samples) for f in families)
+names = [f.name for f in families]
+assert names == sorted(names), "families not sorted"
+assert samples > 0, "no samples"
+print(f"  {len(families)} families, {samples} samples")
+PY
+}
+
+check_text "$fixtures/golden-scrape.txt"
+check_text "$fixtures/golden-failure.txt"
+check_openmetrics "$fixtures/golden-scrape.om.txt"
+
+swift build --product porto-exporter >/dev/null
+bin="$(swift build --show-bin-path)"
+
+# --once without portod: non-zero exit, one line on stderr, nothing on stdout.
+if "$bin/porto-exporter" --once --porto.socket "$work/missing.socket" >"$work/out" 2>"$work/err"; then
+  echo "--once succeeded without portod" >&2; exit 1
+fi
+[ "$(wc -l <"$work/err")" -eq 1 ] || { echo "--once error is not one line:" >&2; cat "$work/err" >&2; exit 1; }
+[ ! -s "$work/out" ] || { echo "--once printed to stdout without portod" >&2; exit 1; }
+echo "--once without portod: $(cat "$work/err")"
