@@ -13,7 +13,8 @@ import PortoWire
 /// request at a time per connection anyway); sharing one collection between concurrent scrapes
 /// is the caller's business.
 ///
-/// Besides the collectors' samples it writes `porto_up` (1 if portod answered anything),
+/// Besides the collectors' samples it writes `porto_up` (1 if portod answered anything; with
+/// every collector disabled, a `Version` request is sent to find out),
 /// `porto_exporter_collector_success{collector}` and
 /// `porto_exporter_collector_duration_seconds{collector}`.
 public final class Collection: @unchecked Sendable {
@@ -77,6 +78,12 @@ public final class Collection: @unchecked Sendable {
                 results.append(.init(collector: collector.name, error: failure, duration: elapsed))
                 writer.gauge(ExporterMetrics.collectorSuccess, extra: collector.name, value: .bool(failure == nil))
                 writer.gauge(ExporterMetrics.collectorDuration, extra: collector.name, value: Self.seconds(elapsed))
+            }
+            if collectors.isEmpty {
+                // Nothing enabled: one Version keeps porto_up truthful.
+                var version = Porto_TPortoRequest()
+                version.version = Porto_TVersionRequest()
+                _ = try? context.call(version)
             }
             let up = recorder.answeredCount > 0
             writer.gauge(ExporterMetrics.up, value: .bool(up))

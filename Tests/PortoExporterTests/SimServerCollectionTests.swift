@@ -1,0 +1,88 @@
+import PortoSim
+import PortoWire
+import Testing
+@testable import PortoExporter
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Collections over a real socket (PortoClient) against porto-sim's server, counted by its
+/// per-method request counters.
+@Suite struct SimServerCollectionTests {
+    /// A fresh socket path in its own temporary directory (tests run in parallel).
+    static func socketPath() -> String {
+        var template = Array("/tmp/porto-collectors-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        return "\(dir)/portod.socket"
+    }
+
+    static func start(faults: FaultOptions = .none) throws -> (SimServer, String) {
+        let path = socketPath()
+        let host = SimHost(options: SimOptions(containers: 30, seed: 3, clock: .fixed(epochSeconds: 1_780_000_000)))
+        return (try SimServer.start(socketPath: path, host: host, faults: faults), path)
+    }
+
+    static func collect(_ config: CollectionConfiguration, socket: String, timeout: Duration = .seconds(10)) -> (String, CollectionReport) {
+        let client = PortoClient(socketPath: socket, timeout: timeout)
+        defer { client.close() }
+        let writer = ExpositionWriter(format: .text)
+        let report = Collection(configuration: config, transport: client).collect(into: writer, deadline: .now + timeout)
+        return (String(decoding: writer.finish(), as: UTF8.self), report)
+    }
+
+    @Test func oneCollectionIsOneRequestPerCollector() throws {
+        let (server, socket) = try Self.start()
+        defer { server.stop() }
+        let (text, report) = Self.collect(CollectionConfiguration(), socket: socket)
+        #expect(report.up && report.success)
+        #expect(text.contains("porto_up 1\n"))
+        #expect(server.requestCounts == ["GetSystem": 1, "ListContainersBy": 1, "GetVolume": 1, "ListLayers": 1, "ListStorages": 1])
+    }
+
+    static let groupCases: [(Set<CollectorGroup>, [String: Int])] = [
+        ([.daemon], ["GetSystem": 1]),
+        ([.memory], ["ListContainersBy": 1]),
+        ([.volumes, .layers], ["GetVolume": 1, "ListLayers": 1]),
+        ([], ["Version": 1]),  // only to know whether portod is up
+    ]
+
+    @Test(arguments: groupCases)
+    func disabledCollectorsAskPortodForNothing(groups: Set<CollectorGroup>, expected: [String: Int]) throws {
+        let (server, socket) = try Self.start()
+        defer { server.stop() }
+        _ = Self.collect(CollectionConfiguration(groups: groups), socket: socket)
+        #expect(server.requestCounts == expected)
+    }
+
+    @Test func aFailingRequestFailsOnlyItsCollector() throws {
+        let (server, socket) = try Self.start(faults: FaultOptions(failListContainersBy: true))
+        defer { server.stop() }
+        let (text, report) = Self.collect(CollectionConfiguration(), socket: socket)
+        #expect(report.up)
+        #expect(text.contains("porto_exporter_collector_success{collector=\"containers\"} 0\n"))
+        #expect(text.contains("porto_exporter_collector_success{collector=\"daemon\"} 1\n"))
+        #expect(text.contains("porto_up 1\n"))
+        #expect(server.requestCounts["Get"] == nil, "an envelope error other than InvalidMethod is not a reason to fall back")
+    }
+
+    @Test func aHangingPortodIsCutAtTheDeadline() throws {
+        let (server, socket) = try Self.start(faults: FaultOptions(hang: true))
+        defer { server.stop() }
+        let start = ContinuousClock.now
+        let (text, report) = Self.collect(CollectionConfiguration(), socket: socket, timeout: .milliseconds(300))
+        #expect(ContinuousClock.now - start < .seconds(30), "bounded wait")
+        #expect(!report.up)
+        #expect(text.contains("porto_up 0\n"))
+        #expect(report.results.allSatisfy { $0.error != nil })
+    }
+
+    @Test func stoppedPortodGivesPortoUpZero() throws {
+        let (server, socket) = try Self.start()
+        server.stop()
+        let (text, report) = Self.collect(CollectionConfiguration(), socket: socket)
+        #expect(!report.up)
+        #expect(text.contains("porto_up 0\n"))
+        if case .socket? = report.connectionError {} else { Issue.record("expected a socket error, got \(String(describing: report.connectionError))") }
+    }
+}
