@@ -1,3 +1,5 @@
+import PortoWire
+
 /// How a container is networked (PORTO.md §3.3 Network).
 enum SimNet: Equatable {
     /// `net=inherited` (the default): the parent's network namespace.
@@ -57,7 +59,10 @@ struct SimProfile {
 
 /// One container of the synthetic host: identity, configuration and lifecycle. The root "/" is one
 /// too (level 0, state meta).
-struct SimContainer {
+///
+/// A class, so that the thousands of property reads per request do not copy it. Worlds share
+/// instances: never mutate an instance a world may hold; `SimHost.inject` copies first.
+final class SimContainer: @unchecked Sendable {
     var name: String
     var id: UInt64
     var level: Int
@@ -98,9 +103,62 @@ struct SimContainer {
     var profile = SimProfile()
     /// `profile.bases` apply only to the run that was going on when the host was built.
     var firstRun = true
+    /// Precomputed by `SimContainer.precompute(_:)`: the `cgroups` and `labels` values in both forms.
+    var cgroupSet = SimCgroupSet.empty
+    var labelSet = SimLabelSet.empty
     /// Counter amounts of descendants that were reset (stopped, destroyed) while this container
     /// kept running: hierarchical counters include them, so they never go down. Slot → amount.
     var carry: [Int: UInt64] = [:]
+
+    init(
+        name: String, id: UInt64, level: Int, parentName: String?, state: SimState, command: String,
+        controllers: SimControllers, creationTime: UInt64, startTime: UInt64?, changeTime: UInt64
+    ) {
+        self.name = name
+        self.id = id
+        self.level = level
+        self.parentName = parentName
+        self.state = state
+        self.command = command
+        self.controllers = controllers
+        self.creationTime = creationTime
+        self.startTime = startTime
+        self.changeTime = changeTime
+    }
+
+    /// An independent copy, to mutate without touching worlds that hold this instance.
+    func copy() -> SimContainer {
+        let c = SimContainer(
+            name: name, id: id, level: level, parentName: parentName, state: state, command: command,
+            controllers: controllers, creationTime: creationTime, startTime: startTime, changeTime: changeTime)
+        c.virtMode = virtMode
+        c.ownerUser = ownerUser
+        c.ownerGroup = ownerGroup
+        c.labels = labels
+        c.memoryLimit = memoryLimit
+        c.cpuLimit = cpuLimit
+        c.cpuGuarantee = cpuGuarantee
+        c.ioLimit = ioLimit
+        c.threadLimit = threadLimit
+        c.hugetlbLimit = hugetlbLimit
+        c.net = net
+        c.respawn = respawn
+        c.respawnCount = respawnCount
+        c.stopTime = stopTime
+        c.pausedSeconds = pausedSeconds
+        c.deathTime = deathTime
+        c.exit = exit
+        c.startError = startError
+        c.oomKills = oomKills
+        c.oomKillsTotal = oomKillsTotal
+        c.rootPid = rootPid
+        c.profile = profile
+        c.firstRun = firstRun
+        c.carry = carry
+        c.cgroupSet = cgroupSet
+        c.labelSet = labelSet
+        return c
+    }
 
     /// Whether runtime (RT) properties can be read (PORTO.md §3.2).
     var hasRuntime: Bool { state != .stopped && state != .starting }
@@ -120,5 +178,86 @@ struct SimContainer {
     /// Whether processes run (counters grow).
     var isActive: Bool {
         state == .running || state == .stopping || state == .respawning
+    }
+}
+
+extension SimContainer {
+    /// Fills `cgroupSet` and `labelSet` of each container; `lookup` finds a container by name
+    /// (for the owners of controllers up the chain). Controllers and names never change, so this
+    /// runs once per container.
+    static func precompute(_ containers: [SimContainer], lookup: (String) -> SimContainer?) {
+        for c in containers {
+            var entries: [SimCgroupSet.Entry] = []
+            for (controller, name) in SimControllers.mounted {
+                var owner = c
+                while owner.name != "/", !owner.controllers.contains(controller),
+                    let parent = owner.parentName.flatMap(lookup)
+                {
+                    owner = parent
+                }
+                entries.append(.init(controller: name, path: SimCgroupSet.path(name, owner.name), inherited: owner !== c))
+            }
+            c.cgroupSet = SimCgroupSet(entries)
+            c.labelSet = SimLabelSet(c.labels)
+        }
+    }
+}
+
+/// A container's `cgroups` value, precomputed: entries, the LCB message and the Get string.
+final class SimCgroupSet: @unchecked Sendable {
+    struct Entry {
+        let controller: String
+        let path: String
+        let inherited: Bool
+    }
+
+    static let empty = SimCgroupSet([])
+
+    let entries: [Entry]
+    let message: Porto_TContainerCgroups
+    let legacy: String
+
+    init(_ entries: [Entry]) {
+        self.entries = entries
+        var message = Porto_TContainerCgroups()
+        message.cgroup = entries.map { e in
+            var cg = Porto_TContainerCgroup()
+            cg.controller = e.controller
+            cg.path = e.path
+            cg.inherited = e.inherited
+            return cg
+        }
+        self.message = message
+        legacy = SimLegacyFormat.map(entries.map { ($0.controller, $0.path) }) { $0 }
+    }
+
+    /// Porto's cgroup v1 paths: `/sys/fs/cgroup/<controller>/porto%a%b`; the unified hierarchy
+    /// for cgroup2; the mount point itself for "/".
+    static func path(_ controller: String, _ owner: String) -> String {
+        let mount = controller == "cgroup2" ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup/\(controller)"
+        if owner == "/" { return mount }
+        return mount + "/porto%" + owner.split(separator: "/").joined(separator: "%")
+    }
+}
+
+/// A container's labels, precomputed: sorted entries, the LCB map and the Get string.
+final class SimLabelSet: @unchecked Sendable {
+    static let empty = SimLabelSet([])
+
+    let entries: [(String, String)]
+    let message: Porto_TStringMap
+    let legacy: String
+
+    init(_ entries: [(String, String)]) {
+        self.entries = entries.sorted { simNameLess($0.0, $1.0) }
+        var message = Porto_TStringMap()
+        message.map = self.entries.map { entry in
+            var e = Porto_TStringMap.TStringMapEntry()
+            e.key = entry.0
+            e.val = entry.1
+            return e
+        }
+        self.message = message
+        legacy = SimLegacyFormat.map(self.entries) { $0 }
     }
 }

@@ -7,6 +7,8 @@ extension SimHost {
     public func inject(_ event: SimEvent) -> Bool {
         let now = options.clock.now
         return lock.withLock {
+            // Worlds in use by other requests share the container instances: edit copies.
+            statics = statics.map { $0.copy() }
             let applied: Bool
             switch event {
             case .restart:

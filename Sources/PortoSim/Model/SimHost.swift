@@ -37,9 +37,8 @@ public final class SimHost: @unchecked Sendable {
         system.masterStart = topology.boot + 12
         var perSlot: [[UInt64]] = []
         for slot in 0..<topology.churnSlots {
-            let c = Self.churnContainer(topology, slot: slot, generation: 0, id: 0, now: 0)
+            let whole = Self.churnContainer(topology, slot: slot, generation: 0, id: 0, root: statics[0])
             var values = [UInt64](repeating: 0, count: SimSlots.count)
-            var whole = c
             whole.startTime = 0
             values.withUnsafeMutableBufferPointer {
                 SimWorld.ownValues(whole, hostNetns: true, now: Self.churnLifetime(topology), into: $0)
@@ -170,7 +169,7 @@ public final class SimHost: @unchecked Sendable {
             for slot in 0..<topology.churnSlots {
                 let generation = Self.churnGeneration(topology, slot: slot, now: now)
                 let id = UInt64(statics.count + 1 + slot)
-                containers.append(Self.churnContainer(topology, slot: slot, generation: generation, id: id, now: now))
+                containers.append(Self.churnContainer(topology, slot: slot, generation: generation, id: id, root: statics[0]))
                 for s in 0..<SimSlots.counterCount {
                     rootCarry[s] &+= churnGenerationCounters[slot][s] &* generation
                 }
@@ -197,8 +196,8 @@ public final class SimHost: @unchecked Sendable {
         return elapsed / churnLifetime(t)
     }
 
-    static func churnContainer(_ t: SimTopology, slot: Int, generation: UInt64, id: UInt64, now: UInt64) -> SimContainer {
-        var c = t.newContainer(
+    static func churnContainer(_ t: SimTopology, slot: Int, generation: UInt64, id: UInt64, root: SimContainer) -> SimContainer {
+        let c = t.newContainer(
             name: "churn-\(slot)-\(generation)", state: .running, command: "/usr/bin/cron-job",
             stream: 90_000 + UInt64(slot))
         let born = t.boot + generation * churnLifetime(t)
@@ -209,6 +208,7 @@ public final class SimHost: @unchecked Sendable {
         c.startTime = created
         c.changeTime = created
         c.labels = [("APP.name", "churn"), ("CHURN.slot", String(slot))]
+        SimContainer.precompute([c]) { $0 == "/" ? root : nil }
         return c
     }
 }

@@ -68,24 +68,10 @@ enum SimPropertyTable {
         },
         SimProperty("change_time", "time of last config change", fill: SimProperty.status(\.changeTime)) { .time($0.c.changeTime) },
         SimProperty("cgroups", "cgroup paths", fill: { b, v in
-            guard case .cgroups(let list) = v else { return }
-            var cgroups = Porto_TContainerCgroups()
-            cgroups.cgroup = list.map { entry in
-                var cg = Porto_TContainerCgroup()
-                cg.controller = entry.controller
-                cg.path = entry.path
-                cg.inherited = entry.inherited
-                return cg
-            }
-            b.status.cgroups = cgroups
+            guard case .cgroups(let set) = v else { return }
+            b.status.cgroups = set.message
             b.hasStatus = true
-        }) { ctx in
-            .cgroups(
-                SimControllers.mounted.map { controller, name in
-                    let owner = ctx.world.owner(of: ctx.i, controller)
-                    return (name, cgroupPath(name, ctx.world.containers[owner].name), owner != ctx.i)
-                })
-        },
+        }) { .cgroups($0.c.cgroupSet) },
         SimProperty("place_usage", "stub since 5.3.48", fill: nil) { _ in .none },
         SimProperty("taint", "container problems", fill: nil) { _ in .none },
     ]
@@ -96,14 +82,6 @@ enum SimPropertyTable {
         guard let start = c.startTime, c.hasRuntime else { return 0 }
         let end: UInt64 = c.state == .dead ? (c.deathTime ?? ctx.now) : ctx.now
         return end > start ? end - start : 0
-    }
-
-    /// Porto's cgroup v1 paths: `/sys/fs/cgroup/<controller>/porto%a%b`; the unified hierarchy for
-    /// cgroup2.
-    static func cgroupPath(_ controller: String, _ owner: String) -> String {
-        let mount = controller == "cgroup2" ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup/\(controller)"
-        if owner == "/" { return mount }
-        return mount + "/porto%" + owner.replacingOccurrences(of: "/", with: "%")
     }
 
     // MARK: - CPU
@@ -446,8 +424,8 @@ enum SimPropertyTable {
 
     static let spec: [SimProperty] = [
         SimProperty("labels", "user-defined labels", readOnly: false, isSet: { !$0.c.labels.isEmpty }, fill: { b, v in
-            if case .stringMap = v { b.spec.labels = v.stringMapValue }
-        }) { ctx in ctx.c.labels.isEmpty ? .none : .stringMap(ctx.c.labels) },
+            if case .labels(let set) = v { b.spec.labels = set.message }
+        }) { ctx in ctx.c.labels.isEmpty ? .none : .labels(ctx.c.labelSet) },
         SimProperty("controllers", "cgroup controllers", readOnly: false, fill: { b, v in
             if case .controllers(let names) = v {
                 var controllers = Porto_TContainerControllers()

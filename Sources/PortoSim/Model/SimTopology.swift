@@ -38,12 +38,15 @@ struct SimTopology {
         for i in containers.indices { containers[i].id = UInt64(i + 1) }
         containers.sort { simNameLess($0.name, $1.name) }
         computeOOMTotals()
+        var byName: [String: SimContainer] = [:]
+        for c in containers { byName[c.name] = c }
+        SimContainer.precompute(containers) { byName[$0] }
     }
 
     // MARK: - Root
 
     private func makeRoot() -> SimContainer {
-        var root = SimContainer(
+        let root = SimContainer(
             name: "/", id: 1, level: 0, parentName: nil, state: .meta, command: "",
             controllers: .root, creationTime: boot, startTime: boot, changeTime: boot)
         root.memoryLimit = Self.hostMemory - Self.hostHugetlb
@@ -229,7 +232,7 @@ struct SimTopology {
         let wantsChildren = budget > 1 && (topState == .running || topState == .stopped || topState == .paused)
             && rng.chance(40)
         let isMeta = wantsChildren && topState == .running && rng.chance(50)
-        var top1 = newContainer(
+        let top1 = newContainer(
             name: top, state: isMeta ? .meta : topState, command: isMeta ? "" : "/usr/bin/\(top)",
             stream: 20_000 + index)
         if rng.chance(50) { top1.labels = [("APP.name", top)] }
@@ -254,7 +257,7 @@ struct SimTopology {
                     let r = rng.next(in: 0...99)
                     state = r < 75 ? .running : r < 88 ? .dead : .stopped
                 }
-                var child = newContainer(name: name, state: state, command: "/usr/bin/task", stream: 30_000 + index * 64 + serial)
+                let child = newContainer(name: name, state: state, command: "/usr/bin/task", stream: 30_000 + index * 64 + serial)
                 if rng.chance(30) {
                     child.memoryLimit = rng.next(in: 64...2048) * Self.mib
                     child.controllers.insert(.memory)
@@ -278,7 +281,7 @@ struct SimTopology {
         let parent: String = level == 1 ? "/" : String(name[..<name.lastIndex(of: "/")!])
         let uptime = start - boot
         let creation = boot + rng.next(in: 60...(uptime / 2))
-        var c = SimContainer(
+        let c = SimContainer(
             name: name, id: 0, level: level, parentName: parent, state: state, command: command,
             controllers: level == 1 ? .firstLevel : .nested, creationTime: creation, startTime: nil,
             changeTime: creation)

@@ -16,9 +16,8 @@ enum SimValue {
     case time(UInt64)
     /// Sorted by key.
     case uintMap([(String, UInt64)])
-    /// Sorted by key.
-    case stringMap([(String, String)])
-    case cgroups([(controller: String, path: String, inherited: Bool)])
+    case labels(SimLabelSet)
+    case cgroups(SimCgroupSet)
     case controllers([String])
 
     /// The legacy string form (PORTO.md §3.1). Errors and `none` render as "".
@@ -32,8 +31,8 @@ enum SimValue {
         case .string(let v): return v
         case .time(let v): return SimLegacyFormat.time(v)
         case .uintMap(let m): return SimLegacyFormat.map(m) { String($0) }
-        case .stringMap(let m): return SimLegacyFormat.map(m) { $0 }
-        case .cgroups(let list): return SimLegacyFormat.map(list.map { ($0.controller, $0.path) }) { $0 }
+        case .labels(let set): return set.legacy
+        case .cgroups(let set): return set.legacy
         case .controllers(let names): return names.joined(separator: ";")
         }
     }
@@ -43,8 +42,8 @@ enum SimValue {
     func indexed(_ key: String) -> SimValue? {
         switch self {
         case .uintMap(let m): return m.first { $0.0 == key }.map { .uint($0.1) }
-        case .stringMap(let m): return m.first { $0.0 == key }.map { .string($0.1) }
-        case .cgroups(let list): return list.first { $0.controller == key }.map { .string($0.path) }
+        case .labels(let set): return set.entries.first { $0.0 == key }.map { .string($0.1) }
+        case .cgroups(let set): return set.entries.first { $0.controller == key }.map { .string($0.path) }
         default: return nil
         }
     }
@@ -54,19 +53,6 @@ enum SimValue {
         if case .uintMap(let entries) = self {
             map.map = entries.map { entry in
                 var e = Porto_TUintMap.TUintMapEntry()
-                e.key = entry.0
-                e.val = entry.1
-                return e
-            }
-        }
-        return map
-    }
-
-    var stringMapValue: Porto_TStringMap {
-        var map = Porto_TStringMap()
-        if case .stringMap(let entries) = self {
-            map.map = entries.map { entry in
-                var e = Porto_TStringMap.TStringMapEntry()
                 e.key = entry.0
                 e.val = entry.1
                 return e

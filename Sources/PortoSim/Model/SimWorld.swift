@@ -33,9 +33,15 @@ final class SimWorld: @unchecked Sendable {
             while byLevel.count <= c.level { byLevel.append([]) }
             byLevel[c.level].append(i)
         }
-        // Parents come before children in level order: resolve network namespaces top-down.
+        // Parents come before children in level order: resolve network namespaces and the
+        // smallest ancestor memory limit top-down.
+        var ancestorLimit = [UInt64](repeating: UInt64.max, count: containers.count)
         for level in byLevel {
             for i in level {
+                if parents[i] > 0 {
+                    let p = parents[i]
+                    ancestorLimit[i] = min(ancestorLimit[p], containers[p].memoryLimit ?? UInt64.max)
+                }
                 if case .own = containers[i].net { netOwner[i] = i } else if parents[i] >= 0 {
                     netOwner[i] = netOwner[parents[i]]
                 }
@@ -54,7 +60,7 @@ final class SimWorld: @unchecked Sendable {
             // Children before parents: add each subtree into its parent.
             for level in byLevel.reversed() {
                 for i in level {
-                    Self.clampMemory(containers[i], buffer: buffer, base: i * width)
+                    Self.clampMemory(containers[i], cap: ancestorLimit[i], buffer: buffer, base: i * width)
                     let p = parents[i]
                     guard p >= 0, containers[i].hasRuntime else { continue }
                     for slot in 0..<width { buffer[p * width + slot] &+= buffer[i * width + slot] }
@@ -144,10 +150,12 @@ final class SimWorld: @unchecked Sendable {
         out[SimSlots.threads] = active ? p.threads : 0
     }
 
-    /// Keeps a limited container's memory usage under its limit, as the kernel would.
-    private static func clampMemory(_ c: SimContainer, buffer: UnsafeMutableBufferPointer<UInt64>, base: Int) {
-        guard let limit = c.memoryLimit, limit > 0, c.level > 0 else { return }
-        let cap = limit / 100 * 97
+    /// Keeps a container's memory usage under its own limit (97 %) and under every ancestor's
+    /// (90 %), as the kernel's hierarchical accounting would; so a child never reports more than
+    /// its parent.
+    private static func clampMemory(_ c: SimContainer, cap ancestors: UInt64, buffer: UnsafeMutableBufferPointer<UInt64>, base: Int) {
+        var cap = ancestors / 100 * 90
+        if let limit = c.memoryLimit, limit > 0, c.level > 0 { cap = min(cap, limit / 100 * 97) }
         if buffer[base + SimSlots.memoryUsage] > cap {
             let ratio = Double(cap) / Double(buffer[base + SimSlots.memoryUsage])
             for slot in [SimSlots.memoryUsage, SimSlots.anonUsage, SimSlots.cacheUsage, SimSlots.shmemUsage, SimSlots.mlockUsage] {
