@@ -61,3 +61,51 @@ import PortoWire
         #expect(names == names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
     }
 }
+
+/// GetProperty, ListProperties and concurrent use.
+@Suite struct SimHostMiscTests {
+    static func getProperty(_ host: SimHost, _ name: String?, _ property: String?) -> Porto_TPortoResponse? {
+        var req = Porto_TPortoRequest()
+        var gp = Porto_TGetPropertyRequest()
+        if let name { gp.name = name }
+        if let property { gp.property = property }
+        req.getProperty = gp
+        return host.respond(to: req)
+    }
+
+    @Test func getPropertyAnswersOneValueOrAnEnvelopeError() throws {
+        let host = Sim.host()
+        #expect(try #require(Self.getProperty(host, "web", "state")).getProperty.value == "running")
+        let missing = try #require(Self.getProperty(host, "nope", "state"))
+        #expect(missing.error == .containerDoesNotExist)
+        #expect(try #require(Self.getProperty(host, "idle", "cpu_usage")).error == .invalidState)
+        // name and property are upstream-required: portod closes the connection without them.
+        #expect(Self.getProperty(host, nil, "state") == nil)
+        #expect(Self.getProperty(host, "web", nil) == nil)
+    }
+
+    @Test func listPropertiesLeavesOutUnsupportedOnes() throws {
+        var req = Porto_TPortoRequest()
+        req.listProperties = Porto_TListPropertiesRequest()
+        let names = try #require(Sim.host().respond(to: req)).listProperties.list.map(\.name)
+        #expect(names.contains("cpu_usage") && names.contains("labels") && names.contains("io_read"))
+        #expect(!names.contains("cpu_wait") && !names.contains("memory_guarantee"))
+    }
+
+    @Test func concurrentRequestsAndEvents() async {
+        let host = Sim.host(containers: 300, clock: .system)
+        await withTaskGroup(of: Int.self) { group in
+            for k in 0..<4 {
+                group.addTask {
+                    var seen = 0
+                    for _ in 0..<5 {
+                        seen += Sim.lcb(host, ["***"], ["state", "cpu_usage", "labels"]).count
+                        host.inject(.oomKill(k % 2 == 0 ? "web" : "db"))
+                    }
+                    return seen
+                }
+            }
+            for await seen in group { #expect(seen == 5 * 301) }
+        }
+    }
+}
