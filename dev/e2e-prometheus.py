@@ -268,15 +268,15 @@ def main():
     if not all_rules:
         print("e2e: no rules loaded", file=sys.stderr)
         ok = False
-    for r in all_rules:
-        if r["health"] != "ok":
-            print(f"e2e: rule {r['name']} unhealthy: {r.get('lastError')}", file=sys.stderr)
-            ok = False
+    unhealthy = [r for r in all_rules if r["health"] != "ok"]
+    for r in unhealthy:
+        print(f"e2e: rule {r['name']} unhealthy: {r.get('lastError')}", file=sys.stderr)
+    ok &= not unhealthy
     rule_queries = {}
     for r in all_rules:
         for i, expr in enumerate(data_expressions(r)):
             rule_queries[f"{r['type']} {r['name']} [{i}]"] = expr
-    log(f"{len(all_rules)} rules healthy" if ok else "unhealthy rules")
+    log(f"rules: {len(all_rules) - len(unhealthy)} of {len(all_rules)} healthy")
     ok &= check_queries(prom, rule_queries, "rules", args.timeout)
 
     # Events in porto-sim make the alerts fire.
