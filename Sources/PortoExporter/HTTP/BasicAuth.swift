@@ -78,13 +78,14 @@ public final class BasicAuth: @unchecked Sendable {
     }
 
     /// Decodes `Basic <base64(user:password)>`; nil for anything else. The scheme is
-    /// case-insensitive; the user may not contain a colon, the password may.
+    /// case-insensitive; the user may not contain a colon, the password may. A NUL byte anywhere
+    /// is refused: crypt(3) would stop reading the password there.
     static func parse(_ header: String?) -> (String, String)? {
         guard let header, header.utf8.count <= 4096 else { return nil }
         let trimmed = header.trimmingSpaces()
         guard trimmed.count > 6, trimmed.prefix(6).lowercased() == "basic " else { return nil }
         let encoded = trimmed.dropFirst(6).trimmingSpaces()
-        guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8),
+        guard let data = Data(base64Encoded: encoded), !data.contains(0), let text = String(data: data, encoding: .utf8),
               let colon = text.firstIndex(of: ":")
         else { return nil }
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
