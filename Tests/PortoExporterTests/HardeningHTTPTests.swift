@@ -1,0 +1,441 @@
+import Foundation
+import Logging
+import Testing
+@testable import PortoExporter
+
+/// Hostile HTTP clients against the real server on 127.0.0.1:0 (issue 7): whatever a client
+/// sends or withholds, it gets an answer (or a clean close), never a 5xx other than the 503 of
+/// `--web.max-requests`, and the server goes on serving the next client.
+@Suite struct HardeningHTTPTests {
+    /// A server with the knobs these tests turn: connection timeout, scrape limit, web config.
+    final class Server {
+        let server: MetricsServer
+        let coordinator: ScrapeCoordinator
+        var port: UInt16 { server.ports[0] }
+
+        init(webConfigPath: String? = nil, maxRequests: Int = 40, connectionTimeoutSeconds: UInt32 = 30,
+             collect: @escaping ScrapeCoordinator.Collect = { _ in FixedSnapshot() }) throws {
+            var logger = Logger(label: "hardening")
+            logger.logLevel = .critical
+            coordinator = ScrapeCoordinator(collect: collect, timedOut: { FixedSnapshot(reachedPorto: false, tag: "timeout") })
+            var configuration = MetricsServer.Configuration()
+            configuration.listenAddresses = [ListenAddress(host: "127.0.0.1", port: 0)]
+            configuration.maxRequests = maxRequests
+            configuration.connectionTimeoutSeconds = connectionTimeoutSeconds
+            configuration.defaultTimeout = .seconds(5)
+            server = try MetricsServer(configuration: configuration,
+                                       webConfig: try WebConfigStore(path: webConfigPath, logger: logger),
+                                       coordinator: coordinator, logger: logger)
+        }
+
+        deinit { server.shutdown(timeout: .seconds(5)) }
+
+        /// A normal scrape on a new connection: the proof that the server still serves.
+        func healthyScrape(headers: [String: String] = [:]) throws -> HTTPTestClient.Response {
+            try HTTPTestClient(port: port).request("GET", "/metrics", headers: headers)
+        }
+    }
+
+    // MARK: - Oversized requests
+
+    /// What libmicrohttpd answers to a request that does not fit its per-connection memory
+    /// (32 KiB by default): 414 for the request line, 431 for the headers, or it closes.
+    static let tooBigAnswers: Set<Int> = [400, 413, 414, 431]
+
+    @Test(arguments: [
+        ("request line", "GET /metrics?" + String(repeating: "a", count: 200_000) + " HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("one huge header", "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "b", count: 200_000) + "\r\n\r\n"),
+        ("many headers", "GET /metrics HTTP/1.1\r\nHost: x\r\n" + String(repeating: "X-H: v\r\n", count: 20_000) + "\r\n"),
+        ("huge Accept", "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: " + String(repeating: "text/plain;q=0.1,", count: 5_000) + "\r\n\r\n"),
+        ("huge method", String(repeating: "G", count: 100_000) + " /metrics HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ])
+    func oversizedRequestsAreRefusedAndTheServerGoesOn(name: String, request: String) throws {
+        let s = try Server()
+        let outcome = RawExchange.send(request, port: s.port)
+        switch outcome {
+        case .status(let status):
+            #expect(Self.tooBigAnswers.contains(status), "\(name): \(status)")
+        case .closed:
+            break
+        }
+        #expect(try s.healthyScrape().status == 200, "\(name): still serving")
+    }
+
+    // MARK: - Slow clients
+
+    @Test func aSlowClientIsDisconnectedByTheConnectionTimeout() throws {
+        let s = try Server(connectionTimeoutSeconds: 1)
+        let slow = try HTTPTestClient(port: s.port, timeout: 20)
+        try slow.send("GET /metrics HTTP/1.1\r\nHost: x\r\n")   // and never the blank line
+        #expect(try s.healthyScrape().status == 200, "others are served meanwhile")
+        #expect(slow.isClosedByPeer(), "the timeout (1 s) closed the connection well within the client's 20 s wait")
+        let idle = try HTTPTestClient(port: s.port, timeout: 20)   // connects and says nothing
+        #expect(idle.isClosedByPeer())
+    }
+
+    @Test func slowlorisConnectionsAreFreedByTheTimeout() throws {
+        // The server accepts max(64, 4 × max-requests) connections; hold more than that, idle.
+        let s = try Server(maxRequests: 4, connectionTimeoutSeconds: 1)
+        var held: [HTTPTestClient] = []
+        for _ in 0..<80 {
+            guard let c = try? HTTPTestClient(port: s.port, timeout: 20) else { break }
+            try? c.send("GET /metrics HTTP/1.1\r\n")
+            held.append(c)
+        }
+        #expect(held.count > 64)
+        // Within a bounded wait (the timeout is 1 s), a fresh scrape is answered again.
+        try waitUntil(timeout: 20) { (try? s.healthyScrape().status) == 200 }
+        for c in held { #expect(c.isClosedByPeer()) }
+    }
+
+    // MARK: - More scrapes than --web.max-requests
+
+    @Test func scrapesBeyondMaxRequestsGet503ThenTheServerRecovers() throws {
+        let gate = Gate()
+        let s = try Server(maxRequests: 2, collect: { _ in gate.wait(); return FixedSnapshot() })
+        let clients = try (0..<8).map { _ in try RawConnection(port: s.port) }
+        for c in clients { c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n") }
+        // Six are refused at once; two wait in the (blocked) collection.
+        try waitUntil(timeout: 20) { clients.filter { $0.hasData }.count == 6 }
+        gate.open()
+        var statuses: [Int] = []
+        for c in clients { statuses.append(try c.readStatus()) }
+        #expect(statuses.filter { $0 == 503 }.count == 6, "\(statuses)")
+        #expect(statuses.filter { $0 == 200 }.count == 2, "\(statuses)")
+        // Recovered: every slot is free again.
+        let after = try (0..<2).map { _ in try RawConnection(port: s.port) }
+        for c in after { c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n") }
+        for c in after { #expect(try c.readStatus() == 200) }
+    }
+
+    // MARK: - Methods, versions and paths
+
+    @Test(arguments: [
+        ("get /metrics HTTP/1.1", 405),          // methods are case-sensitive (RFC 9110 §9.1)
+        ("TRACE /metrics HTTP/1.1", 405),
+        ("CONNECT localhost:9658 HTTP/1.1", 404), // an authority is not a path we serve
+        ("OPTIONS * HTTP/1.1", 404),
+        ("M-SEARCH /metrics HTTP/1.1", 405),
+        ("PROPFIND / HTTP/1.1", 405),
+        ("DELETE /-/healthy HTTP/1.1", 405),
+    ])
+    func unknownMethodsAnswerWithoutHarm(line: String, expected: Int) throws {
+        let s = try Server()
+        #expect(RawExchange.send(line + "\r\nHost: x\r\nContent-Length: 0\r\n\r\n", port: s.port) == .status(expected), "\(line)")
+        #expect(try s.healthyScrape().status == 200)
+    }
+
+    /// Paths are matched exactly, after libmicrohttpd's percent-decoding and without dot-segment
+    /// normalisation: there is no file tree behind the server, so `..` can reach nothing, and a
+    /// path that decodes to exactly a served one is that resource (RFC 3986 §6.2.2.2). The query
+    /// string is ignored. Anything else is 404.
+    @Test(arguments: [
+        ("/metrics", 200),
+        ("/metrics?", 200),
+        ("/metrics?x=1&y=%00", 200),
+        ("/metrics?../../etc/passwd", 200),
+        ("/%6detrics", 200),                  // percent-decodes to /metrics
+        ("/metrics/..", 404),
+        ("/metrics/../metrics", 404),
+        ("/metrics/%2e%2e/metrics", 404),
+        ("/%2e%2e/metrics", 404),
+        ("/../metrics", 404),
+        ("/metrics%2f", 404),
+        ("/metrics/", 404),
+        ("/metrics#fragment", 404),
+        ("/metrics;jsessionid=1", 404),
+        ("http://localhost/metrics", 404),   // absolute-form is not routed
+        ("/-/healthy/../../metrics", 404),
+        ("/%", 404),
+        ("/%zz", 404),
+        ("/" + String(repeating: "%2e%2e/", count: 500), 404),
+        ("/\u{7f}metrics", 404),
+    ])
+    func pathTricks(path: String, expected: Int) throws {
+        let s = try Server()
+        #expect(RawExchange.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n", port: s.port) == .status(expected), "\(path)")
+        #expect(try s.healthyScrape().status == 200)
+    }
+
+    /// `%00` decodes to a NUL byte and libmicrohttpd hands the path over as a C string, so
+    /// `/metrics%00.html` is cut to `/metrics` and served as such. That is harmless here (the same
+    /// resource, and `/%00/metrics` is the landing page; authentication does not depend on the
+    /// path) but it is pinned down so that a change is seen: no NUL trick reaches anything but an
+    /// existing path.
+    @Test(arguments: [("/metrics%00.html", 200), ("/%00/metrics", 200), ("/nope%00/metrics", 404), ("/-/healthy%00x", 200)])
+    func aNulInThePathEndsIt(path: String, expected: Int) throws {
+        let s = try Server()
+        #expect(RawExchange.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n", port: s.port) == .status(expected), "\(path)")
+        #expect(try s.healthyScrape().status == 200)
+    }
+
+    @Test func http10ClientsAreServedAndClosed() throws {
+        let s = try Server()
+        let c = try RawConnection(port: s.port)
+        c.send("GET /metrics HTTP/1.0\r\n\r\n")   // no Host: fine in HTTP/1.0
+        let r = try c.readResponse()
+        #expect(r.status == 200)
+        #expect(r.body.contains("test_value"))
+        #expect(c.readsEOF(), "no keep-alive unless an HTTP/1.0 client asks for it")
+        #expect(RawExchange.send("HEAD /metrics HTTP/1.0\r\n\r\n", port: s.port) == .status(200))
+    }
+
+    @Test(arguments: [
+        ("GET /metrics HTTP/1.1\r\n\r\n", [200, 400]),             // no Host: libmicrohttpd 0.9.75 lets it pass
+        ("GET /metrics HTTP/2.0\r\nHost: x\r\n\r\n", [505]),
+        ("GET /metrics HTTP/9.9\r\nHost: x\r\n\r\n", [505]),
+        ("GET /metrics FOO/1.1\r\nHost: x\r\n\r\n", [400, 505]),
+        ("GET /metrics\r\n\r\n", [400, 505]),                        // HTTP/0.9 style
+        ("\r\n\r\n\r\n", [400]),
+        ("GET  /metrics  HTTP/1.1\r\nHost: x\r\n\r\n", [400, 404]),
+        ("GET /metrics HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n", [400]),
+        ("GET /metrics HTTP/1.1\r\nHost: x\r\n: empty-name\r\n\r\n", [200, 400]),
+        ("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", [400, 413]),
+        ("GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n", [400, 413]),
+        ("GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", [400]),
+        ("\u{16}\u{03}\u{01}\u{00}\u{05}hello", [400]),              // a TLS record on a plain port
+    ])
+    func malformedRequestsGetA4xxOrAClose(request: String, allowed: [Int]) throws {
+        let s = try Server()
+        let outcome = RawExchange.send(request, port: s.port)
+        if case .status(let status) = outcome {
+            #expect(allowed.contains(status), "\(request.prefix(80).debugDescription): \(status)")
+        }
+        #expect(try s.healthyScrape().status == 200)
+    }
+
+    // MARK: - Negotiation headers
+
+    static let textType = "text/plain; version=0.0.4; charset=utf-8"
+    static let openMetricsType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+    @Test(arguments: [
+        ",,,,,,", ";;;;", "/", "*/", "/*", "application/openmetrics-text;q=NaN",
+        "application/openmetrics-text;q=1e309", "application/openmetrics-text;q=-1",
+        "application/openmetrics-text;version=\"", "application/openmetrics-text;version=1.0.0;q",
+        "text/plain;version=0.0.4;q=0.5;;;;q=0.9;;", "\u{00e9}\u{00e9}/\u{00e9}", "a/b, c/d, */*;q=0",
+        String(repeating: "application/openmetrics-text;version=1.0.0,", count: 200),
+        String(repeating: "x", count: 8_000),
+    ])
+    func malformedAcceptStillGetsAnExactContentType(accept: String) throws {
+        let s = try Server()
+        let r = try s.healthyScrape(headers: ["Accept": accept, "Accept-Encoding": accept])
+        #expect(r.status == 200)
+        let type = try #require(r.header("Content-Type"))
+        #expect(type == Self.textType || type == Self.openMetricsType, "\(type)")
+        #expect(r.header("Content-Encoding") == nil || r.header("Content-Encoding") == "gzip")
+    }
+
+    @Test(arguments: [
+        "gzip;q=", "gzip;q=2", "gzip;q=0.0000001", "gzip;;;", ";gzip", "gzip q=1", "*;q=NaN", "identity;q=0, *;q=0",
+        "gZiP", String(repeating: "gzip,", count: 2_000), "\u{00ff}\u{00fe}",
+    ])
+    func malformedAcceptEncodingGivesABodyThatDecodes(encoding: String) throws {
+        let s = try Server()
+        let r = try s.healthyScrape(headers: ["Accept-Encoding": encoding])
+        #expect(r.status == 200)
+        let body = r.header("Content-Encoding") == "gzip" ? try #require(Gzip.decompress(r.body)) : r.body
+        #expect(String(decoding: body, as: UTF8.self).contains("test_value"))
+    }
+
+    // MARK: - Authorization
+
+    @Test func malformedAuthorizationIs401NeverA5xx() throws {
+        let dir = try TempDirectory()
+        let hash = try #require(BasicAuth.bcryptHash("s3cret", cost: 4))
+        let config = try dir.write("web.yml", "basic_auth_users:\n  prom: \(hash)\n")
+        let s = try Server(webConfigPath: config)
+        func b64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+        let headers = [
+            "Basic", "Basic ", "Basic  ", "basic " + b64(Array("prom:s3cret".utf8)) + "x", "Basic !!!!", "Basic ====",
+            "Basic " + b64(Array("prom".utf8)), "Basic " + b64(Array(":".utf8)), "Basic " + b64(Array(":s3cret".utf8)),
+            "Basic " + b64(Array("prom:".utf8)), "Basic " + b64([0xff, 0xfe, 0x3a, 0x00]),
+            "Basic " + b64(Array("prom:s3cret".utf8)) + " trailing", "Basic " + b64(Array("prom:s3cre".utf8)),
+            "Bearer abc", "Digest username=\"prom\"", "Basic " + String(repeating: "A", count: 20_000),
+            "Basic " + b64(Array(("prom:" + String(repeating: "p", count: 10_000)).utf8)),
+            "Basic " + b64(Array((String(repeating: "u", count: 10_000) + ":x").utf8)),
+            "\u{00e9}\u{00e9}", "Basic\tcHJvbTpzM2NyZXQ=",
+        ]
+        for header in headers {
+            let r = try HTTPTestClient(port: s.port).request("GET", "/metrics", headers: ["Authorization": header])
+            #expect(r.status == 401, "\(header.prefix(60).debugDescription): \(r.status)")
+        }
+        // A header that libmicrohttpd refuses before the handler sees it, then the good one.
+        let huge = RawExchange.send("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic \(String(repeating: "A", count: 100_000))\r\n\r\n", port: s.port)
+        if case .status(let status) = huge { #expect(Self.tooBigAnswers.contains(status)) }
+        let good = try s.healthyScrape(headers: ["Authorization": basicAuthorization("prom", "s3cret")])
+        #expect(good.status == 200)
+    }
+
+    @Test func pathTricksCannotBypassAuthentication() throws {
+        let dir = try TempDirectory()
+        let hash = try #require(BasicAuth.bcryptHash("s3cret", cost: 4))
+        let config = try dir.write("web.yml", "basic_auth_users:\n  prom: \(hash)\n")
+        let s = try Server(webConfigPath: config)
+        for path in ["/metrics", "/%6detrics", "/metrics?x", "/metrics/../metrics", "/-/healthy", "/", "/nope", "*"] {
+            for method in ["GET", "HEAD", "POST", "get"] {
+                let outcome = RawExchange.send("\(method) \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", port: s.port)
+                #expect(outcome == .status(401), "\(method) \(path): \(outcome)")
+            }
+        }
+    }
+
+    // MARK: - TLS
+
+    @Test func badClientCertificatesAreRefusedAndTheServerGoesOn() throws {
+        let pki = try TestPKI()
+        // A second CA and a client certificate from it: well-formed, but not trusted.
+        let d = pki.dir.path
+        func openssl(_ arguments: [String]) throws {
+            let r = try Command.run("/usr/bin/openssl", arguments)
+            try #require(r.status == 0, "\(r.stderr)")
+        }
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/other-ca.key", "-out", "\(d)/other-ca.crt", "-days", "2", "-subj", "/CN=other CA"])
+        try openssl(["req"] + ec + ["-keyout", "\(d)/mallory.key", "-out", "\(d)/mallory.csr", "-subj", "/CN=client"])
+        try openssl(["x509", "-req", "-in", "\(d)/mallory.csr", "-CA", "\(d)/other-ca.crt", "-CAkey", "\(d)/other-ca.key",
+                     "-CAcreateserial", "-out", "\(d)/mallory.crt", "-days", "2"])
+        let config = try pki.dir.write("web.yml", """
+            tls_server_config:
+              cert_file: server.crt
+              key_file: server.key
+              client_auth_type: RequireAndVerifyClientCert
+              client_ca_file: ca.crt
+            """)
+        let s = try Server(webConfigPath: config)
+        let url = "https://127.0.0.1:\(s.port)/metrics"
+        func curl(_ arguments: [String]) throws -> String {
+            let r = try Command.run("/usr/bin/curl", ["-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki.path("ca.crt")] + arguments + [url])
+            return r.output
+        }
+        let good = ["--cert", pki.path("client.crt"), "--key", pki.path("client.key")]
+        let bad: [(String, [String])] = [
+            ("no certificate", []),
+            ("self-signed", ["--cert", pki.path("stranger.crt"), "--key", pki.path("stranger.key")]),
+            ("signed by another CA", ["--cert", "\(d)/mallory.crt", "--key", "\(d)/mallory.key"]),
+            ("a CA's own certificate", ["--cert", "\(d)/other-ca.crt", "--key", "\(d)/other-ca.key"]),
+        ]
+        for (name, arguments) in bad {
+            let code = try curl(arguments)
+            #expect(code == "000" || code == "403", "\(name): \(code)")
+            #expect(try curl(good) == "200", "served after \(name)")
+        }
+        // Garbage and a handshake cut short on the TLS port.
+        #expect(RawExchange.send("\u{16}\u{03}\u{01}\u{02}\u{00}\u{01}\u{00}\u{01}\u{fc}\u{03}\u{03}", port: s.port) == .closed)
+        #expect(RawExchange.send(String(repeating: "\u{00}", count: 10_000), port: s.port) == .closed)
+        #expect(try curl(good) == "200")
+    }
+}
+
+// MARK: - Raw exchanges
+
+/// One request on a fresh connection, whatever the bytes: the status of the answer, or `.closed`
+/// when the server closed (or reset) the connection without one. Waits at most 20 s.
+enum RawExchange: Equatable, CustomStringConvertible {
+    case status(Int)
+    case closed
+
+    var description: String {
+        switch self {
+        case .status(let s): "HTTP \(s)"
+        case .closed: "closed without an answer"
+        }
+    }
+
+    static func send(_ request: String, port: UInt16) -> RawExchange {
+        guard let c = try? RawConnection(port: port) else { return .closed }
+        c.send(request)
+        return (try? c.readStatus()).map { .status($0) } ?? .closed
+    }
+}
+
+/// A TCP connection that sends bytes as they are (Latin-1: each scalar below 256 is one byte)
+/// and tolerates the server hanging up mid-send, as a hostile client would.
+final class RawConnection {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(port: UInt16, timeout: Int = 20) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HTTPTestClient.Failure(description: "socket: \(errno)") }
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard status == 0 else {
+            close(fd)
+            throw HTTPTestClient.Failure(description: "connect: errno \(errno)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends the text's scalars as bytes; stops quietly when the server closes.
+    func send(_ text: String) {
+        var bytes = text.unicodeScalars.map { $0.value < 256 ? UInt8($0.value) : UInt8(ascii: "?") }
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return }
+            bytes.removeFirst(n)
+        }
+    }
+
+    /// Whether something (an answer or EOF) is waiting to be read.
+    var hasData: Bool {
+        if !buffer.isEmpty { return true }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) > 0
+    }
+
+    /// Reads the status line of the next answer (and drops the rest of its head).
+    func readStatus() throws -> Int {
+        try readResponse(headOnly: true).status
+    }
+
+    struct Response { var status: Int; var head: String; var body: String }
+
+    /// Reads one answer; the body is read by Content-Length (or to EOF), unless `headOnly`.
+    func readResponse(headOnly: Bool = false) throws -> Response {
+        var end: Int?
+        while end == nil {
+            end = buffer.firstRange(of: [13, 10, 13, 10])?.lowerBound
+            if end == nil { try fill() }
+        }
+        let head = String(decoding: buffer[..<end!], as: UTF8.self)
+        buffer.removeFirst(end! + 4)
+        let parts = head.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
+            throw HTTPTestClient.Failure(description: "not an HTTP answer: \(head.prefix(100))")
+        }
+        if headOnly { return Response(status: status, head: head, body: "") }
+        let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) }
+        if let length {
+            while buffer.count < length { try fill() }
+        } else {
+            while (try? fill()) != nil {}
+        }
+        let body = String(decoding: buffer.prefix(length ?? buffer.count), as: UTF8.self)
+        buffer.removeFirst(min(buffer.count, length ?? buffer.count))
+        return Response(status: status, head: head, body: body)
+    }
+
+    /// Whether the server closes the connection (waits at most the read timeout).
+    func readsEOF() -> Bool {
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, 0) == 0
+    }
+
+    private func fill() throws {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = recv(fd, &chunk, chunk.count, 0)
+        guard n > 0 else { throw HTTPTestClient.Failure(description: n == 0 ? "connection closed" : "recv: errno \(errno)") }
+        buffer += chunk[0..<n]
+    }
+}
