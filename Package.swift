@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "PortoWire", targets: ["PortoWire"]),
+        // For the libFuzzer package in Fuzz/, which links the exporter's parsers.
+        .library(name: "PortoExporter", targets: ["PortoExporter"]),
         .executable(name: "porto-exporter", targets: ["porto-exporter"]),
         .executable(name: "porto-sim", targets: ["porto-sim"]),
     ],

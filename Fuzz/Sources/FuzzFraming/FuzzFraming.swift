@@ -1,0 +1,38 @@
+import PortoWire
+
+/// Bytes as portod might send them: varint32 length prefixes and TPortoResponse bodies, read the
+/// way the client reads them (prefix checked byte by byte, then exactly the body, pushes skipped,
+/// a missing `error` field taken as LostError). Any input must end in a response or a typed
+/// refusal, never a crash, a hang or an allocation the prefix was not allowed to ask for.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzFraming(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    var offset = 0
+    while offset < bytes.count {
+        let prefix: Framing.Prefix
+        do {
+            prefix = try Framing.decodePrefix(bytes[offset...])
+        } catch {
+            return 0   // malformed varint or oversized frame: refused before any body byte is read
+        }
+        guard case .complete(let length, let prefixLength) = prefix else { return 0 }
+        precondition(prefixLength >= 1 && prefixLength <= Framing.maxVarintLength)
+        precondition(length <= Framing.maxFrameLength)
+        // The canonical prefix for this length decodes to the same length.
+        var canonical: [UInt8] = []
+        Framing.appendVarint(UInt32(length), to: &canonical)
+        precondition(try! Framing.decodePrefix(canonical) == .complete(length: length, prefixLength: canonical.count))
+        let start = offset + prefixLength
+        guard bytes.count - start >= length else { return 0 }   // EOF inside the frame
+        let body = Array(bytes[start..<start + length])
+        offset = start + length
+        guard let response = try? Porto_TPortoResponse(serializedBytes: body) else { return 0 }
+        if response.hasAsyncWait { continue }   // a push, not the reply
+        _ = response.hasError ? response.error : .lostError
+        // What decodes must encode again, and decode to the same message.
+        let again = try! response.serializedBytes() as [UInt8]
+        precondition((try? Porto_TPortoResponse(serializedBytes: again)) == response)
+        return 0
+    }
+    return 0
+}
