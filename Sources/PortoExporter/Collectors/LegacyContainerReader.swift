@@ -22,11 +22,14 @@ enum LegacyContainerReader {
     }
 
     /// Turns a Get answer into containers. Per-value errors (not available in this state, not
-    /// supported, unknown property) and unparseable values leave the field unset.
+    /// supported, unknown property) and unparseable values leave the field unset. A container
+    /// answered with ContainerDoesNotExist was destroyed between portod's listing and its read
+    /// (PORTO.md 1.3): it is left out, as ListContainersBy leaves it out.
     static func containers(from response: Porto_TGetResponse) -> [Porto_TContainer] {
         var result: [Porto_TContainer] = []
         result.reserveCapacity(response.list.count)
         for entry in response.list {
+            if entry.keyval.contains(where: { $0.hasError && $0.error == .containerDoesNotExist }) { continue }
             var container = Porto_TContainer()
             container.spec.name = entry.name
             for keyval in entry.keyval {
