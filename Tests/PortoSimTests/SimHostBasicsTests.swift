@@ -109,3 +109,24 @@ import PortoWire
         }
     }
 }
+
+/// Hosts of every size answer consistently, down to a root alone.
+@Suite struct SimHostSizeTests {
+    @Test(arguments: [0, 1, 5, 12, 23])
+    func smallHosts(containers: Int) {
+        for churn in [false, true] {
+            let host = Sim.host(containers: containers, churn: churn)
+            #expect(Sim.list(host).count == containers)
+            let all = Sim.lcb(host, ["***"], ["state", "parent", "cgroups"])
+            #expect(all.count == containers + 1)
+            #expect(all.first?.spec.name == "/")
+            let names = Set(all.map(\.spec.name))
+            for c in all where c.spec.name != "/" {
+                // Every parent exists: the showcase is cut parent-first.
+                let parent = String(c.status.parent.dropFirst("/porto/".count))
+                #expect(c.status.parent == "/" || names.contains(parent), "\(c.spec.name)")
+            }
+            #expect(Sim.getSystem(host).containerCount == UInt64(containers))
+        }
+    }
+}

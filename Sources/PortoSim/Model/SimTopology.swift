@@ -23,7 +23,7 @@ struct SimTopology {
         var rng = SimRandom(seed: seed, stream: 1)
         boot = now - (3 * 86_400 + rng.next(in: 0...86_400))
         let total = max(0, options.containers)
-        churnSlots = options.churn ? max(1, min(20, total / 10)) : 0
+        churnSlots = options.churn && total > 0 ? max(1, min(20, total / 10)) : 0
         let staticCount = total - churnSlots
 
         containers.append(makeRoot())
