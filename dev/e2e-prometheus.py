@@ -15,10 +15,14 @@ porto-exporter (job "porto"), which reads porto-sim, and loads rules/*.rules.yml
    PortoContainerStartFailures; a portod restart -> PortodRestarted. Each within --alert-timeout
    seconds (the real rules: these alerts have no `for`, and Prometheus evaluates every second
    here), and none of them firing before its event.
+5. With --sim-pid and --exporter-pid: stopping porto-sim makes PortodUnreachable pending, then
+   stopping the exporter makes PortoExporterDown pending (both have `for: 2m`, so pending is what
+   a bounded test can see; the promtool tests show them firing).
 """
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -204,16 +208,17 @@ def check_queries(prom, queries, what, timeout):
     return not pending
 
 
-def firing(prom, alertname, **labels):
+def firing(prom, alertname, states=("firing",), **labels):
     return [a for a in prom.get("/api/v1/alerts")["alerts"]
-            if a["labels"].get("alertname") == alertname and a["state"] == "firing"
+            if a["labels"].get("alertname") == alertname and a["state"] in states
             and all(a["labels"].get(k) == v for k, v in labels.items())]
 
 
-def expect_alert(prom, alertname, timeout, **labels):
+def expect_alert(prom, alertname, timeout, states=("firing",), **labels):
     started = time.monotonic()
-    wait_for(f"{alertname} {labels} firing", timeout, lambda: firing(prom, alertname, **labels))
-    log(f"{alertname} {labels} firing after {time.monotonic() - started:.1f} s")
+    wait_for(f"{alertname} {labels} {'/'.join(states)}", timeout,
+             lambda: firing(prom, alertname, states, **labels))
+    log(f"{alertname} {labels} {'/'.join(states)} after {time.monotonic() - started:.1f} s")
 
 
 def main():
@@ -225,6 +230,8 @@ def main():
     ap.add_argument("--range", default="1m", help="what $__range becomes")
     ap.add_argument("--timeout", type=float, default=60, help="seconds to wait for data")
     ap.add_argument("--alert-timeout", type=float, default=60, help="seconds for an alert to fire")
+    ap.add_argument("--sim-pid", type=int, help="porto-sim's pid, to stop it at the end")
+    ap.add_argument("--exporter-pid", type=int, help="porto-exporter's pid, to stop it at the end")
     args = ap.parse_args()
     prom = Prometheus(args.prometheus)
     ok = True
@@ -297,6 +304,21 @@ def main():
     # The target stays up across portod's restart: the exporter reconnects.
     wait_for("porto_up 1 after the restart", args.timeout,
              lambda: any(s["value"][1] == "1" for s in prom.query(f'porto_up{{instance="{instance}"}}')))
+
+    # portod gone, then the exporter gone: the down alerts become pending (they have `for: 2m`).
+    both = ("pending", "firing")
+    for alert in ("PortodUnreachable", "PortoExporterDown"):
+        # a scrape during the restart above may have seen porto_up 0 for a moment
+        wait_for(f"{alert} inactive while everything runs", args.alert_timeout,
+                 lambda: not firing(prom, alert, both))
+    if args.sim_pid:
+        os.kill(args.sim_pid, signal.SIGTERM)
+        log("porto-sim stopped")
+        expect_alert(prom, "PortodUnreachable", args.alert_timeout, both, instance=instance)
+    if args.exporter_pid:
+        os.kill(args.exporter_pid, signal.SIGTERM)
+        log("porto-exporter stopped")
+        expect_alert(prom, "PortoExporterDown", args.alert_timeout, both, instance=instance, job=args.job)
 
     if not ok:
         raise SystemExit("e2e: FAILED")

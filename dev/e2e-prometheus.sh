@@ -3,7 +3,8 @@
 # and Prometheus scraping the exporter every second with rules/ loaded. dev/e2e-prometheus.py
 # then checks that the target is up, that every dashboard query and every rule expression returns
 # data, and that an OOM kill, a failed start and a portod restart made to happen in porto-sim
-# (its control socket) make their alerts fire. Everything started here is stopped on exit.
+# (its control socket) make their alerts fire; at the end, stopping porto-sim and then the exporter
+# makes the two "down" alerts pending. Everything started here is stopped on exit.
 #
 #   bash dev/e2e-prometheus.sh         (E2E_KEEP=1 keeps the temp dir with the logs)
 set -euo pipefail
@@ -50,13 +51,15 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 
 "$bin/porto-sim" --socket "$tmp/portod.socket" --control "$tmp/control.socket" \
   --containers 30 --seed 5 > "$tmp/porto-sim.log" 2>&1 &
-pids+=($!)
+sim_pid=$!
+pids+=("$sim_pid")
 wait_for 20 "porto-sim sockets" test -S "$tmp/portod.socket" -a -S "$tmp/control.socket"
 
 exporter_port="$(free_port)"
 "$bin/porto-exporter" --porto.socket "$tmp/portod.socket" \
   --web.listen-address "127.0.0.1:$exporter_port" > "$tmp/porto-exporter.log" 2>&1 &
-pids+=($!)
+exporter_pid=$!
+pids+=("$exporter_pid")
 wait_for 30 "porto-exporter serving /metrics" curl -sf "http://127.0.0.1:$exporter_port/metrics"
 
 prometheus_port="$(free_port)"
@@ -78,4 +81,4 @@ prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
 pids+=($!)
 
 python3 dev/e2e-prometheus.py --prometheus "http://127.0.0.1:$prometheus_port" \
-  --control "$tmp/control.socket" --job porto
+  --control "$tmp/control.socket" --job porto --sim-pid "$sim_pid" --exporter-pid "$exporter_pid"
