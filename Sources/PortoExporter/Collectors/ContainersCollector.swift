@@ -74,7 +74,7 @@ struct ContainersCollector: Collector {
             previous = name
             guard selection.selects(name) else { continue }
             let labels = Labels(["name": name])
-            let inherited = needsCgroups ? Self.inheritedControllers(container) : []
+            let inherited = needsCgroups ? Self.inheritedMask(container) : 0
             let ownsNet = netOwn[name] ?? true
             let status = container.status
             let spec = container.spec
@@ -94,7 +94,7 @@ struct ContainersCollector: Collector {
             for metric in metrics {
                 if metric.controller == .netns, !ownsNet { continue }
                 if let controller = metric.controller, controller != .blkioOrMemory,
-                   let cg = controller.cgroupController(forKey: nil), inherited.contains(cg) { continue }
+                   inherited & Self.bit(controller.cgroupController(forKey: nil)) != 0 { continue }
                 let created: UInt64? = switch metric.created {
                 case .startTime: startTime
                 case .creationTime: creationTime
@@ -132,11 +132,11 @@ struct ContainersCollector: Collector {
                     for (index, entry) in entries.enumerated() {
                         if let only = metric.onlyKey {
                             guard entry.key == only else { continue }
-                        } else if metric.excludedKeys.contains(entry.key) {
+                        } else if !metric.excludedKeys.isEmpty, metric.excludedKeys.contains(entry.key) {
                             continue
                         }
-                        if metric.controller == .blkioOrMemory,
-                           let cg = Controller.blkioOrMemory.cgroupController(forKey: entry.key), inherited.contains(cg) { continue }
+                        if metric.controller == .blkioOrMemory, inherited != 0,
+                           inherited & Self.bit(Controller.blkioOrMemory.cgroupController(forKey: entry.key)) != 0 { continue }
                         if Self.seenBefore(entry.key, in: entries, before: index) { continue }
                         let value = metric.conversion.value(entry.val)
                         if metric.onlyKey != nil {
@@ -171,15 +171,32 @@ struct ContainersCollector: Collector {
         return false
     }
 
-    /// The controllers the container does not own (its `cgroups` entries marked inherited). "/"
-    /// owns everything. A controller without an entry counts as owned (its values are absent).
-    static func inheritedControllers(_ container: Porto_TContainer) -> Set<String> {
-        guard container.spec.name != "/", container.status.hasCgroups else { return [] }
-        var out = Set<String>()
+    /// The controllers the container does not own (its `cgroups` entries marked inherited), as
+    /// bits (``bit(_:)``). "/" owns everything. A controller without an entry counts as owned
+    /// (its values are absent anyway).
+    static func inheritedMask(_ container: Porto_TContainer) -> UInt8 {
+        guard container.spec.name != "/", container.status.hasCgroups else { return 0 }
+        var mask: UInt8 = 0
         for cg in container.status.cgroups.cgroup where cg.inherited {
-            for part in cg.controller.split(separator: ",") { out.insert(String(part)) }
+            if cg.controller.utf8.contains(UInt8(ascii: ",")) {
+                for part in cg.controller.split(separator: ",") { mask |= bit(String(part)) }
+            } else {
+                mask |= bit(cg.controller)
+            }
         }
-        return out
+        return mask
+    }
+
+    /// The bit of a controller the ownership filter looks at (0 for the others).
+    @inline(__always)
+    static func bit(_ controller: String?) -> UInt8 {
+        switch controller {
+        case "cpuacct": 1
+        case "cpu": 2
+        case "memory": 4
+        case "blkio": 8
+        default: 0
+        }
     }
 
     /// For each container, whether its network values are its own: true with its own netns or
