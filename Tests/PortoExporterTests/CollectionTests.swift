@@ -114,3 +114,39 @@ import Testing
         #expect(!report.success)
     }
 }
+
+@Suite struct CollectionSnapshotTests {
+    @Test(arguments: ExpositionFormat.allCases)
+    func snapshotMergesSelfMetricsSortedInEitherFormat(format: ExpositionFormat) {
+        let transport = FakeTransport(answer: CollectionTests.lcbHost)
+        let collection = Collection(configuration: CollectionConfiguration(groups: [.daemon, .memory]), transport: transport)
+        let selfMetrics = SelfMetrics(exporterMetrics: true)
+        selfMetrics.observe(method: "GetSystem", seconds: 0.001)
+        let snapshot = CollectionSnapshot(collection: collection, deadline: .now + .seconds(5), selfMetrics: selfMetrics)
+        #expect(snapshot.reachedPorto)
+        var bytes: [UInt8] = []
+        snapshot.write(format) { bytes.append(contentsOf: $0) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let checked = ExpositionValidator.check(text, format: format)
+        #expect(checked.problems.isEmpty, "\(checked.problems)")
+        #expect(text.contains("porto_up 1\n"))
+        #expect(text.contains("porto_exporter_build_info{"))
+        #expect(text.contains("porto_container_memory_usage_bytes{name=\"/\"} 5\n"))
+        // rendered twice: the same bytes (the collection is not consumed by rendering)
+        var again: [UInt8] = []
+        snapshot.write(format) { again.append(contentsOf: $0) }
+        #expect(again.count > 0)
+        #expect(transport.methods == ["GetSystem", "ListContainersBy"])
+    }
+
+    @Test func timedOutSnapshotSaysPortoIsDown() {
+        let collection = Collection(configuration: CollectionConfiguration(), transport: FakeTransport(answer: CollectionTests.lcbHost))
+        let snapshot = CollectionSnapshot(timedOut: collection, selfMetrics: nil)
+        var bytes: [UInt8] = []
+        snapshot.write(.text) { bytes.append(contentsOf: $0) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(!snapshot.reachedPorto)
+        #expect(text.contains("porto_up 0\n"))
+        #expect(text.contains("porto_exporter_collector_success{collector=\"containers\"} 0\n"))
+    }
+}
