@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Load and soak test of porto-exporter against porto-sim (issue 7). Results go to docs/LOAD.md.
+#
+#   dev/soak.sh                 full run: release build, 1,000 containers with churn, wrk with 64
+#                               connections for 60 s, then 5,000 sequential scrapes
+#   dev/soak.sh --quick         a cheap variant (debug build, 200 containers, wrk 10 s, 600 scrapes)
+#
+# Environment overrides: CONTAINERS, WRK_SECONDS, WRK_CONNECTIONS, SCRAPES, CONFIG (debug|release),
+# PORTO_SIM and PORTO_EXPORTER (binaries to use instead of building them).
+#
+# It fails (exit 1) when any answer is not 2xx, when the exporter's RSS at the end differs from its
+# RSS after warm-up by more than 10%, when its file descriptor count drifts, when a scrape holds
+# more containers than porto-sim has (series of destroyed containers left behind), or when the
+# exporter dies. Measurements are printed and written to .build-soak/result.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=false
+[ "${1:-}" = --quick ] && quick=true
+if $quick; then
+  : "${CONTAINERS:=200}" "${WRK_SECONDS:=10}" "${WRK_CONNECTIONS:=16}" "${SCRAPES:=600}" "${CONFIG:=debug}"
+else
+  : "${CONTAINERS:=1000}" "${WRK_SECONDS:=60}" "${WRK_CONNECTIONS:=64}" "${SCRAPES:=5000}" "${CONFIG:=release}"
+fi
+
+command -v wrk >/dev/null || { echo "soak: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "soak: python3 is needed" >&2; exit 1; }
+
+echo "==> building porto-exporter and porto-sim ($CONFIG)"
+bin=$(swift build -c "$CONFIG" --show-bin-path)
+exporter=${PORTO_EXPORTER:-}
+if [ -z "$exporter" ]; then
+  swift build -c "$CONFIG" --product porto-exporter >/dev/null
+  exporter=$bin/porto-exporter
+fi
+sim=${PORTO_SIM:-}
+if [ -z "$sim" ]; then
+  swift build -c "$CONFIG" --product porto-sim >/dev/null
+  sim=$bin/porto-sim
+fi
+
+work=$(mktemp -d /tmp/porto-soak.XXXXXX)
+out=.build-soak
+mkdir -p "$out"
+sim_pid='' exporter_pid=''
+cleanup() {
+  [ -n "$exporter_pid" ] && kill "$exporter_pid" 2>/dev/null && wait "$exporter_pid" 2>/dev/null || true
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$sim" --socket "$work/portod.socket" --containers "$CONTAINERS" --churn \
+  --stats-file "$work/stats.json" >"$work/sim.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 100); do [ -S "$work/portod.socket" ] && break; sleep 0.1; done
+[ -S "$work/portod.socket" ] || { cat "$work/sim.log"; echo "soak: porto-sim did not start" >&2; exit 1; }
+
+# --web.max-requests above the wrk connection count: this measures serving, not refusal.
+"$exporter" --porto.socket "$work/portod.socket" --web.listen-address "127.0.0.1:$port" \
+  --web.max-requests $((WRK_CONNECTIONS * 2)) --log.level warn >"$work/exporter.log" 2>&1 &
+exporter_pid=$!
+url="http://127.0.0.1:$port/metrics"
+# Ready means a scrape has reached portod: scrape until one does.
+for _ in $(seq 300); do curl -fsS "$url" 2>/dev/null | grep -q '^porto_up 1' && break; sleep 0.1; done
+curl -fsS -o /dev/null "http://127.0.0.1:$port/-/ready" || { cat "$work/exporter.log"; echo "soak: exporter not ready" >&2; exit 1; }
+
+echo "==> load: wrk, $WRK_CONNECTIONS connections, ${WRK_SECONDS}s, $CONTAINERS containers with churn"
+cat >"$work/status.lua" <<'EOF'
+-- Counts answers by status; wrk's own summary lumps 3xx with 2xx. `counts` is a global of each
+-- thread, read back in done().
+counts = {}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init() counts = {} end
+function response(status) counts[status] = (counts[status] or 0) + 1 end
+function done()
+  local total = {}
+  for _, t in ipairs(threads) do
+    local c = t:get("counts")
+    for s, n in pairs(c) do total[s] = (total[s] or 0) + n end
+  end
+  for s, n in pairs(total) do io.write(string.format("status %d %d\n", s, n)) end
+end
+EOF
+wrk -t2 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency --timeout 15s -s "$work/status.lua" \
+  -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' \
+  -H 'Accept-Encoding: gzip' "$url" | tee "$out/wrk.txt"
+
+echo "==> soak: $SCRAPES scrapes"
+python3 - "$url" "$exporter_pid" "$SCRAPES" "$CONTAINERS" "$out" <<'EOF'
+import gzip, http.client, os, re, sys, time, urllib.parse
+url, pid, scrapes, containers, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+u = urllib.parse.urlparse(url)
+name_re = re.compile(r'^porto_container_[a-z_]+\{(?:[^}]*,)?name="((?:[^"\\]|\\.)*)"', re.M)
+
+def rss():
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+def fds():
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+bad, samples, seen, max_names, durations = 0, [], set(), 0, []
+warm = max(1, scrapes // 10)
+for i in range(1, scrapes + 1):
+    t = time.monotonic()
+    conn.request("GET", u.path, headers={"Accept-Encoding": "gzip"})
+    r = conn.getresponse()
+    body = r.read()
+    durations.append(time.monotonic() - t)
+    if r.status != 200:
+        bad += 1
+        continue
+    if r.getheader("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    text = body.decode()
+    if "porto_up 1" not in text:
+        bad += 1
+    names = set(name_re.findall(text))
+    seen |= names
+    max_names = max(max_names, len(names))
+    if i == warm or i % max(1, scrapes // 20) == 0 or i == scrapes:
+        samples.append((i, rss(), fds(), len(names)))
+conn.close()
+
+durations.sort()
+base_rss, base_fds = samples[0][1], samples[0][2]
+end_rss, end_fds = samples[-1][1], samples[-1][2]
+drift = (end_rss - base_rss) / base_rss
+lines = [
+    f"scrapes {scrapes}, failed or not porto_up 1: {bad}",
+    f"scrape latency p50 {durations[len(durations)//2]*1000:.1f} ms, p99 {durations[int(len(durations)*0.99)]*1000:.1f} ms, max {durations[-1]*1000:.1f} ms",
+    f"RSS after warm-up (scrape {samples[0][0]}) {base_rss} KiB, at the end {end_rss} KiB, drift {drift*100:+.1f}%",
+    f"open fds after warm-up {base_fds}, at the end {end_fds}, max {max(s[2] for s in samples)}",
+    f"containers per scrape: at most {max_names} (porto-sim serves {containers} + root); distinct names seen over the soak {len(seen)}",
+    "samples (scrape, rss KiB, fds, containers): " + " ".join(f"{s[0]}:{s[1]}:{s[2]}:{s[3]}" for s in samples),
+]
+print("\n".join(lines))
+with open(os.path.join(out, "soak.txt"), "w") as f:
+    f.write("\n".join(lines) + "\n")
+failures = []
+if bad: failures.append(f"{bad} scrapes failed")
+if abs(drift) > 0.10: failures.append(f"RSS drifted {drift*100:+.1f}% (limit 10%)")
+if max(abs(s[2] - base_fds) for s in samples) > 2: failures.append(f"fds drifted from {base_fds} (samples above)")
+if max_names > containers + 1: failures.append(f"a scrape held {max_names} containers: series of destroyed containers left behind")
+if len(seen) <= max_names: failures.append("no churn was seen: the check of destroyed containers proved nothing")
+if failures:
+    print("soak FAILED: " + "; ".join(failures), file=sys.stderr)
+    sys.exit(1)
+EOF
+
+non2xx=$(awk '$1 == "status" && ($2 < 200 || $2 > 299) { n += $3 } END { print n + 0 }' "$out/wrk.txt")
+errors=$(grep -E 'Socket errors' "$out/wrk.txt" || true)
+kill -0 "$exporter_pid" || { echo "soak: the exporter died" >&2; exit 1; }
+{ cat "$out/wrk.txt"; cat "$out/soak.txt"; } >"$out/result.txt"
+if [ "$non2xx" != 0 ] || [ -n "$errors" ]; then
+  echo "soak FAILED: wrk saw $non2xx non-2xx answers ${errors:+($errors)}" >&2
+  exit 1
+fi
+echo "soak passed (details in $out/result.txt)"
