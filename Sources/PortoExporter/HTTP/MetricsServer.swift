@@ -67,10 +67,19 @@ public final class MetricsServer: @unchecked Sendable {
         settings.threads = configuration.threads
         settings.connectionLimit = UInt32(max(64, configuration.maxRequests * 4))
         for address in configuration.listenAddresses {
-            let daemon = try HTTPDaemon(address: address, settings: settings, context: context,
-                                        handler: accessHandler, completed: requestCompleted, log: daemonLog)
-            daemons.append(daemon)
-            logger.info("listening", metadata: ["address": "\(ListenAddress(host: address.host, port: daemon.port))", "tls": "\(tls != nil)"])
+            let bound: HTTPDaemon
+            do {
+                bound = try HTTPDaemon(address: address, settings: settings, context: context,
+                                       handler: accessHandler, completed: requestCompleted, log: daemonLog)
+            } catch {
+                // ":port" means IPv6 and IPv4; on a host without IPv6, IPv4 only.
+                guard address.host.isEmpty else { throw error }
+                logger.warning("cannot listen on IPv6, trying IPv4 only", metadata: ["address": "\(address)"])
+                bound = try HTTPDaemon(address: ListenAddress(host: "0.0.0.0", port: address.port), settings: settings,
+                                       context: context, handler: accessHandler, completed: requestCompleted, log: daemonLog)
+            }
+            daemons.append(bound)
+            logger.info("listening", metadata: ["address": "\(ListenAddress(host: bound.address.host, port: bound.port))", "tls": "\(tls != nil)"])
         }
     }
 
