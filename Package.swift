@@ -6,8 +6,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "PortoWire", targets: ["PortoWire"]),
-        // For the libFuzzer package in Fuzz/, which links the exporter's parsers.
+        // For the libFuzzer package in Fuzz/ and the benchmarks in Benchmarks/ (porto-sim too).
         .library(name: "PortoExporter", targets: ["PortoExporter"]),
+        .library(name: "PortoSim", targets: ["PortoSim"]),
         .executable(name: "porto-exporter", targets: ["porto-exporter"]),
         .executable(name: "porto-sim", targets: ["porto-sim"]),
     ],

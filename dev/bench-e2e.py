@@ -1,0 +1,329 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark of porto-exporter against porto-sim, with the floor measured in the same run.
+
+Started by dev/bench-e2e.sh (which builds the binaries); see BENCHMARKS.md. It:
+  1. starts porto-sim with N containers (--stats-file, --control) and the exporter;
+  2. scrapes K times over one keep-alive connection as Prometheus 2.x does, without gzip
+     (Accept-Encoding: identity, Prometheus' enable_compression: false) and with gzip, reporting
+     latency (median, p99), exporter CPU seconds per scrape (/proc/PID/stat utime+stime deltas),
+     RSS (VmRSS steady, VmHWM peak), bytes sent and series;
+  3. runs porto-floor: a bare PortoWire client doing the same requests K times, its CPU per iteration;
+  4. checks porto-sim's request counts: one ListContainersBy and one GetSystem per collection,
+     K sequential scrapes giving K collections, and bursts of concurrent scrapes sharing one.
+Exits non-zero when a check fails (targets are reported, not enforced, unless --enforce-targets).
+"""
+import argparse
+import gzip
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# What Prometheus 2.x sends (scrape.go: acceptHeader for the default scrape protocols, and
+# Accept-Encoding gzip, or identity when enable_compression is false).
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.5,"
+                     "application/openmetrics-text;version=0.0.1;q=0.4,"
+                     "text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    """utime + stime of the whole process (every thread, living or exited), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def memory_kib(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def read_stats(path):
+    with open(path) as f:
+        return json.load(f).get("requests", {})
+
+
+def delta(after, before, method):
+    return after.get(method, 0) - before.get(method, 0)
+
+
+def control(path, line):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(5)
+        s.connect(path)
+        s.sendall((line + "\n").encode())
+        answer = b""
+        while not answer.endswith(b"\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    answer = answer.decode().strip()
+    if answer.startswith("error"):
+        raise RuntimeError(f"porto-sim control {line!r}: {answer}")
+    return answer
+
+
+def wait_for(predicate, what, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out after {seconds}s waiting for {what}")
+
+
+class Scraper:
+    """One keep-alive connection, scraping like Prometheus."""
+
+    def __init__(self, port, encoding, timeout=60):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self.headers = {
+            "Accept": PROMETHEUS_ACCEPT,
+            "Accept-Encoding": encoding,
+            "User-Agent": "Prometheus/2.53.0",
+            "X-Prometheus-Scrape-Timeout-Seconds": "30",
+        }
+        self.encoding = encoding
+
+    def scrape(self):
+        start = time.perf_counter()
+        self.conn.request("GET", "/metrics", headers=self.headers)
+        response = self.conn.getresponse()
+        body = response.read()
+        elapsed = time.perf_counter() - start
+        if response.status != 200:
+            raise RuntimeError(f"scrape answered {response.status}: {body[:200]!r}")
+        content_encoding = response.getheader("Content-Encoding", "identity")
+        if (content_encoding == "gzip") != (self.encoding == "gzip"):
+            raise RuntimeError(f"asked for {self.encoding}, got Content-Encoding {content_encoding}")
+        return elapsed, body, response.getheader("Content-Type", "")
+
+    def close(self):
+        self.conn.close()
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[index]
+
+
+def series_count(text):
+    return sum(1 for line in text.split(b"\n") if line and not line.startswith(b"#"))
+
+
+def run_phase(args, pid, stats_file, encoding):
+    """K sequential scrapes on one connection; returns the figures of this phase."""
+    scraper = Scraper(args.port, encoding)
+    scraper.scrape()  # open the connection outside the measurement
+    stats_before = read_stats(stats_file)
+    cpu_before = cpu_seconds(pid)
+    latencies, sizes = [], []
+    body = b""
+    for _ in range(args.scrapes):
+        elapsed, body, content_type = scraper.scrape()
+        latencies.append(elapsed)
+        sizes.append(len(body))
+    cpu_after = cpu_seconds(pid)
+    stats_after = read_stats(stats_file)
+    scraper.close()
+    text = gzip.decompress(body) if encoding == "gzip" else body
+    lcb = delta(stats_after, stats_before, "ListContainersBy")
+    getsystem = delta(stats_after, stats_before, "GetSystem")
+    return {
+        "encoding": encoding,
+        "content_type": content_type,
+        "scrapes": args.scrapes,
+        "median_ms": statistics.median(latencies) * 1e3,
+        "p99_ms": percentile(latencies, 99) * 1e3,
+        "cpu_ms_per_scrape": (cpu_after - cpu_before) / args.scrapes * 1e3,
+        "bytes_sent": statistics.median(sizes),
+        "uncompressed_bytes": len(text),
+        "series": series_count(text),
+        "ListContainersBy": lcb,
+        "GetSystem": getsystem,
+    }
+
+
+def run_bursts(args, stats_file, control_path):
+    """Bursts of C concurrent scrapes while porto-sim answers slowly: each burst must cost portod
+    exactly one ListContainersBy and one GetSystem."""
+    control(control_path, f"fault delay {args.burst_delay_ms}ms")
+    try:
+        scrapers = [Scraper(args.port, "gzip") for _ in range(args.concurrency)]
+        for s in scrapers:
+            s.conn.connect()
+        before = read_stats(stats_file)
+        failures = []
+        for _ in range(args.bursts):
+            barrier = threading.Barrier(args.concurrency)
+
+            def one(s):
+                try:
+                    barrier.wait()
+                    s.scrape()
+                except Exception as error:  # reported below
+                    failures.append(error)
+
+            threads = [threading.Thread(target=one, args=(s,)) for s in scrapers]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+        after = read_stats(stats_file)
+        for s in scrapers:
+            s.close()
+    finally:
+        control(control_path, "fault none")
+    if failures:
+        raise RuntimeError(f"concurrent scrape failed: {failures[0]}")
+    return {
+        "bursts": args.bursts,
+        "concurrency": args.concurrency,
+        "ListContainersBy": delta(after, before, "ListContainersBy"),
+        "GetSystem": delta(after, before, "GetSystem"),
+    }
+
+
+def run_floor(args, socket_path):
+    out = subprocess.run([args.floor, socket_path, str(args.scrapes)], check=True, capture_output=True, text=True, timeout=600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sim", required=True, help="porto-sim executable")
+    parser.add_argument("--exporter", required=True, help="porto-exporter executable")
+    parser.add_argument("--floor", help="porto-floor executable (omit to skip the floor)")
+    parser.add_argument("--containers", type=int, default=1000)
+    parser.add_argument("--scrapes", type=int, default=100)
+    parser.add_argument("--bursts", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--burst-delay-ms", type=int, default=300)
+    parser.add_argument("--json", help="also write the figures as JSON here")
+    parser.add_argument("--enforce-targets", action="store_true", help="exit non-zero when a target of issue 6 is missed")
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="porto-bench-")
+    socket_path = os.path.join(work, "portod.socket")
+    control_path = os.path.join(work, "control.socket")
+    stats_file = os.path.join(work, "stats.json")
+    args.port = free_port()
+    processes = []
+    failures = []
+    try:
+        sim = subprocess.Popen([args.sim, "--socket", socket_path, "--containers", str(args.containers),
+                                "--stats-file", stats_file, "--control", control_path],
+                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "sim.log"), "w"))
+        processes.append(sim)
+        wait_for(lambda: os.path.exists(socket_path) and os.path.exists(control_path), "porto-sim's sockets", 60)
+        exporter = subprocess.Popen([args.exporter, "--porto.socket", socket_path,
+                                     f"--web.listen-address=127.0.0.1:{args.port}", "--log.level=warn"],
+                                    stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "exporter.log"), "w"))
+        processes.append(exporter)
+
+        def ready():
+            c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=2)
+            try:
+                c.request("GET", "/metrics")
+                return c.getresponse().status == 200
+            finally:
+                c.close()
+        wait_for(ready, "the exporter", 60)
+        warm = Scraper(args.port, "gzip")
+        for _ in range(3):
+            warm.scrape()
+        warm.close()
+
+        phases = [run_phase(args, exporter.pid, stats_file, enc) for enc in ("identity", "gzip")]
+        memory = memory_kib(exporter.pid)
+        bursts = run_bursts(args, stats_file, control_path)
+        floor = run_floor(args, socket_path) if args.floor else None
+    finally:
+        for p in reversed(processes):
+            p.terminate()
+        for p in reversed(processes):
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    # Checks: portod's cost per collection.
+    for phase in phases:
+        for method in ("ListContainersBy", "GetSystem"):
+            if phase[method] != args.scrapes:
+                failures.append(f"{phase['encoding']}: {args.scrapes} sequential scrapes sent {phase[method]} {method} (expected one per scrape)")
+    for method in ("ListContainersBy", "GetSystem"):
+        if bursts[method] != args.bursts:
+            failures.append(f"{args.bursts} bursts of {args.concurrency} concurrent scrapes sent {bursts[method]} {method} (expected one per burst)")
+
+    # Report.
+    rss_mb = memory.get("VmRSS", 0) / 1024
+    hwm_mb = memory.get("VmHWM", 0) / 1024
+    print(f"porto-exporter end to end: {args.containers} containers, {args.scrapes} scrapes per phase, "
+          f"{phases[0]['series']} series, {phases[0]['uncompressed_bytes']} bytes uncompressed ({phases[0]['content_type']})")
+    print(f"{'phase':<10} {'median ms':>10} {'p99 ms':>8} {'CPU ms/scrape':>14} {'bytes sent':>11} {'floor ms':>9} {'ratio':>6}")
+    floor_ms = floor["cpu_seconds_per_iteration"] * 1e3 if floor else None
+    results = {"containers": args.containers, "scrapes": args.scrapes, "phases": phases, "bursts": bursts,
+               "rss_steady_mb": rss_mb, "rss_peak_mb": hwm_mb, "floor": floor}
+    targets = []
+    for phase in phases:
+        ratio = phase["cpu_ms_per_scrape"] / floor_ms if floor_ms else None
+        phase["floor_ratio"] = ratio
+        print(f"{phase['encoding']:<10} {phase['median_ms']:>10.2f} {phase['p99_ms']:>8.2f} {phase['cpu_ms_per_scrape']:>14.3f} "
+              f"{phase['bytes_sent']:>11.0f} {floor_ms if floor_ms is not None else float('nan'):>9.3f} "
+              f"{ratio if ratio is not None else float('nan'):>6.2f}")
+        if ratio is not None and args.containers >= 1000:
+            limit = 3.0 if phase["encoding"] == "gzip" else 2.0
+            targets.append((f"CPU per scrape {phase['encoding']} <= {limit}x floor", ratio <= limit, f"{ratio:.2f}x"))
+    print(f"RSS steady {rss_mb:.1f} MB, peak {hwm_mb:.1f} MB")
+    if floor:
+        print(f"floor: {', '.join(floor['requests'])} and decoding, {floor_ms:.3f} ms CPU per iteration")
+    print(f"portod requests: sequential {phases[0]['ListContainersBy']}+{phases[1]['ListContainersBy']} ListContainersBy, "
+          f"{phases[0]['GetSystem']}+{phases[1]['GetSystem']} GetSystem for 2x{args.scrapes} scrapes; "
+          f"{args.bursts} bursts of {args.concurrency}: {bursts['ListContainersBy']} ListContainersBy, {bursts['GetSystem']} GetSystem")
+    rss_limit = 64 if args.containers >= 10000 else 20 if args.containers <= 100 else None
+    if rss_limit:
+        targets.append((f"steady RSS <= {rss_limit} MB", rss_mb <= rss_limit, f"{rss_mb:.1f} MB"))
+    for name, ok, value in targets:
+        print(f"target {'met' if ok else 'MISSED'}: {name}: {value}")
+    results["targets"] = [{"target": n, "met": ok, "value": v} for n, ok, v in targets]
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    if args.enforce_targets:
+        failures += [f"target missed: {n}: {v}" for n, ok, v in targets if not ok]
+    for failure in failures:
+        print(f"FAIL: {failure}")
+    print(f"checks: {'FAILED' if failures else 'ok'} (logs in {work})")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
