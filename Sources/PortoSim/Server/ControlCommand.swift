@@ -17,15 +17,18 @@ public enum ControlCommand: Equatable, Sendable {
 
     /// The help text shown by `porto-sim --help` and in the README.
     public static let help = """
-        fault MODE...     replace the fault set; MODE is one or more of: delay DURATION (200ms, \
-        1.5s), hang, garbage, cut, oversized, no-error, fail-lcb, close-after N, only METHOD; \
-        or none
-        oom NAME          OOM-kill a process in container NAME
-        fail-start NAME   make container NAME fail to start
-        state NAME STATE  move container NAME to STATE: stopped, starting, running, stopping, \
-        paused, dead, meta or respawning
-        restart           like a portod reload: close every connection, porto_starts + 1
-        stats             print the request counts as JSON
+          fault MODE...     replace the fault set with one or more MODEs:
+                              delay DURATION (200ms, 1.5s), hang, garbage, cut,
+                              oversized, no-error, fail-lcb, close-after N,
+                              only METHOD (then delay to no-error hit METHOD only);
+                            `fault none` clears it
+          oom NAME          OOM-kill a process in container NAME
+          fail-start NAME   make container NAME fail to start
+          state NAME STATE  move container NAME to STATE (stopped, starting,
+                            running, stopping, paused, dead, meta, respawning)
+          restart           a portod reload: every connection is closed,
+                            porto_starts + 1, uptime 0
+          stats             the request counts, as one line of JSON
         """
 
     /// Why a line was refused; the description follows `error: ` in the answer.
