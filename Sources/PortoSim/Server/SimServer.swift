@@ -253,12 +253,12 @@ public final class SimServer: @unchecked Sendable {
         return try? Framing.frame(body, limit: Int(UInt32.max))
     }
 
-    /// Sleeps for `duration`, but returns false as soon as the connection is closed by the peer or
-    /// shut down by ``restart()`` / ``stop()``. Pipelined requests do not cut the sleep short.
     /// Linux's POLLRDHUP (a GNU extension Swift's Glibc module does not export): the peer closed,
     /// or the socket was shut down for reading. Unlike POLLIN it does not fire for new data.
     private static let pollReadHangUp: Int16 = 0x2000
 
+    /// Sleeps for `duration`, but returns false as soon as the connection is closed by the peer or
+    /// shut down by ``restart()`` / ``stop()``. Pipelined requests do not cut the sleep short.
     private static func sleep(_ duration: Duration, unlessClosed fd: Int32) -> Bool {
         let deadline = ContinuousClock.now + duration
         while true {
