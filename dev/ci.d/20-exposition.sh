@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The exposition checked by real parsers: `promtool check metrics` (parse and lint) on the golden
-# text scrapes of porto-sim (Tests/PortoExporterTests/Fixtures), the OpenMetrics golden parsed by
-# prometheus_client's OpenMetrics parser, and `porto-exporter --once` against a missing socket
+# text scrapes of porto-sim (Tests/PortoExporterTests/Fixtures) and on a live `porto-exporter --once`
+# against the porto-sim executable (every group on); the OpenMetrics golden and a live OpenMetrics
+# scrape parsed by prometheus_client's OpenMetrics parser; `--once` against a missing socket
 # failing with one line on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,6 +40,7 @@ check_text "$fixtures/golden-failure.txt"
 check_openmetrics "$fixtures/golden-scrape.om.txt"
 
 swift build --product porto-exporter >/dev/null
+swift build --product porto-sim >/dev/null
 bin="$(swift build --show-bin-path)"
 
 # --once without portod: non-zero exit, one line on stderr, nothing on stdout.
@@ -48,3 +50,15 @@ fi
 [ "$(wc -l <"$work/err")" -eq 1 ] || { echo "--once error is not one line:" >&2; cat "$work/err" >&2; exit 1; }
 [ ! -s "$work/out" ] || { echo "--once printed to stdout without portod" >&2; exit 1; }
 echo "--once without portod: $(cat "$work/err")"
+
+# --once against porto-sim, every group on, in both formats.
+"$bin/porto-sim" --socket "$work/portod.socket" --containers 200 --seed 7 &
+sim=$!
+for _ in $(seq 100); do [ -S "$work/portod.socket" ] && break; sleep 0.1; done
+[ -S "$work/portod.socket" ] || { echo "porto-sim did not start" >&2; exit 1; }
+all=(--collector.vm '--container.labels=*')
+"$bin/porto-exporter" --once --porto.socket "$work/portod.socket" "${all[@]}" > "$work/once.txt"
+"$bin/porto-exporter" --once --format openmetrics --porto.socket "$work/portod.socket" "${all[@]}" > "$work/once.om.txt"
+grep -qx 'porto_up 1' "$work/once.txt" || { echo "porto_up is not 1" >&2; exit 1; }
+check_text "$work/once.txt"
+check_openmetrics "$work/once.om.txt"
