@@ -127,3 +127,29 @@ import PortoWire
         #expect(host.respond(to: Sim.getRequest(["nope"], ["state"]))?.error == .success)
     }
 }
+
+/// Hidden properties and `real` in stopped containers.
+@Suite struct SimHostHiddenTests {
+    @Test func portoStatOnRoot() throws {
+        let host = Sim.host()
+        _ = Sim.lcb(host, ["***"], ["state"])
+        let text = try #require(Sim.value(host, "/", "porto_stat")?.value)
+        let stat = Dictionary(uniqueKeysWithValues: SimHostFormatTests.parseMap(text).map { ($0.0, $0.1) })
+        #expect(stat["spec_requests_completed"] == "1")
+        #expect(stat["porto_uptime"] == String(Sim.getSystem(host).portoUptime))
+        #expect(Sim.value(host, "/", "porto_stat[spec_requests_completed]")?.value == "1")
+        #expect(Sim.value(host, "batch", "porto_stat[running_children]")?.value == "1")
+        var req = Porto_TPortoRequest()
+        req.listProperties = Porto_TListPropertiesRequest()
+        #expect(try #require(host.respond(to: req)).listProperties.list.allSatisfy { $0.name != "porto_stat" })
+        let root = try #require(Sim.lcb(host, ["/"], ["porto_stat"]).first)
+        #expect(!root.hasStatus)
+    }
+
+    @Test func realInStoppedContainers() {
+        let host = Sim.host()
+        #expect(Sim.value(host, "idle", "memory_limit")?.value == "0")
+        #expect(Sim.value(host, "idle", "memory_limit", real: true)?.error == .invalidState)
+        #expect(Sim.value(host, "idle", "state", real: true)?.value == "stopped")
+    }
+}

@@ -23,36 +23,49 @@ import PortoWire
         #expect(Sim.value(Sim.host(), "web/frontend", "parent")?.value == "/porto/web")
     }
 
+    /// One Get and one ListContainersBy over every container, keyed by name.
+    static func read(_ host: SimHost, _ variables: [String]) -> ([String: [Porto_TGetResponse.TContainerGetValueResponse]], [String: Porto_TContainer]) {
+        let get = Sim.get(host, ["***"], variables).list
+        let lcb = Sim.lcb(host, ["***"], variables)
+        return (
+            Dictionary(uniqueKeysWithValues: get.map { ($0.name, $0.keyval) }),
+            Dictionary(uniqueKeysWithValues: lcb.map { ($0.spec.name, $0) })
+        )
+    }
+
     @Test func runtimePropertiesPerState() {
         let host = Sim.host()
-        for (name, state) in Sim.states(host) {
-            let kv = Sim.value(host, name, "cpu_usage")
-            let lcb = Sim.lcb(host, [name], ["cpu_usage"]).first
+        let (get, lcb) = Self.read(host, ["cpu_usage"])
+        for (name, state) in Sim.states(host) where name != "/" {
+            let kv = get[name]?.first
             if state == "stopped" || state == "starting" {
                 #expect(kv?.error == .invalidState, "\(name) \(state)")
                 #expect(kv?.errorMsg == "cpu_usage is not available in \(state) state")
-                #expect(lcb?.status.hasCpuUsage == false)
+                #expect(lcb[name]?.status.hasCpuUsage == false)
             } else {
                 #expect(kv?.hasError == false, "\(name) \(state)")
-                #expect(lcb?.status.hasCpuUsage == true, "\(name) \(state)")
+                #expect(lcb[name]?.status.hasCpuUsage == true, "\(name) \(state)")
             }
         }
+        #expect(Sim.value(host, "/", "cpu_usage")?.hasError == false)
     }
 
     @Test func deadOnlyPropertiesPerState() {
         let host = Sim.host()
-        for (name, state) in Sim.states(host) {
-            let kv = Sim.value(host, name, "exit_code")
-            let lcb = Sim.lcb(host, [name], ["exit_code", "exit_status", "oom_killed", "death_time"]).first
+        let (get, lcb) = Self.read(host, ["exit_code", "exit_status", "oom_killed", "death_time"])
+        for (name, state) in Sim.states(host) where name != "/" {
+            let kv = get[name]?.first
+            let status = lcb[name]?.status
             if state == "dead" {
                 #expect(kv?.hasError == false)
-                #expect(lcb?.status.hasExitCode == true && lcb?.status.hasDeathTime == true)
+                #expect(status?.hasExitCode == true && status?.hasDeathTime == true)
             } else {
                 #expect(kv?.error == .invalidState, "\(name) \(state)")
                 #expect(kv?.errorMsg == "exit_code available only in dead state")
-                #expect(lcb?.status.hasExitCode == false && lcb?.status.hasOomKilled == false)
+                #expect(status?.hasExitCode == false && status?.hasOomKilled == false)
             }
         }
+        #expect(Sim.value(host, "/", "exit_code")?.error == .invalidState)
     }
 
     @Test func deadContainersTellHowTheyDied() throws {

@@ -41,6 +41,8 @@ extension SimHost {
             case property(SimProperty, key: String?)
             /// A label read by name (`A.b`) or as `labels[A.b]`.
             case label(String)
+            /// The hidden `porto_stat` (PORTO.md §5.1), or one of its keys.
+            case portoStat(key: String?)
             case unknown
         }
         let text: String
@@ -55,6 +57,7 @@ extension SimHost {
             key = String(text[text.index(after: open)..<text.index(before: text.endIndex)])
         }
         if base == "labels", let key { return Variable(text: text, kind: .label(key)) }
+        if base == "porto_stat" { return Variable(text: text, kind: .portoStat(key: key)) }
         if let index = SimPropertyTable.byName[base] {
             return Variable(text: text, kind: .property(SimPropertyTable.all[index], key: key))
         }
@@ -71,8 +74,13 @@ extension SimHost {
     }
 
     /// One value of one container as Get renders it.
-    func getValue(_ variable: Variable, ctx: SimContext, real: Bool) -> Result<String, SimError> {
+    func getValue(_ variable: Variable, ctx: SimContext, real: Bool, counters: SimSystemCounters) -> Result<String, SimError> {
         switch variable.kind {
+        case .portoStat(let key):
+            let stat = portoStat(ctx, counters: counters)
+            guard let key else { return .success(SimLegacyFormat.map(stat) { String($0) }) }
+            if let value = stat.first(where: { $0.0 == key }) { return .success(String(value.1)) }
+            return .failure(SimError(code: .invalidValue, message: "Invalid index \(key) for porto_stat"))
         case .unknown:
             return .failure(SimError(code: .invalidProperty, message: "Unknown property \(variable.text)"))
         case .label(let name):
@@ -97,7 +105,7 @@ extension SimHost {
         }
     }
 
-    func get(_ req: Porto_TGetRequest, world: SimWorld) -> Porto_TGetResponse {
+    func get(_ req: Porto_TGetRequest, world: SimWorld, counters: SimSystemCounters) -> Porto_TGetResponse {
         var targets: [(String, Int?)] = []
         for name in req.name {
             if SimMask.isMask(name) {
@@ -136,7 +144,7 @@ extension SimHost {
             entry.keyval = variables.map { v in
                 var kv = Porto_TGetResponse.TContainerGetValueResponse()
                 kv.variable = v.text
-                switch getValue(v, ctx: ctx, real: req.real) {
+                switch getValue(v, ctx: ctx, real: req.real, counters: counters) {
                 case .success(let text): kv.value = text
                 case .failure(let error):
                     kv.error = error.code
@@ -149,10 +157,50 @@ extension SimHost {
         return r
     }
 
-    func getProperty(name: String, property: String, real: Bool, world: SimWorld) -> Result<String, SimError> {
+    func getProperty(name: String, property: String, real: Bool, world: SimWorld, counters: SimSystemCounters) -> Result<String, SimError> {
         guard let index = resolve(name, world: world) else {
             return .failure(SimError(code: .containerDoesNotExist, message: "container \(name) not found"))
         }
-        return getValue(Self.parseVariable(property), ctx: SimContext(world: world, i: index), real: real)
+        return getValue(Self.parseVariable(property), ctx: SimContext(world: world, i: index), real: real, counters: counters)
+    }
+}
+
+extension SimHost {
+    /// The hidden `porto_stat` (PORTO.md §5.1): on "/" everything GetSystem has plus the spec
+    /// request counters and portod's own usage; on other containers the per-container items.
+    /// Not listed by ListProperties and not dumped by ListContainersBy.
+    func portoStat(_ ctx: SimContext, counters: SimSystemCounters) -> [(String, UInt64)] {
+        var stat: [(String, UInt64)]
+        if ctx.isRoot {
+            let system = getSystem(world: ctx.world, counters: counters)
+            stat = [
+                ("errors", system.errors), ("warnings", system.warnings), ("fatals", system.fatals),
+                ("porto_starts", system.portoStarts), ("porto_uptime", system.portoUptime),
+                ("master_uptime", system.masterUptime), ("taints", system.taints),
+                ("container_count", system.containerCount), ("container_running", system.containerRunning),
+                ("container_created", system.containerCreated), ("container_started", system.containerStarted),
+                ("container_start_failed", system.containerStartFailed), ("container_oom", system.containerOom),
+                ("volume_count", system.volumeCount), ("client_count", system.clientCount),
+                ("client_connected", system.clientConnected), ("requests_queued", system.requestQueued),
+                ("requests_completed", system.requestCompleted), ("requests_failed", system.requestFailed),
+                ("requests_longer_1s", system.requestLonger1S), ("requests_longer_3s", system.requestLonger3S),
+                ("requests_longer_30s", system.requestLonger30S), ("requests_longer_5m", system.requestLonger5M),
+                ("spec_requests_completed", counters.specRequests), ("spec_requests_failed", 0),
+                ("spec_requests_longer_1s", 0), ("spec_requests_longer_3s", 0),
+                ("spec_requests_longer_30s", 0), ("spec_requests_longer_5m", 0),
+                ("cpu_usage", system.portoUptime * 4_000_000), ("cpu_system_usage", system.portoUptime * 1_500_000),
+                ("memory_usage_mb", 48), ("queued_events", 3), ("longest_read_request", 61),
+            ]
+        } else {
+            let running = ctx.world.containers.indices.filter {
+                ctx.world.parents[$0] == ctx.i && ctx.world.containers[$0].state == .running
+            }.count
+            stat = [
+                ("running_children", UInt64(running)), ("volume_mounts", 0), ("container_clients", 0),
+                ("container_requests", 0),
+            ]
+        }
+        stat.sort { simNameLess($0.0, $1.0) }
+        return stat
     }
 }

@@ -22,7 +22,8 @@ extension SimHost {
             if let index = SimPropertyTable.byName[name] {
                 let property = SimPropertyTable.all[index]
                 if property.fill != nil { properties.append(property) }
-            } else {
+            } else if name != "porto_stat" {
+                // Hidden properties are not dumped (PORTO.md §3.1); other names are unknown.
                 var error = Porto_TError()
                 error.error = .invalidProperty
                 error.msg = "Unknown property \(name)"

@@ -103,11 +103,11 @@ public final class SimHost: @unchecked Sendable {
         case "List":
             response.list = list(request.list, world: world)
         case "Get":
-            response.get = get(request.get, world: world)
+            response.get = get(request.get, world: world, counters: counters)
         case "GetProperty":
             let req = request.getProperty
             guard req.hasName, req.hasProperty else { return nil }
-            switch getProperty(name: req.name, property: req.property, real: req.real, world: world) {
+            switch getProperty(name: req.name, property: req.property, real: req.real, world: world, counters: counters) {
             case .success(let value):
                 var r = Porto_TGetPropertyResponse()
                 r.value = value

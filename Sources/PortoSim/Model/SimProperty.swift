@@ -91,6 +91,9 @@ struct SimProperty: @unchecked Sendable {
             return .error(.notSupported, "\(name) is not supported")
         }
         if real {
+            if !controllers.isEmpty && !c.hasRuntime {
+                return .error(.invalidState, "\(name) is not available in \(c.state.rawValue) state")
+            }
             if !controllers.isEmpty && c.controllers.intersection(controllers).isEmpty && !ctx.isRoot {
                 return .error(.noValue, "Controllers is disabled")
             }
