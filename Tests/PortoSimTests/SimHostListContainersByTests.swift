@@ -51,6 +51,13 @@ import PortoWire
         #expect(Sim.host().respond(to: req) == nil)
     }
 
+    @Test func emptyFilterListMatchesNothing() throws {
+        let r = try #require(Sim.host().respond(to: Sim.lcbRequest([], ["state"])))
+        #expect(r.error == .success)
+        #expect(r.hasListContainersBy)
+        #expect(r.listContainersBy.containers.isEmpty)
+    }
+
     @Test func legacyHostHasNoListContainersBy() throws {
         let r = try #require(Sim.host(legacy: true).respond(to: Sim.lcbRequest(["***"], ["state"])))
         #expect(r.error == .invalidMethod)

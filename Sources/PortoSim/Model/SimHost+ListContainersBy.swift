@@ -4,15 +4,12 @@ extension SimHost {
     /// ListContainersBy (PORTO.md §1.3, §2.2, §3.1): filters matched literally against relative
     /// names with Porto's masks, "/" included when a filter matches it, each container once under
     /// the first filter it matches; only the requested properties are filled. Returns nil for a
-    /// filter without `name` (portod fails to parse the request and closes the connection).
+    /// filter without `name` (portod fails to parse the request and closes the connection). An
+    /// empty filter list matches nothing: portod's handler loops over the filters, so the schema's
+    /// "default: all" comment is wrong here too (PORTO.md §0).
     func listContainersBy(_ req: Porto_TListContainersRequest, world: SimWorld) -> [Porto_TContainer]? {
-        var filters = req.filters
+        let filters = req.filters
         if filters.contains(where: { !$0.hasName }) { return nil }
-        if filters.isEmpty {
-            var all = Porto_TListContainersFilter()
-            all.name = "***"
-            filters = [all]
-        }
         // Resolve the properties once: known ones with an LCB field, and the unknown names.
         let requested: [String] =
             req.fieldOptions.properties.isEmpty ? SimPropertyTable.all.map(\.name) : req.fieldOptions.properties
