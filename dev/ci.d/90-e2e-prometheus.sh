@@ -6,9 +6,9 @@
 # (its control socket) make their alerts fire; at the end, stopping porto-sim and then the exporter
 # makes the two "down" alerts pending. Everything started here is stopped on exit.
 #
-#   bash dev/e2e-prometheus.sh         (E2E_KEEP=1 keeps the temp dir with the logs)
+#   bash dev/ci.d/90-e2e-prometheus.sh        (E2E_KEEP=1 keeps the temp dir with the logs)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 root="$PWD"
 
 command -v prometheus >/dev/null || { echo "prometheus missing (Debian package prometheus, dev/apt-packages.txt)" >&2; exit 1; }
