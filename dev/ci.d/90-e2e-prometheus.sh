@@ -12,8 +12,8 @@ cd "$(dirname "$0")/../.."
 root="$PWD"
 
 command -v prometheus >/dev/null || { echo "prometheus missing (Debian package prometheus, dev/apt-packages.txt)" >&2; exit 1; }
-swift build --product porto-exporter >/dev/null
-swift build --product porto-sim >/dev/null
+swift build --product porto-exporter 2>&1 | tail -n 3
+swift build --product porto-sim 2>&1 | tail -n 3
 bin="$(swift build --show-bin-path)"
 
 tmp="$(mktemp -d)"
