@@ -135,7 +135,13 @@ def percentile(values, p):
 
 
 def series_count(text):
-    return sum(1 for line in text.split(b"\n") if line and not line.startswith(b"#"))
+    """Sample lines, less OpenMetrics' `_created` lines (not series of their own)."""
+    count = 0
+    for line in text.split(b"\n"):
+        if line and not line.startswith(b"#"):
+            name = line.split(b"{", 1)[0].split(b" ", 1)[0]
+            count += not name.endswith(b"_created")
+    return count
 
 
 def run_phase(args, pid, stats_file, encoding):
