@@ -96,7 +96,7 @@ import Testing
         let clients = try (0..<8).map { _ in try RawConnection(port: s.port) }
         for c in clients { c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n") }
         // Six are refused at once; two wait in the (blocked) collection.
-        try waitUntil(timeout: 20) { clients.filter { $0.hasData }.count == 6 }
+        try waitUntil(timeout: 60) { clients.filter { $0.hasData }.count == 6 }
         gate.open()
         var statuses: [Int] = []
         for c in clients { statuses.append(try c.readStatus()) }
