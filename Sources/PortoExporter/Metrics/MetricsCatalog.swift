@@ -132,11 +132,11 @@ public enum MetricsCatalog {
         ```promql
         1 - (
             rate(porto_daemon_request_duration_seconds_bucket{le="1"}[5m])
-          / rate(porto_daemon_request_duration_seconds_bucket{le="+Inf"}[5m])
+          / ignoring(le) rate(porto_daemon_request_duration_seconds_bucket{le="+Inf"}[5m])
         )
         # alert when more than 1% of requests took over 1 s:
         (1 - rate(porto_daemon_request_duration_seconds_bucket{le="1"}[5m])
-           / rate(porto_daemon_request_duration_seconds_bucket{le="+Inf"}[5m])) > 0.01
+           / ignoring(le) rate(porto_daemon_request_duration_seconds_bucket{le="+Inf"}[5m])) > 0.01
         ```
 
         `histogram_quantile(0.99, rate(porto_daemon_request_duration_seconds_bucket[5m]))` works too, but
