@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# A short smoke of the end-to-end benchmark (debug build, 50 containers, no floor): the script
+# keeps working, and portod sees one ListContainersBy and one GetSystem per collection, for
+# sequential scrapes and for bursts of concurrent ones. Figures from it mean nothing (debug build).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BENCH_CONFIG=debug BENCH_NO_FLOOR=1 timeout 600 bash dev/bench-e2e.sh 50 10 --bursts 3 --concurrency 3
