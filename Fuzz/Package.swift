@@ -24,6 +24,10 @@ let package = Package(
             name: "FuzzWebConfig",
             dependencies: [.product(name: "PortoExporter", package: "porto-exporter")]
         ),
+        .executableTarget(
+            name: "FuzzLegacy",
+            dependencies: [.product(name: "PortoExporter", package: "porto-exporter")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

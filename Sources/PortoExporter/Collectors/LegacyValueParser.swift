@@ -1,20 +1,21 @@
 /// Parses the string values `Get` returns (PORTO.md 3.1), for portods without ListContainersBy.
 ///
 /// Each function returns nil for a value it cannot parse: the caller drops that one sample.
-enum LegacyValueParser {
+/// Public only so that the libFuzzer target `FuzzLegacy` (Fuzz/) can reach it.
+public enum LegacyValueParser {
     /// A decimal unsigned integer, nothing else (no sign, no spaces). `""` (unset) gives nil.
-    static func uint(_ s: String) -> UInt64? {
+    public static func uint(_ s: String) -> UInt64? {
         guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
         return UInt64(s)
     }
 
     /// A decimal integer with an optional `-`.
-    static func int32(_ s: String) -> Int32? {
+    public static func int32(_ s: String) -> Int32? {
         Int32(s)
     }
 
     /// CPU cores: `"2c"`, `"2.5c"`, `"0c"` (up to 9 decimals). A bare number is accepted too.
-    static func cores(_ s: String) -> Double? {
+    public static func cores(_ s: String) -> Double? {
         var body = Substring(s)
         if body.hasSuffix("c") { body = body.dropLast() }
         guard !body.isEmpty,
@@ -25,7 +26,7 @@ enum LegacyValueParser {
     }
 
     /// `"true"` / `"false"`.
-    static func bool(_ s: String) -> Bool? {
+    public static func bool(_ s: String) -> Bool? {
         switch s {
         case "true": true
         case "false": false
@@ -37,7 +38,7 @@ enum LegacyValueParser {
     /// given order. Keys may contain spaces and values may contain `:` (PORTO.md 3.1); there is
     /// no escaping. An entry without `": "` makes the whole value unparseable (nil). `""` is
     /// an empty map.
-    static func stringMap(_ s: String) -> [(key: String, value: String)]? {
+    public static func stringMap(_ s: String) -> [(key: String, value: String)]? {
         if s.isEmpty { return [] }
         var out: [(key: String, value: String)] = []
         var text = Substring(s)
@@ -51,7 +52,7 @@ enum LegacyValueParser {
 
     /// A map of unsigned integers (`io_read`, `net_rx_bytes`, `virtual_memory`, …). A value
     /// that is not an integer makes the whole map unparseable.
-    static func uintMap(_ s: String) -> [(key: String, value: UInt64)]? {
+    public static func uintMap(_ s: String) -> [(key: String, value: UInt64)]? {
         guard let entries = stringMap(s) else { return nil }
         var out: [(key: String, value: UInt64)] = []
         out.reserveCapacity(entries.count)
