@@ -6,8 +6,7 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && ! pkg-config --exists libmicrohttpd 2>/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmicrohttpd-dev pkg-config zlib1g-dev libcrypt-dev >/dev/null
 fi
-swift build -c release --product porto-exporter
-swift build -c release --product porto-sim
+swift build -c release   # the exporter and porto-sim
 bin="$(swift build -c release --show-bin-path)"
 socket="${PORTO_SOCKET:-/run/portod.socket}"
 if [ ! -S "$socket" ]; then
@@ -18,4 +17,6 @@ if [ ! -S "$socket" ]; then
   trap 'kill $sim 2>/dev/null' EXIT
   for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
 fi
-exec "$bin/porto-exporter" --porto.socket "$socket" "$@"
+echo "porto-exporter: metrics at http://localhost:9658/metrics (unless --web.listen-address says otherwise); Ctrl-C stops"
+# Not exec: the trap above must stop porto-sim when the exporter exits.
+"$bin/porto-exporter" --porto.socket "$socket" "$@"
