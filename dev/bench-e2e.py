@@ -25,6 +25,8 @@ import tempfile
 import threading
 import time
 
+import simcontrol  # dev/simcontrol.py (the script's folder is on sys.path)
+
 # What Prometheus 2.x sends (scrape.go: acceptHeader for the default scrape protocols, and
 # Accept-Encoding gzip, or identity when enable_compression is false).
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.5,"
@@ -70,17 +72,7 @@ def delta(after, before, method):
 
 
 def control(path, line):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(path)
-        s.sendall((line + "\n").encode())
-        answer = b""
-        while not answer.endswith(b"\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
-    answer = answer.decode().strip()
+    answer = simcontrol.send(path, line)
     if answer.startswith("error"):
         raise RuntimeError(f"porto-sim control {line!r}: {answer}")
     return answer

@@ -30,6 +30,8 @@ import time
 import urllib.parse
 import urllib.request
 
+import simcontrol  # dev/simcontrol.py (the script's folder is on sys.path)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -166,17 +168,7 @@ def data_expressions(rule):
 # ---- porto-sim's control socket ---------------------------------------------------------------
 
 def control(path, command):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(10)
-        s.connect(path)
-        s.sendall((command + "\n").encode())
-        answer = b""
-        while not answer.endswith(b"\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
-    answer = answer.decode().strip()
+    answer = simcontrol.send(path, command, timeout=10)
     if answer != "ok":
         raise SystemExit(f"e2e: FAILED: porto-sim control {command!r} answered {answer!r}")
     log(f"porto-sim control: {command} -> ok")
