@@ -1,7 +1,8 @@
 #ifndef CMICROHTTPD_SHIM_H
 #define CMICROHTTPD_SHIM_H
 // Fixed-arity wrappers around the C-variadic and macro parts of libmicrohttpd, GnuTLS (client
-// certificate checks), zlib (gzip) and libxcrypt (bcrypt), none of which Swift can call directly.
+// certificate checks), zlib (gzip) and libxcrypt (bcrypt), none of which Swift can call directly,
+// and glibc's mallopt (Glibc's Swift module does not export <malloc.h>).
 // Every symbol defined here carries the CMicroHTTPD_ prefix.
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 #include <sys/random.h>
 #include <zlib.h>
 #include <crypt.h>
+#include <malloc.h>
 
 // MARK: - libmicrohttpd
 
@@ -224,6 +226,19 @@ static inline int CMicroHTTPD_bcrypt_setting(unsigned long cost, char *output, s
     if (strlen(buffer) >= output_size) return -1;
     strcpy(output, buffer);
     return 0;
+}
+
+// MARK: - glibc malloc
+
+/// mallopt(M_ARENA_MAX, limit): at most `limit` malloc arenas for the whole process. Returns 1 on
+/// success, 0 on error (glibc's convention) or where the C library has no arenas to cap (musl).
+static inline int CMicroHTTPD_set_malloc_arena_max(int limit) {
+#if defined(__GLIBC__) && defined(M_ARENA_MAX)
+    return mallopt(M_ARENA_MAX, limit);
+#else
+    (void)limit;
+    return 0;
+#endif
 }
 
 #endif

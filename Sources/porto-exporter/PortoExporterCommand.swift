@@ -14,8 +14,18 @@ struct PortoExporterCommand: ParsableCommand {
     @OptionGroup(title: "Web") var web: WebOptions
     @OptionGroup(title: "Logging") var log: LogOptions
 
+    /// Set on first use, which `main` makes the first thing the process does.
+    static let mallocArenas = MallocArenas.configure()
+
+    static func main() {
+        _ = mallocArenas  // before libmicrohttpd or Dispatch start a thread
+        main(nil)
+    }
+
     func run() throws {
         if try collection.runStandalone() { return }  // --once, --print-metrics-md
-        try Serve(collection: collection, web: web, logger: log.bootstrap()).run()
+        let logger = log.bootstrap()
+        Self.mallocArenas.log(to: logger)
+        try Serve(collection: collection, web: web, logger: logger).run()
     }
 }

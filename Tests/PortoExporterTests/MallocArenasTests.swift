@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import PortoExporter
+
+/// The malloc arena cap: decided from the environment, applied by the binary at start-up, logged
+/// at debug level.
+@Suite struct MallocArenasTests {
+    static func decide(_ environment: [String: String]) -> MallocArenas.Decision {
+        MallocArenas.decide(variable: { environment[$0] })
+    }
+
+    @Test func anEmptyEnvironmentCapsAtTwo() {
+        #expect(Self.decide([:]) == .cap(2))
+        #expect(Self.decide(["PATH": "/usr/bin", "MALLOC_TOP_PAD_": "0"]) == .cap(2))
+    }
+
+    @Test func mallocArenaMaxIsLeftToGlibc() {
+        #expect(Self.decide(["MALLOC_ARENA_MAX": "4"]) == .environment("MALLOC_ARENA_MAX=4"))
+        #expect(Self.decide(["MALLOC_ARENA_MAX": "1"]) == .environment("MALLOC_ARENA_MAX=1"))
+        // An operator who wants glibc's default back asks for more arenas than it would make.
+        #expect(Self.decide(["MALLOC_ARENA_MAX": "64"]) == .environment("MALLOC_ARENA_MAX=64"))
+    }
+
+    @Test(arguments: ["", "0", "-1", "two", " 2"])
+    func aValueGlibcIgnoresDoesNotCountAsSet(value: String) {
+        #expect(Self.decide(["MALLOC_ARENA_MAX": value]) == .cap(2))
+    }
+
+    @Test func theGlibcTunableIsLeftToGlibc() {
+        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.arena_max=3"]) == .environment("GLIBC_TUNABLES=glibc.malloc.arena_max=3"))
+        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072:glibc.malloc.arena_max=8"])
+            == .environment("GLIBC_TUNABLES=glibc.malloc.arena_max=8"))
+        // Other tunables, or a malformed one, leave the cap to the exporter.
+        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072"]) == .cap(2))
+        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.arena_max"]) == .cap(2))
+        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.arena_max=x"]) == .cap(2))
+        // MALLOC_ARENA_MAX is looked at first.
+        #expect(Self.decide(["MALLOC_ARENA_MAX": "5", "GLIBC_TUNABLES": "glibc.malloc.arena_max=3"]) == .environment("MALLOC_ARENA_MAX=5"))
+    }
+
+    /// The built binary, at `--log.level debug`, says what it did: capped (mallopt returned 1) with
+    /// a clean environment, nothing with MALLOC_ARENA_MAX set.
+    @Test(arguments: [
+        ([String: String](), "msg=\"malloc arenas capped\" arena_max=2"),
+        (["MALLOC_ARENA_MAX": "3"], "msg=\"malloc arenas left to the environment\" setting=\"MALLOC_ARENA_MAX=3\""),
+    ])
+    func theBinaryLogsWhatItSet(extra: [String: String], expected: String) throws {
+        let binary = HTTPGracefulShutdownTests.binary
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build porto-exporter first: \(binary)")
+        let dir = try TempDirectory()
+        let log = dir.file("exporter.log")
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        // No portod: the exporter starts all the same (porto_up 0 on a scrape).
+        process.arguments = ["--porto.socket", dir.file("missing.socket"), "--web.listen-address", "127.0.0.1:0", "--log.level", "debug"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["MALLOC_ARENA_MAX"] = nil
+        environment["GLIBC_TUNABLES"] = nil
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+
+        var text = ""
+        try waitUntil(timeout: 30) {
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            return text.contains("msg=listening")
+        }
+        let line = text.split(separator: "\n").first { $0.contains("malloc arenas") }.map(String.init) ?? ""
+        #expect(line.contains(expected), "log line: \(line)")
+        #expect(line.contains("level=debug"), "log line: \(line)")
+    }
+}
