@@ -143,6 +143,85 @@ import Testing
         #expect(w.byteCount == w.finish().count)
     }
 
+    /// A writer with every kind of sample: counters with and without `_created`, extra labels
+    /// that need escaping, an empty extra value, label sets shared by many samples, a histogram.
+    static func mixedWriter(containers: Int) -> ExpositionWriter {
+        let w = ExpositionWriter(format: .text)
+        var h = Histogram(upperBounds: [0.1, 1])
+        h.observe(0.5)
+        w.histogram(latency, labels: Labels(["method": "Get"]), h)
+        w.gauge(up, value: .int(-5))
+        for c in 0..<containers {
+            let labels = Labels(["name": "c\(c)\"\\\n"])
+            w.counter(cpu, labels: labels, extra: "sd\(c % 3)", value: .seconds(nanoseconds: UInt64(c) * 1_000_000_007), created: c % 2 == 0 ? 1_700_000_000 : nil)
+            w.counter(cpu, labels: labels, extra: "", value: .double(Double(c) / 3))
+            w.counter(cpu, labels: Labels(["name": "x\(c)"]), extra: "a\"b", value: .uint(UInt64.max - UInt64(c)))
+        }
+        return w
+    }
+
+    @Test(arguments: ExpositionFormat.allCases)
+    func streamedChunksOfAnySizeEqualTheWholeRendering(format: ExpositionFormat) {
+        let w = Self.mixedWriter(containers: 300)
+        let whole = w.finish(format)
+        #expect(ExpositionValidator.check(String(decoding: whole, as: UTF8.self), format: format).problems.isEmpty)
+        #expect(w.byteCount(format) == whole.count)
+        let text = String(decoding: whole, as: UTF8.self)
+        #expect(text.contains("\nporto_up -5\n"))
+        #expect(text.contains("\ntest_cpu_seconds_total{name=\"c1\\\"\\\\\\n\",device=\"sd1\"} 1.000000007\n"))
+        #expect(text.contains("\ntest_cpu_seconds_total{name=\"c2\\\"\\\\\\n\",device=\"\"} 0.6666666666666666\n"))
+        #expect(text.contains("\ntest_cpu_seconds_total{name=\"x0\",device=\"a\\\"b\"} 18446744073709551615\n"))
+        #expect(text.contains("test_cpu_seconds_created{name=\"c2\\\"\\\\\\n\",device=\"sd2\"} 1700000000\n") == (format == .openMetrics))
+        #expect(!text.contains("test_cpu_seconds_created{name=\"c1\\\""), "no _created without a created time")
+        for size in [1, 7, 100, 4096, 1 << 20] {
+            let stream = ExpositionStream(format: format, writers: [w], chunkSize: size)
+            var out: [UInt8] = []
+            var chunks = 0
+            while let chunk = stream.next() { out.append(contentsOf: chunk); chunks += 1; #expect(chunk.last == UInt8(ascii: "\n")) }
+            #expect(out == whole, "chunk size \(size)")
+            #expect(stream.next() == nil, "an ended stream stays ended")
+            if size == 1 { #expect(chunks > 10, "a chunk holds a few dozen lines at most") }
+        }
+    }
+
+    @Test func labelSetsAreStoredOncePerObjectNotPerSample() {
+        let w = ExpositionWriter(format: .text)
+        let labels = Labels(["name": "a-container-with-a-long-name/and/a/child"])
+        for i in 0..<1000 { w.counter(Self.cpu, labels: labels, extra: "sda", value: .uint(UInt64(i))) }
+        #expect(w.labelSetCount == 1)
+        #expect(w.storedSize.records == 1000)
+        // The label bytes are held once: the store is far smaller than the text it renders.
+        #expect(w.storedSize.bytes < w.byteCount(.text) / 2)
+        w.counter(Self.cpu, labels: Labels(["name": "b"]), extra: "sda", value: .uint(1))
+        w.counter(Self.cpu, labels: labels, extra: "sda", value: .uint(1))
+        #expect(w.labelSetCount == 3, "a label set is shared with the previous sample only")
+        w.reset(format: .text)
+        #expect(w.labelSetCount == 0)
+        #expect(w.storedSize.records == 0)
+    }
+
+    @Test func mergedWritersShareFamilyHeaders() {
+        let a = ExpositionWriter(format: .openMetrics)
+        let b = ExpositionWriter(format: .openMetrics)
+        a.counter(Self.cpu, labels: Labels(["name": "a"]), extra: "sda", value: .uint(1), created: 5)
+        b.counter(Self.cpu, labels: Labels(["name": "b"]), extra: "sdb", value: .uint(2))
+        b.gauge(Self.up, value: .uint(1))
+        var out: [UInt8] = []
+        ExpositionWriter.write(.openMetrics, merging: [a, b]) { out.append(contentsOf: $0) }
+        #expect(String(decoding: out, as: UTF8.self) == """
+            # HELP porto_up Whether portod answered: 1 if it did, 0 if not.
+            # TYPE porto_up gauge
+            porto_up 1
+            # HELP test_cpu_seconds CPU time, in seconds.\\nSecond line with \\\\ and \\"quotes\\".
+            # TYPE test_cpu_seconds counter
+            test_cpu_seconds_total{name="a",device="sda"} 1
+            test_cpu_seconds_created{name="a",device="sda"} 5
+            test_cpu_seconds_total{name="b",device="sdb"} 2
+            # EOF
+
+            """)
+    }
+
     @Test func validatorFindsDuplicatesAndDisorder() {
         let duplicated = "# HELP a x\n# TYPE a gauge\na{n=\"1\"} 1\na{n=\"1\"} 2\n"
         #expect(ExpositionValidator.check(duplicated, format: .text).problems == ["duplicate series a{n=\"1\"} 2"])

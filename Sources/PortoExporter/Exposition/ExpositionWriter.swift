@@ -1,15 +1,19 @@
-/// Writes samples in Prometheus text format 0.0.4 or OpenMetrics 1.0.0 straight into bytes.
+/// Keeps samples for Prometheus text format 0.0.4 or OpenMetrics 1.0.0 and renders them as
+/// exposition bytes when asked.
 ///
-/// The samples are stored in a form both formats are rendered from (the OpenMetrics-only
-/// `_created` lines are skipped for the text format), so one collection serves scrapes in either
-/// format: `finish(.text)`, `finish(.openMetrics)`; `format` is only the default.
+/// The samples are stored compactly, as numbers: each is a 32-byte record (the value, the
+/// `_created` time of a counter, a reference to its label set, the extra label's value), and each
+/// label set (for example a container's `name="..."`) is stored once, however many samples refer
+/// to it. The text of either format is rendered from them at scrape time (``stream(_:merging:)``,
+/// ``write(_:to:)``, ``finish(_:)``), so one collection serves scrapes in either format and
+/// nothing the size of the exposition is kept: `format` is only the default.
 ///
-/// Samples may be added in any order of families: each family has its own byte buffer, and
-/// ``finish()`` (or ``write(to:)``) emits the families sorted by name, each with its HELP and TYPE
-/// lines once, skipping families without samples (OpenMetrics sorts counters by their name
-/// without `_total`, the name on their HELP/TYPE lines). Within a family, samples keep the order in which
-/// they were added (collectors add them in a stable order: containers sorted by name, map keys
-/// sorted). Timestamps are never written.
+/// Samples may be added in any order of families: each family has its own record list, and
+/// rendering emits the families sorted by name, each with its HELP and TYPE lines once, skipping
+/// families without samples (OpenMetrics sorts counters by their name without `_total`, the name
+/// on their HELP/TYPE lines). Within a family, samples keep the order in which they were added
+/// (collectors add them in a stable order: containers sorted by name, map keys sorted).
+/// Timestamps are never written.
 ///
 /// ## Using it (for example for the exporter's self-metrics)
 /// ```swift
@@ -23,7 +27,7 @@
 /// writer.gauge(up, value: .uint(1))
 /// writer.histogram(latency, labels: Labels(["method": "GetSystem"]), histogram)
 /// writer.counter(requests, labels: Labels(["code": "200"]), value: .uint(n), created: nil)
-/// let body: [UInt8] = writer.finish()                         // or writer.write(to:) to stream
+/// let body: [UInt8] = writer.finish()                         // or writer.stream() / write(to:)
 /// ```
 /// Families are identified by object: two different ``MetricFamily`` objects with the same name in
 /// one writer are a programming error and trap.
@@ -35,25 +39,73 @@
 /// (deduplicated on input), and ``ExpositionValidator`` checks whole outputs in tests.
 ///
 /// ## Cost
-/// Family buffers keep their capacity across ``reset(format:)``, so a reused writer allocates
-/// nothing per sample; numbers are written without going through `String`.
+/// Adding a sample appends one record: the family's slot is found by the family's serial number
+/// (an array index, no hashing), a label set equal to the previous sample's is referred to, not
+/// copied (the collectors pass one `Labels` value to all of a container's samples), and the
+/// stored arrays are appended to without exclusivity checks. Record lists keep their capacity
+/// across ``reset(format:)``, so a reused writer allocates nothing per sample; numbers are
+/// written without going through `String`.
 /// Adding samples is not thread-safe (one collection at a time fills a writer); rendering a
-/// filled writer (``finish(_:)``, ``write(_:to:)``) only reads it and may run concurrently.
+/// filled writer only reads it and may run concurrently, any number of times.
 public final class ExpositionWriter: @unchecked Sendable {
     public private(set) var format: ExpositionFormat
 
-    private struct Slot {
-        let family: MetricFamily
-        var body: [UInt8]
-        /// Start and end offsets (pairs) in `body` of `_created` lines, left out of the text format.
-        var createdRanges: [Int]
+    /// One sample, as numbers.
+    struct Record {
+        /// The value's bits: UInt64, Int64 bit pattern, scaled integer or Double bit pattern.
+        var bits: UInt64
+        /// The counter's `_created` time (when ``hasCreated``).
+        var created: UInt64 = 0
+        /// Index of the label set in ``labelSpans``; 0 is "no labels".
+        var labels: UInt32 = 0
+        /// The extra label's escaped value in ``extras`` (when ``hasExtra``).
+        var extraStart: UInt32 = 0
+        var extraCount: UInt32 = 0
+        /// The value's kind (low bits) and the flags below.
+        var kind: UInt8
+        /// Decimals of a scaled value.
+        var decimals: UInt8 = 0
+
+        static let uint: UInt8 = 0, int: UInt8 = 1, scaled: UInt8 = 2, double: UInt8 = 3
+        static let kindMask: UInt8 = 0x0F, hasExtra: UInt8 = 0x40, hasCreated: UInt8 = 0x80
+
+        @inline(__always)
+        init(_ value: SampleValue) {
+            switch value {
+            case .uint(let v): bits = v; kind = Self.uint
+            case .int(let v): bits = UInt64(bitPattern: v); kind = Self.int
+            case .scaled(let v, let d): bits = v; kind = Self.scaled; decimals = d
+            case .double(let v): bits = v.bitPattern; kind = Self.double
+            }
+        }
     }
 
-    private var slots: [Slot] = []
-    private var slotIndex: [ObjectIdentifier: Int] = [:]
+    /// One family's samples: records, or for histograms the rendered lines (the same in both
+    /// formats, and few).
+    final class Slot {
+        let family: MetricFamily
+        @exclusivity(unchecked) var records: [Record] = []
+        @exclusivity(unchecked) var text: [UInt8] = []
+        init(family: MetricFamily) { self.family = family }
+        var isEmpty: Bool { records.isEmpty && text.isEmpty }
+    }
+
+    @exclusivity(unchecked) private var slots: [Slot] = []
+    /// Slot index by ``MetricFamily/serial``; -1 where the family has no slot here.
+    @exclusivity(unchecked) private var slotBySerial: [Int32] = []
     private var names: [String: ObjectIdentifier] = [:]
     private var sortedText: [Int] = []
     private var sortedOpenMetrics: [Int] = []
+
+    /// Every label set's bytes, one after another; ``labelSpans`` says where each is.
+    @exclusivity(unchecked) private var labelArena: [UInt8] = []
+    /// (start, end) in ``labelArena`` of each label set; entry 0 is the empty set.
+    @exclusivity(unchecked) private var labelSpans: [(UInt32, UInt32)] = [(0, 0)]
+    /// Escaped values of the extra labels.
+    @exclusivity(unchecked) private var extras: [UInt8] = []
+    /// The label set of the previous sample and its index, so a container's labels are stored once.
+    @exclusivity(unchecked) private var lastLabels: [UInt8] = []
+    @exclusivity(unchecked) private var lastLabelIndex: UInt32 = 0
 
     public init(format: ExpositionFormat) {
         self.format = format
@@ -62,10 +114,16 @@ public final class ExpositionWriter: @unchecked Sendable {
     /// Clears every sample (keeping buffer capacity and known families) for another scrape.
     public func reset(format: ExpositionFormat) {
         self.format = format
-        for i in slots.indices {
-            slots[i].body.removeAll(keepingCapacity: true)
-            slots[i].createdRanges.removeAll(keepingCapacity: true)
+        for slot in slots {
+            slot.records.removeAll(keepingCapacity: true)
+            slot.text.removeAll(keepingCapacity: true)
         }
+        labelArena.removeAll(keepingCapacity: true)
+        labelSpans.removeAll(keepingCapacity: true)
+        labelSpans.append((0, 0))
+        extras.removeAll(keepingCapacity: true)
+        lastLabels = []
+        lastLabelIndex = 0
     }
 
     // MARK: - Adding samples
@@ -89,48 +147,49 @@ public final class ExpositionWriter: @unchecked Sendable {
     public func add(_ family: MetricFamily, labels: Labels, extra: String?, value: SampleValue, created: UInt64?) {
         precondition(family.type != .histogram, "use histogram(_:labels:_:) for \(family.name)")
         assert((extra == nil) == (family.extraLabel == nil), "\(family.name): extra label mismatch")
-        let i = slot(for: family)
-        Self.writeSeries(name: family.sampleName, family: family, labels: labels, extra: extra, value: value, into: &slots[i].body)
-        if family.type == .counter, let created {
-            let start = slots[i].body.count
-            Self.writeSeries(name: family.secondName, family: family, labels: labels, extra: extra, value: .uint(created), into: &slots[i].body)
-            slots[i].createdRanges.append(start)
-            slots[i].createdRanges.append(slots[i].body.count)
+        let slot = slot(for: family)
+        var record = Record(value)
+        record.labels = labelIndex(labels)
+        if let extra {
+            let start = extras.count
+            Labels.appendEscaped(extra, to: &extras)
+            record.extraStart = UInt32(start)
+            record.extraCount = UInt32(extras.count - start)
+            record.kind |= Record.hasExtra
         }
+        if family.type == .counter, let created {
+            record.created = created
+            record.kind |= Record.hasCreated
+        }
+        slot.records.append(record)
     }
 
     /// Adds the samples of one histogram series: `_bucket{le}` for each bound and `+Inf`, then
     /// `_sum` and `_count` when the sum is known.
     public func histogram(_ family: MetricFamily, labels: Labels = .none, _ histogram: Histogram) {
         precondition(family.type == .histogram, "\(family.name) is not a histogram")
-        let i = slot(for: family)
+        let slot = slot(for: family)
         var le: [UInt8] = []
         for (bound, count) in zip(histogram.upperBounds, histogram.cumulativeCounts) {
             le.removeAll(keepingCapacity: true)
             NumberWriter.write(bound, to: &le)
-            Self.writeBucket(family: family, labels: labels, le: le, count: count, into: &slots[i].body)
+            Self.writeBucket(family: family, labels: labels, le: le, count: count, into: &slot.text)
         }
-        Self.writeBucket(family: family, labels: labels, le: Self.plusInf, count: histogram.count, into: &slots[i].body)
+        Self.writeBucket(family: family, labels: labels, le: Self.plusInf, count: histogram.count, into: &slot.text)
         if let sum = histogram.sum {
-            Self.writeSeries(name: family.secondName, family: family, labels: labels, extra: nil, value: .double(sum), into: &slots[i].body)
-            Self.writeSeries(name: family.countName, family: family, labels: labels, extra: nil, value: .uint(histogram.count), into: &slots[i].body)
+            Self.writeHistogramLine(name: family.secondName, labels: labels, value: .double(sum), into: &slot.text)
+            Self.writeHistogramLine(name: family.countName, labels: labels, value: .uint(histogram.count), into: &slot.text)
         }
     }
 
     // MARK: - Output
 
     /// Number of bytes ``finish(_:)`` would return in `format` (default: the writer's format).
+    /// Renders to count: as costly as a rendering, without keeping it.
     public func byteCount(_ format: ExpositionFormat? = nil) -> Int {
-        let format = format ?? self.format
+        let stream = stream(format)
         var n = 0
-        for slot in slots where !slot.body.isEmpty {
-            n += header(of: slot.family, format).count + slot.body.count
-            if format == .text {
-                var k = 0
-                while k < slot.createdRanges.count { n -= slot.createdRanges[k + 1] - slot.createdRanges[k]; k += 2 }
-            }
-        }
-        if format == .openMetrics { n += ExpositionWriter.eof.count }
+        while let chunk = stream.next() { n += chunk.count }
         return n
     }
 
@@ -141,13 +200,12 @@ public final class ExpositionWriter: @unchecked Sendable {
     /// so one collection can be rendered in both formats.
     public func finish(_ format: ExpositionFormat? = nil) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(byteCount(format))
         write(format) { out.append(contentsOf: $0) }
         return out
     }
 
-    /// Streams the exposition in chunks (a family's header, then its samples), families sorted by
-    /// name, then `# EOF` for OpenMetrics; nothing is concatenated.
+    /// Streams the exposition in chunks of whole lines (families sorted by name, then `# EOF`
+    /// for OpenMetrics).
     public func write(_ format: ExpositionFormat? = nil, to sink: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         try Self.write(format ?? self.format, merging: [self], to: sink)
     }
@@ -159,90 +217,163 @@ public final class ExpositionWriter: @unchecked Sendable {
     public static func write(
         _ format: ExpositionFormat, merging writers: [ExpositionWriter], to sink: (UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
-        var order: [(writer: ExpositionWriter, slot: Int)] = []
-        for writer in writers {
-            for i in writer.sortedSlots(format) where !writer.slots[i].body.isEmpty { order.append((writer, i)) }
-        }
-        if writers.count > 1 {
-            order.sort { a, b in
-                a.writer.slots[a.slot].family.sortName(format).utf8.lexicographicallyPrecedes(b.writer.slots[b.slot].family.sortName(format).utf8)
-            }
-        }
-        var previous: MetricFamily?
-        for (writer, i) in order {
-            let slot = writer.slots[i]
-            if let previous, previous.name == slot.family.name {
-                precondition(previous === slot.family, "two metric families named \(slot.family.name)")
-            } else {
-                try writer.header(of: slot.family, format).withUnsafeBytes(sink)
-            }
-            previous = slot.family
-            if format == .text, !slot.createdRanges.isEmpty {
-                try slot.body.withUnsafeBytes { all in
-                    var start = 0
-                    var k = 0
-                    while k < slot.createdRanges.count {
-                        try sink(UnsafeRawBufferPointer(rebasing: all[start..<slot.createdRanges[k]]))
-                        start = slot.createdRanges[k + 1]
-                        k += 2
-                    }
-                    try sink(UnsafeRawBufferPointer(rebasing: all[start..<all.count]))
-                }
-            } else {
-                try slot.body.withUnsafeBytes(sink)
-            }
-        }
-        if format == .openMetrics { try ExpositionWriter.eof.withUnsafeBytes(sink) }
+        let stream = ExpositionStream(format: format, writers: writers)
+        while let chunk = stream.next() { try sink(chunk) }
+    }
+
+    /// A pull-style rendering of this writer in `format` (default: the writer's format).
+    public func stream(_ format: ExpositionFormat? = nil) -> ExpositionStream {
+        ExpositionStream(format: format ?? self.format, writers: [self])
+    }
+
+    /// A pull-style rendering of several writers merged (see ``write(_:merging:to:)``).
+    public static func stream(_ format: ExpositionFormat, merging writers: [ExpositionWriter]) -> ExpositionStream {
+        ExpositionStream(format: format, writers: writers)
     }
 
     /// Names of the families that currently have samples, in output order.
     public var familyNames: [String] {
-        sortedSlots(format).filter { !slots[$0].body.isEmpty }.map { slots[$0].family.name }
+        sortedSlots(format).filter { !slots[$0].isEmpty }.map { slots[$0].family.name }
     }
+
+    /// Number of samples stored (histogram lines not included), and bytes held by the stored
+    /// samples, label sets and extra label values (for benchmarks).
+    public var storedSize: (records: Int, bytes: Int) {
+        var records = 0
+        var bytes = labelArena.capacity + labelSpans.capacity * 8 + extras.capacity
+        for slot in slots {
+            records += slot.records.count
+            bytes += slot.records.capacity * MemoryLayout<Record>.stride + slot.text.capacity
+        }
+        return (records, bytes)
+    }
+
+    /// Label sets stored (tests).
+    var labelSetCount: Int { labelSpans.count - 1 }
 
     // MARK: - Internals
 
-    private static let eof: [UInt8] = Array("# EOF\n".utf8)
+    static let eof: [UInt8] = Array("# EOF\n".utf8)
     private static let plusInf: [UInt8] = Array("+Inf".utf8)
 
-    private func header(of family: MetricFamily, _ format: ExpositionFormat) -> [UInt8] {
-        format == .openMetrics ? family.openMetricsHeader : family.textHeader
+    @inline(__always)
+    private func slot(for family: MetricFamily) -> Slot {
+        let serial = family.serial
+        if serial < slotBySerial.count {
+            let i = slotBySerial[serial]
+            if i >= 0 { return slots[Int(i)] }
+        }
+        return newSlot(for: family)
     }
 
-    private func slot(for family: MetricFamily) -> Int {
+    private func newSlot(for family: MetricFamily) -> Slot {
         let id = ObjectIdentifier(family)
-        if let i = slotIndex[id] { return i }
         if let other = names[family.name], other != id {
             preconditionFailure("two metric families named \(family.name)")
         }
         names[family.name] = id
-        slots.append(Slot(family: family, body: [], createdRanges: []))
-        slotIndex[id] = slots.count - 1
+        let slot = Slot(family: family)
+        slots.append(slot)
+        if family.serial >= slotBySerial.count {
+            slotBySerial.append(contentsOf: repeatElement(-1, count: family.serial + 1 - slotBySerial.count))
+        }
+        slotBySerial[family.serial] = Int32(slots.count - 1)
         sortedText = slots.indices.sorted { slots[$0].family.name.utf8.lexicographicallyPrecedes(slots[$1].family.name.utf8) }
         sortedOpenMetrics = slots.indices.sorted {
             slots[$0].family.openMetricsName.utf8.lexicographicallyPrecedes(slots[$1].family.openMetricsName.utf8)
         }
-        return slots.count - 1
+        return slot
+    }
+
+    /// The index of `labels` in ``labelSpans``, storing them unless they equal the previous
+    /// sample's (`==` on arrays sharing one buffer does not even compare the bytes).
+    @inline(__always)
+    private func labelIndex(_ labels: Labels) -> UInt32 {
+        if labels.isEmpty { return 0 }
+        if lastLabelIndex != 0, labels.bytes == lastLabels { return lastLabelIndex }
+        let start = UInt32(labelArena.count)
+        labelArena.append(contentsOf: labels.bytes)
+        labelSpans.append((start, UInt32(labelArena.count)))
+        lastLabels = labels.bytes
+        lastLabelIndex = UInt32(labelSpans.count - 1)
+        return lastLabelIndex
     }
 
     /// Slot indices sorted by family name. Kept up to date when a family is added, so that
     /// rendering only reads: one filled writer can be rendered by several threads at once.
-    private func sortedSlots(_ format: ExpositionFormat) -> [Int] {
+    fileprivate func sortedSlots(_ format: ExpositionFormat) -> [Int] {
         format == .openMetrics ? sortedOpenMetrics : sortedText
     }
 
+    fileprivate func slot(at index: Int) -> Slot { slots[index] }
+
+    /// Appends the lines of records `range` of `slot` to `out`.
+    fileprivate func render(_ slot: Slot, _ range: Range<Int>, _ format: ExpositionFormat, into out: inout [UInt8]) {
+        let family = slot.family
+        let withCreated = format == .openMetrics && family.type == .counter
+        labelArena.withUnsafeBufferPointer { arena in
+            extras.withUnsafeBufferPointer { extras in
+                labelSpans.withUnsafeBufferPointer { spans in
+                    slot.records.withUnsafeBufferPointer { records in
+                        for k in range {
+                            let record = records[k]
+                            let (start, end) = spans[Int(record.labels)]
+                            let labels = UnsafeBufferPointer(rebasing: arena[Int(start)..<Int(end)])
+                            let extra: UnsafeBufferPointer<UInt8>? = record.kind & Record.hasExtra != 0
+                                ? UnsafeBufferPointer(rebasing: extras[Int(record.extraStart)..<Int(record.extraStart + record.extraCount)])
+                                : nil
+                            Self.writeLine(name: family.sampleName, family: family, labels: labels, extra: extra, into: &out)
+                            Self.writeValue(record, into: &out)
+                            if withCreated, record.kind & Record.hasCreated != 0 {
+                                Self.writeLine(name: family.secondName, family: family, labels: labels, extra: extra, into: &out)
+                                NumberWriter.write(record.created, to: &out)
+                                out.append(UInt8(ascii: "\n"))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `name{labels,extra="value"} ` (the braces only when there is a label).
     @inline(__always)
-    private static func writeSeries(name: [UInt8], family: MetricFamily, labels: Labels, extra: String?, value: SampleValue, into body: inout [UInt8]) {
-        body.append(contentsOf: name)
+    private static func writeLine(name: [UInt8], family: MetricFamily, labels: UnsafeBufferPointer<UInt8>,
+                                  extra: UnsafeBufferPointer<UInt8>?, into out: inout [UInt8]) {
+        out.append(contentsOf: name)
         if !labels.isEmpty || extra != nil {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: labels)
+            if let extra {
+                if !labels.isEmpty { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: family.extraLabelOpening)
+                out.append(contentsOf: extra)
+                out.append(UInt8(ascii: "\""))
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: " "))
+    }
+
+    @inline(__always)
+    private static func writeValue(_ record: Record, into out: inout [UInt8]) {
+        switch record.kind & Record.kindMask {
+        case Record.uint: NumberWriter.write(record.bits, to: &out)
+        case Record.int:
+            let v = Int64(bitPattern: record.bits)
+            if v < 0 { out.append(UInt8(ascii: "-")) }
+            NumberWriter.write(v.magnitude, to: &out)
+        case Record.scaled: NumberWriter.writeScaled(record.bits, decimals: Int(record.decimals), to: &out)
+        default: NumberWriter.write(Double(bitPattern: record.bits), to: &out)
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    private static func writeHistogramLine(name: [UInt8], labels: Labels, value: SampleValue, into body: inout [UInt8]) {
+        body.append(contentsOf: name)
+        if !labels.isEmpty {
             body.append(UInt8(ascii: "{"))
             body.append(contentsOf: labels.bytes)
-            if let extra {
-                if !labels.isEmpty { body.append(UInt8(ascii: ",")) }
-                body.append(contentsOf: family.extraLabelOpening)
-                Labels.appendEscaped(extra, to: &body)
-                body.append(UInt8(ascii: "\""))
-            }
             body.append(UInt8(ascii: "}"))
         }
         body.append(UInt8(ascii: " "))
@@ -260,5 +391,87 @@ public final class ExpositionWriter: @unchecked Sendable {
         body.append(contentsOf: "\"} ".utf8)
         NumberWriter.write(count, to: &body)
         body.append(UInt8(ascii: "\n"))
+    }
+}
+
+/// A rendering of one or more ``ExpositionWriter``s in one format, pulled chunk by chunk: each
+/// ``next()`` renders about ``chunkSize`` bytes of whole lines into a buffer the stream reuses, so
+/// a scrape holds one chunk of text at a time, never the whole exposition. The writers must not
+/// be changed while a stream reads them; several streams may read one writer at once. A stream
+/// itself is used by one thread at a time.
+public final class ExpositionStream: @unchecked Sendable {
+    /// Bytes rendered per ``next()`` (a chunk ends after the line that reaches it).
+    public static let defaultChunkSize = 32 * 1024
+
+    private let format: ExpositionFormat
+    private let chunkSize: Int
+    private let writers: [ExpositionWriter]
+    /// (writer, slot) in output order.
+    private var order: [(writer: Int, slot: Int)] = []
+    private var position = 0
+    private var record = 0
+    private var headerWritten = false
+    private var previous: MetricFamily?
+    private var ended = false
+    private var buffer: [UInt8] = []
+
+    init(format: ExpositionFormat, writers: [ExpositionWriter], chunkSize: Int = ExpositionStream.defaultChunkSize) {
+        self.format = format
+        self.writers = writers
+        self.chunkSize = max(chunkSize, 1)
+        for (w, writer) in writers.enumerated() {
+            for i in writer.sortedSlots(format) where !writer.slot(at: i).isEmpty { order.append((w, i)) }
+        }
+        if writers.count > 1 {
+            order.sort { a, b in
+                writers[a.writer].slot(at: a.slot).family.sortName(format).utf8
+                    .lexicographicallyPrecedes(writers[b.writer].slot(at: b.slot).family.sortName(format).utf8)
+            }
+        }
+        buffer.reserveCapacity(self.chunkSize + 4096)
+    }
+
+    /// The next chunk, valid until the next call; nil when the exposition is complete.
+    public func next() -> UnsafeRawBufferPointer? {
+        buffer.removeAll(keepingCapacity: true)
+        fill()
+        if buffer.isEmpty { return nil }
+        return buffer.withUnsafeBytes { $0 }   // the buffer is not touched until the next call
+    }
+
+    /// Renders into `buffer` until it holds `chunkSize` bytes or the exposition ends.
+    private func fill() {
+        /// Records rendered per step, so a chunk overshoots `chunkSize` by a few lines at most.
+        let step = 64
+        while buffer.count < chunkSize, position < order.count {
+            let (w, i) = order[position]
+            let writer = writers[w]
+            let slot = writer.slot(at: i)
+            if !headerWritten {
+                if let previous, previous.name == slot.family.name {
+                    precondition(previous === slot.family, "two metric families named \(slot.family.name)")
+                } else {
+                    buffer.append(contentsOf: format == .openMetrics ? slot.family.openMetricsHeader : slot.family.textHeader)
+                }
+                previous = slot.family
+                headerWritten = true
+                buffer.append(contentsOf: slot.text)
+            }
+            let count = slot.records.count
+            if record < count {
+                let end = min(count, record + step)
+                writer.render(slot, record..<end, format, into: &buffer)
+                record = end
+            }
+            if record >= count {
+                position += 1
+                record = 0
+                headerWritten = false
+            }
+        }
+        if position >= order.count, !ended, buffer.count < chunkSize {
+            ended = true
+            if format == .openMetrics { buffer.append(contentsOf: ExpositionWriter.eof) }
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One metric family: its name, HELP text, type and label names, with every fixed byte sequence of
 /// its exposition (HELP/TYPE lines for both formats, sample names, the extra label's `name="`)
 /// rendered once, when the family is made at start-up.
@@ -33,6 +35,11 @@ public final class MetricFamily: Sendable, CustomStringConvertible {
     let countName: [UInt8]
     /// `device="` (the writer adds the comma when other labels precede it).
     let extraLabelOpening: [UInt8]
+    /// A small number unique to this family in the process (0, 1, 2, ... in order of creation):
+    /// ``ExpositionWriter`` finds the family's samples by it with an array index.
+    let serial: Int
+
+    private static let serials = Atomic<Int>(0)
 
     /// Makes a family. `labelNames` are all label names in order; if `extraLabel` is given it must
     /// be the last of them.
@@ -75,6 +82,7 @@ public final class MetricFamily: Sendable, CustomStringConvertible {
             countName = Array("\(name)_count".utf8)
         }
         extraLabelOpening = extraLabel.map { Array("\($0)=\"".utf8) } ?? []
+        serial = MetricFamily.serials.wrappingAdd(1, ordering: .relaxed).oldValue
     }
 
     public var description: String { name }
