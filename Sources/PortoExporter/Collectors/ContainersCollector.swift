@@ -65,100 +65,127 @@ struct ContainersCollector: Collector {
 
     /// Writes the samples of `containers` (sorted by name).
     func write(_ containers: [Porto_TContainer], into writer: ExpositionWriter) {
-        let netOwn = needsNet ? Self.netOwnership(containers) : [:]
+        let netOwn = needsNet ? Self.netOwnership(containers.map { ($0.spec.name, Self.netMode($0.spec)) }) : [:]
         var previous: String?
         for container in containers {
-            if container.hasError, container.error.error != .success { continue }  // a filter that matched nothing
-            let name = container.spec.name
-            if name == previous { continue }  // never the same series twice
-            previous = name
-            guard selection.selects(name) else { continue }
-            let labels = Labels(["name": name])
-            let inherited = needsCgroups ? Self.inheritedMask(container) : 0
-            let ownsNet = netOwn[name] ?? true
-            let status = container.status
-            let spec = container.spec
-            let startTime: UInt64? = status.hasStartTime ? status.startTime : nil
-            let creationTime: UInt64? = status.hasCreationTime ? status.creationTime : nil
+            write(container, netOwn: netOwn, previous: &previous, into: writer)
+        }
+    }
 
-            writer.gauge(ContainerMetadataMetrics.info, labels: Labels([
-                "name": name, "parent": ContainerNames.parent(of: name), "level": String(ContainerNames.level(of: name)),
-            ]), value: .uint(1))
-            if !labelSelection.isEmpty, spec.hasLabels {
-                let pairs = labelSelection.labels(from: spec.labels.map.map { ($0.key, $0.val) })
-                if !pairs.isEmpty {
-                    writer.gauge(ContainerMetadataMetrics.labels, labels: Labels(pairs: [("name", name)] + pairs), value: .uint(1))
-                }
+    /// Writes the samples of one container. `previous` is the name of the container written
+    /// before it (containers come sorted by name: a repeated name is skipped); `netOwn` is
+    /// ``netOwnership(_:)`` of the whole answer (empty when no net metric is enabled).
+    func write(_ container: Porto_TContainer, netOwn: [String: Bool], previous: inout String?, into writer: ExpositionWriter) {
+        if container.hasError, container.error.error != .success { return }  // a filter that matched nothing
+        let name = container.spec.name
+        if name == previous { return }  // never the same series twice
+        previous = name
+        guard selection.selects(name) else { return }
+        let labels = Labels(["name": name])
+        let inherited = needsCgroups ? Self.inheritedMask(container) : 0
+        let ownsNet = needsNet ? netOwn[name] ?? true : true
+        let status = container.status
+        let spec = container.spec
+        let startTime: UInt64? = status.hasStartTime ? status.startTime : nil
+        let creationTime: UInt64? = status.hasCreationTime ? status.creationTime : nil
+
+        writer.gauge(ContainerMetadataMetrics.info, labels: Labels([
+            "name": name, "parent": ContainerNames.parent(of: name), "level": String(ContainerNames.level(of: name)),
+        ]), value: .uint(1))
+        if !labelSelection.isEmpty, spec.hasLabels {
+            let pairs = labelSelection.labels(from: spec.labels.map.map { ($0.key, $0.val) })
+            if !pairs.isEmpty {
+                writer.gauge(ContainerMetadataMetrics.labels, labels: Labels(pairs: [("name", name)] + pairs), value: .uint(1))
             }
+        }
 
-            for metric in metrics {
+        // The table is walked once per container: through a buffer pointer, and with everything the
+        // loop needs precomputed in the (class) entries, so that nothing is copied per metric.
+        metrics.withUnsafeBufferPointer { table in
+            for metric in table {
                 if metric.controller == .netns, !ownsNet { continue }
-                if let controller = metric.controller, controller != .blkioOrMemory,
-                   inherited & Self.bit(controller.cgroupController(forKey: nil)) != 0 { continue }
+                if inherited & metric.ownershipBit != 0 { continue }
                 let created: UInt64? = switch metric.created {
                 case .startTime: startTime
                 case .creationTime: creationTime
                 case nil: nil
                 }
-                let family = metric.family
                 switch metric.field {
-                case .status(let path, let has):
-                    if status[keyPath: has] { emit(writer, family, labels, metric.conversion.value(status[keyPath: path]), created) }
-                case .spec(let path, let has):
-                    if spec[keyPath: has] { emit(writer, family, labels, metric.conversion.value(spec[keyPath: path]), created) }
-                case .statusCores(let path, let has):
-                    if status[keyPath: has] { emit(writer, family, labels, .double(status[keyPath: path]), created) }
-                case .specCores(let path, let has):
-                    if spec[keyPath: has] { emit(writer, family, labels, .double(spec[keyPath: path]), created) }
-                case .statusInt(let path, let has):
-                    if status[keyPath: has] { emit(writer, family, labels, .int(Int64(status[keyPath: path])), created) }
-                case .statusBool(let path, let has):
-                    if status[keyPath: has] { emit(writer, family, labels, .bool(status[keyPath: path]), created) }
-                case .vm(let path, let has, _):
-                    if status.hasVirtualMemory, status.virtualMemory[keyPath: has] {
-                        emit(writer, family, labels, .uint(status.virtualMemory[keyPath: path]), created)
+                case .status(_, let read):
+                    if let v = read(status) { emit(writer, metric, labels, metric.conversion.value(v), created) }
+                case .spec(_, let read):
+                    if let v = read(spec) { emit(writer, metric, labels, metric.conversion.value(v), created) }
+                case .statusCores(_, let read):
+                    if let v = read(status) { emit(writer, metric, labels, .double(v), created) }
+                case .specCores(_, let read):
+                    if let v = read(spec) { emit(writer, metric, labels, .double(v), created) }
+                case .statusInt(_, let read):
+                    if let v = read(status) { emit(writer, metric, labels, .int(Int64(v)), created) }
+                case .statusBool(_, let read):
+                    if let v = read(status) { emit(writer, metric, labels, .bool(v), created) }
+                case .vm(_, let read, _):
+                    if status.hasVirtualMemory, let v = read(status.virtualMemory) {
+                        emit(writer, metric, labels, .uint(v), created)
                     }
                 case .state:
                     guard status.hasState else { continue }
+                    let current = status.state
+                    var known = false
                     for state in ContainerMetrics.states {
-                        writer.gauge(family, labels: labels, extra: state, value: .bool(state == status.state))
+                        let isCurrent = state == current
+                        known = known || isCurrent
+                        writer.gauge(metric.family, labels: labels, extra: state, value: .bool(isCurrent))
                     }
-                    if !ContainerMetrics.states.contains(status.state) {
-                        writer.gauge(family, labels: labels, extra: status.state, value: .uint(1))
+                    if !known {
+                        writer.gauge(metric.family, labels: labels, extra: current, value: .uint(1))
                     }
-                case .map(let path, let has):
-                    guard status[keyPath: has] else { continue }
-                    let entries = status[keyPath: path].map
-                    for (index, entry) in entries.enumerated() {
-                        if let only = metric.onlyKey {
-                            guard entry.key == only else { continue }
-                        } else if !metric.excludedKeys.isEmpty, metric.excludedKeys.contains(entry.key) {
-                            continue
-                        }
-                        if metric.controller == .blkioOrMemory, inherited != 0,
-                           inherited & Self.bit(Controller.blkioOrMemory.cgroupController(forKey: entry.key)) != 0 { continue }
-                        if Self.seenBefore(entry.key, in: entries, before: index) { continue }
-                        let value = metric.conversion.value(entry.val)
-                        if metric.onlyKey != nil {
-                            emit(writer, family, labels, value, created)
-                        } else if family.type == .counter {
-                            writer.counter(family, labels: labels, extra: entry.key, value: value, created: created)
-                        } else {
-                            writer.gauge(family, labels: labels, extra: entry.key, value: value)
-                        }
-                    }
+                case .map(_, let read):
+                    guard let map = read(status) else { continue }
+                    writeMap(map.map, metric, labels, inherited, created, into: writer)
                 }
             }
         }
     }
 
-    @inline(__always)
-    private func emit(_ writer: ExpositionWriter, _ family: MetricFamily, _ labels: Labels, _ value: SampleValue, _ created: UInt64?) {
-        if family.type == .counter {
-            writer.counter(family, labels: labels, value: value, created: created)
-        } else {
-            writer.gauge(family, labels: labels, value: value)
+    /// The samples of one `TUintMap` metric of one container: one per key, in portod's order.
+    private func writeMap(
+        _ entries: [Porto_TUintMap.TUintMapEntry], _ metric: ContainerMetric, _ labels: Labels, _ inherited: UInt8,
+        _ created: UInt64?, into writer: ExpositionWriter
+    ) {
+        let checkKeys = metric.controller == .blkioOrMemory && inherited != 0
+        for index in entries.indices {
+            let key = entries[index].key
+            if let only = metric.onlyKey {
+                guard key == only else { continue }
+            } else if !metric.excludedKeyList.isEmpty, metric.excludedKeyList.contains(key) {
+                continue
+            }
+            if checkKeys, inherited & Self.blkioOrMemoryBit(forKey: key) != 0 { continue }
+            if Self.seenBefore(key, in: entries, before: index) { continue }
+            let value = metric.conversion.value(entries[index].val)
+            if metric.onlyKey != nil {
+                emit(writer, metric, labels, value, created)
+            } else if metric.isCounter {
+                writer.counter(metric.family, labels: labels, extra: key, value: value, created: created)
+            } else {
+                writer.gauge(metric.family, labels: labels, extra: key, value: value)
+            }
         }
+    }
+
+    @inline(__always)
+    private func emit(_ writer: ExpositionWriter, _ metric: ContainerMetric, _ labels: Labels, _ value: SampleValue, _ created: UInt64?) {
+        if metric.isCounter {
+            writer.counter(metric.family, labels: labels, value: value, created: created)
+        } else {
+            writer.gauge(metric.family, labels: labels, value: value)
+        }
+    }
+
+    /// The ownership bit for a key of a `blkioOrMemory` map (``Controller/cgroupController(forKey:)``).
+    @inline(__always)
+    static func blkioOrMemoryBit(forKey key: String) -> UInt8 {
+        key == "fs" || key == "total_writeback" ? bit("memory") : bit("blkio")
     }
 
     /// Whether a map key repeats an earlier one (a map key is written once).
@@ -199,37 +226,50 @@ struct ContainersCollector: Collector {
         }
     }
 
+    /// How a container's network namespace is set (its `net` property): only what
+    /// ``netOwnership(_:)`` needs.
+    enum NetMode: Sendable {
+        /// `net` not answered.
+        case unknown
+        case inherited
+        case host
+        case own
+    }
+
+    /// The ``NetMode`` of a container's spec.
+    static func netMode(_ spec: Porto_TContainerSpec) -> NetMode {
+        guard spec.hasNet else { return .unknown }
+        return netMode(spec.net)
+    }
+
+    static func netMode(_ net: Porto_TContainerNetConfig) -> NetMode {
+        if net.inherited || net.cfg.first?.opt == "inherited" { return .inherited }
+        if net.cfg.first?.opt == "host" { return .host }
+        return .own
+    }
+
     /// For each container, whether its network values are its own: true with its own netns or
     /// in the host netns (net `host`, or `inherited` all the way up to "/"), false when it
     /// inherits the netns of an ancestor that has its own (that ancestor's device counters).
-    static func netOwnership(_ containers: [Porto_TContainer]) -> [String: Bool] {
-        var mode: [String: Substring] = [:]
-        for c in containers {
-            let net = c.spec.net
-            if !c.spec.hasNet {
-                mode[c.spec.name] = "?"
-            } else if net.inherited || net.cfg.first?.opt == "inherited" {
-                mode[c.spec.name] = "inherited"
-            } else if net.cfg.first?.opt == "host" {
-                mode[c.spec.name] = "host"
-            } else {
-                mode[c.spec.name] = "own"
-            }
-        }
+    static func netOwnership(_ containers: [(name: String, mode: NetMode)]) -> [String: Bool] {
+        var mode: [String: NetMode] = [:]
+        mode.reserveCapacity(containers.count)
+        for c in containers { mode[c.name] = c.mode }
         var out: [String: Bool] = [:]
+        out.reserveCapacity(containers.count)
         for c in containers {
-            let name = c.spec.name
+            let name = c.name
             if name == "/" { out[name] = true; continue }
             var current = name
             var own = true
             while current != "/" && !current.isEmpty {
                 guard let m = mode[current] else { break }
-                if m == "inherited" {
+                if m == .inherited {
                     current = ContainerNames.parent(of: current)
                     continue
                 }
                 // The netns comes from `current`: its own (fine for itself, not for a descendant), or the host's.
-                own = (m == "host" || m == "?" || current == name)
+                own = (m == .host || m == .unknown || current == name)
                 break
             }
             out[name] = own

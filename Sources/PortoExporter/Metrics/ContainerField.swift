@@ -2,18 +2,23 @@ import PortoWire
 
 /// Where a container metric's value sits in a `TContainer` (ListContainersBy's typed answer), and
 /// how its unit is converted. The legacy `Get` path decodes Porto's strings into the same
-/// `TContainer` fields (``LegacyValueParser``), so both paths share this one reading.
+/// `TContainer` fields (``LegacyContainerReader``), so both paths share this one reading.
+///
+/// Each case holds a `read` closure (nil when the field is unset) used for every sample, and the
+/// field's key path, used only to *set* it on the legacy path. Reading through a key path is a
+/// generic runtime projection (about a hundred instructions and a metadata lookup per sample,
+/// BENCHMARKS.md "What the profile showed"); a closure over the generated accessors is a call.
 public enum ContainerField: @unchecked Sendable {
-    case status(WritableKeyPath<Porto_TContainerStatus, UInt64>, has: KeyPath<Porto_TContainerStatus, Bool>)
-    case spec(WritableKeyPath<Porto_TContainerSpec, UInt64>, has: KeyPath<Porto_TContainerSpec, Bool>)
-    case statusCores(WritableKeyPath<Porto_TContainerStatus, Double>, has: KeyPath<Porto_TContainerStatus, Bool>)
-    case specCores(WritableKeyPath<Porto_TContainerSpec, Double>, has: KeyPath<Porto_TContainerSpec, Bool>)
-    case statusInt(WritableKeyPath<Porto_TContainerStatus, Int32>, has: KeyPath<Porto_TContainerStatus, Bool>)
-    case statusBool(WritableKeyPath<Porto_TContainerStatus, Bool>, has: KeyPath<Porto_TContainerStatus, Bool>)
+    case status(WritableKeyPath<Porto_TContainerStatus, UInt64>, read: @Sendable (Porto_TContainerStatus) -> UInt64?)
+    case spec(WritableKeyPath<Porto_TContainerSpec, UInt64>, read: @Sendable (Porto_TContainerSpec) -> UInt64?)
+    case statusCores(WritableKeyPath<Porto_TContainerStatus, Double>, read: @Sendable (Porto_TContainerStatus) -> Double?)
+    case specCores(WritableKeyPath<Porto_TContainerSpec, Double>, read: @Sendable (Porto_TContainerSpec) -> Double?)
+    case statusInt(WritableKeyPath<Porto_TContainerStatus, Int32>, read: @Sendable (Porto_TContainerStatus) -> Int32?)
+    case statusBool(WritableKeyPath<Porto_TContainerStatus, Bool>, read: @Sendable (Porto_TContainerStatus) -> Bool?)
     /// A `TUintMap`: one series per key, the key in the metric's extra label.
-    case map(WritableKeyPath<Porto_TContainerStatus, Porto_TUintMap>, has: KeyPath<Porto_TContainerStatus, Bool>)
+    case map(WritableKeyPath<Porto_TContainerStatus, Porto_TUintMap>, read: @Sendable (Porto_TContainerStatus) -> Porto_TUintMap?)
     /// One key of `virtual_memory` (TVmStat).
-    case vm(WritableKeyPath<Porto_TVmStat, UInt64>, has: KeyPath<Porto_TVmStat, Bool>, key: String)
+    case vm(WritableKeyPath<Porto_TVmStat, UInt64>, read: @Sendable (Porto_TVmStat) -> UInt64?, key: String)
     /// `state`: one series per known state, 1 for the current one.
     case state
 }

@@ -3,7 +3,10 @@ import PortoWire
 /// One exported container metric: everything about it in one declaration. The property list sent
 /// to portod, the HELP/TYPE lines, the samples and METRICS.md are all derived from
 /// ``ContainerMetrics/all``.
-public struct ContainerMetric: Sendable {
+///
+/// A class: the collector walks the table once per container, and a struct this size would be
+/// copied (every field retained and released) for each container x metric.
+public final class ContainerMetric: Sendable {
     /// The family (name, HELP, type, labels: `name` plus the extra label of maps).
     public let family: MetricFamily
     /// The Porto property read (the ListContainersBy property name).
@@ -25,6 +28,14 @@ public struct ContainerMetric: Sendable {
     /// Extra notes for METRICS.md.
     public let notes: String
 
+    // Precomputed for the collector's inner loop (one container x one metric).
+    /// The ownership bit (``ContainersCollector/bit(_:)``) of `controller`; 0 for none, `netns`
+    /// and `blkioOrMemory` (whose bit depends on the map key).
+    let ownershipBit: UInt8
+    let isCounter: Bool
+    /// `excludedKeys` as an array: a few string comparisons are cheaper than hashing.
+    let excludedKeyList: [String]
+
     init(
         _ name: String, _ type: MetricType, property: String, group: CollectorGroup, field: ContainerField,
         unit: String, help: String, conversion: Conversion = .none, controller: Controller? = nil,
@@ -45,5 +56,8 @@ public struct ContainerMetric: Sendable {
         self.created = created
         self.unit = unit
         self.notes = notes
+        self.ownershipBit = controller == .blkioOrMemory ? 0 : ContainersCollector.bit(controller?.cgroupController(forKey: nil))
+        self.isCounter = type == .counter
+        self.excludedKeyList = excludedKeys.sorted()
     }
 }

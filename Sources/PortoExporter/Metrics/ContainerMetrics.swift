@@ -19,43 +19,43 @@ public enum ContainerMetrics {
     // MARK: - cpu
 
     static let cpu: [ContainerMetric] = [
-        nsCounter("cpu_usage", \S.cpuUsage, \S.hasCpuUsage, .cpuacct, "CPU time used by the container and its descendants (cpuacct.usage), in seconds."),
-        nsCounter("cpu_usage_system", \S.cpuUsageSystem, \S.hasCpuUsageSystem, .cpuacct, "CPU time spent in the kernel by the container and its descendants, in seconds (10 ms steps)."),
-        nsCounter("cpu_wait", \S.cpuWait, \S.hasCpuWait, .cpuacct, "Time the container's tasks waited for a CPU, in seconds (offstream kernels only)."),
-        nsCounter("cpu_throttled", \S.cpuThrottled, \S.hasCpuThrottled, .cpu, "Time the container was throttled by its CPU limit, in seconds."),
-        nsCounter("cpu_burst_usage", \S.cpuBurstUsage, \S.hasCpuBurstUsage, .cpu, "CPU time used above the limit by bursting, in seconds (offstream kernels only)."),
-        nsCounter("cpu_unconstrained_wait", \S.cpuUnconstrainedWait, \S.hasCpuUnconstrainedWait, .cpu, "Time spent waiting for a CPU not caused by the container's limit, in seconds (offstream kernels only)."),
+        nsCounter("cpu_usage", \S.cpuUsage, { $0.hasCpuUsage ? $0.cpuUsage : nil }, .cpuacct, "CPU time used by the container and its descendants (cpuacct.usage), in seconds."),
+        nsCounter("cpu_usage_system", \S.cpuUsageSystem, { $0.hasCpuUsageSystem ? $0.cpuUsageSystem : nil }, .cpuacct, "CPU time spent in the kernel by the container and its descendants, in seconds (10 ms steps)."),
+        nsCounter("cpu_wait", \S.cpuWait, { $0.hasCpuWait ? $0.cpuWait : nil }, .cpuacct, "Time the container's tasks waited for a CPU, in seconds (offstream kernels only)."),
+        nsCounter("cpu_throttled", \S.cpuThrottled, { $0.hasCpuThrottled ? $0.cpuThrottled : nil }, .cpu, "Time the container was throttled by its CPU limit, in seconds."),
+        nsCounter("cpu_burst_usage", \S.cpuBurstUsage, { $0.hasCpuBurstUsage ? $0.cpuBurstUsage : nil }, .cpu, "CPU time used above the limit by bursting, in seconds (offstream kernels only)."),
+        nsCounter("cpu_unconstrained_wait", \S.cpuUnconstrainedWait, { $0.hasCpuUnconstrainedWait ? $0.cpuUnconstrainedWait : nil }, .cpu, "Time spent waiting for a CPU not caused by the container's limit, in seconds (offstream kernels only)."),
     ].map { entry in entry(.cpu) }
 
     // MARK: - memory
 
     static let memory: [ContainerMetric] = [
-        bytesGauge("memory_usage", \S.memoryUsage, \S.hasMemoryUsage, .memory, "Memory used by the container and its descendants, page cache included, in bytes."),
-        bytesGauge("anon_usage", \S.anonUsage, \S.hasAnonUsage, .memory, "Anonymous memory used by the container and its descendants, in bytes."),
-        bytesGauge("cache_usage", \S.cacheUsage, \S.hasCacheUsage, .memory, "Page cache used by the container and its descendants, in bytes."),
-        bytesGauge("shmem_usage", \S.shmemUsage, \S.hasShmemUsage, .memory, "Shared memory (tmpfs, shm) used by the container and its descendants, in bytes."),
-        bytesGauge("mlock_usage", \S.mlockUsage, \S.hasMlockUsage, .memory, "Unevictable (for example mlocked) memory of the container and its descendants, in bytes."),
+        bytesGauge("memory_usage", \S.memoryUsage, { $0.hasMemoryUsage ? $0.memoryUsage : nil }, .memory, "Memory used by the container and its descendants, page cache included, in bytes."),
+        bytesGauge("anon_usage", \S.anonUsage, { $0.hasAnonUsage ? $0.anonUsage : nil }, .memory, "Anonymous memory used by the container and its descendants, in bytes."),
+        bytesGauge("cache_usage", \S.cacheUsage, { $0.hasCacheUsage ? $0.cacheUsage : nil }, .memory, "Page cache used by the container and its descendants, in bytes."),
+        bytesGauge("shmem_usage", \S.shmemUsage, { $0.hasShmemUsage ? $0.shmemUsage : nil }, .memory, "Shared memory (tmpfs, shm) used by the container and its descendants, in bytes."),
+        bytesGauge("mlock_usage", \S.mlockUsage, { $0.hasMlockUsage ? $0.mlockUsage : nil }, .memory, "Unevictable (for example mlocked) memory of the container and its descendants, in bytes."),
         ContainerMetric(
             "porto_container_minor_faults_total", .counter, property: "minor_faults", group: .memory,
-            field: .status(\S.minorFaults, has: \S.hasMinorFaults), unit: "faults",
+            field: .status(\S.minorFaults, read: { $0.hasMinorFaults ? $0.minorFaults : nil }), unit: "faults",
             help: "Minor page faults in the container and its descendants.", controller: .memory, created: .startTime),
         ContainerMetric(
             "porto_container_major_faults_total", .counter, property: "major_faults", group: .memory,
-            field: .status(\S.majorFaults, has: \S.hasMajorFaults), unit: "faults",
+            field: .status(\S.majorFaults, read: { $0.hasMajorFaults ? $0.majorFaults : nil }), unit: "faults",
             help: "Major page faults (pages read from disk) in the container and its descendants.", controller: .memory, created: .startTime),
         ContainerMetric(
             "porto_container_memory_reclaimed_bytes_total", .counter, property: "memory_reclaimed", group: .memory,
-            field: .status(\S.memoryReclaimed, has: \S.hasMemoryReclaimed), unit: "bytes",
+            field: .status(\S.memoryReclaimed, read: { $0.hasMemoryReclaimed ? $0.memoryReclaimed : nil }), unit: "bytes",
             help: "Memory reclaimed from the container and its descendants (pgpgout pages times 4096, an estimate), in bytes.",
             controller: .memory, created: .startTime, notes: "0 on cgroup v2."),
         ContainerMetric(
             "porto_container_oom_kills_total", .counter, property: "oom_kills", group: .memory,
-            field: .status(\S.oomKills, has: \S.hasOomKills), unit: "kills",
+            field: .status(\S.oomKills, read: { $0.hasOomKills ? $0.oomKills : nil }), unit: "kills",
             help: "Tasks of the container killed by the OOM killer since the container last started.",
             controller: .memory, created: .startTime, notes: "Reset to 0 when the container stops."),
         ContainerMetric(
             "porto_container_oom_kills_since_creation_total", .counter, property: "oom_kills_total", group: .memory,
-            field: .status(\S.oomKillsTotal, has: \S.hasOomKillsTotal), unit: "kills",
+            field: .status(\S.oomKillsTotal, read: { $0.hasOomKillsTotal ? $0.oomKillsTotal : nil }), unit: "kills",
             help: "Tasks killed by the OOM killer in the container and all its descendants since the container was created.",
             created: .creationTime,
             notes: "Porto's `oom_kills_total` already ends in `_total`: `porto_container_oom_kills_total` is `oom_kills`, and this name says what the Porto property counts (since creation, across restarts and portod reloads, hierarchical). Counted in every ancestor, so no ownership filter."),
@@ -64,21 +64,21 @@ public enum ContainerMetrics {
     // MARK: - io
 
     static let io: [ContainerMetric] = [
-        ioCounter("io_read", "io_read_bytes_total", \S.ioRead, \S.hasIoRead, "bytes", "Bytes read from disk by the container, per device (`hw` is the sum over real disks), in bytes.", excluded: []),
-        ioCounter("io_write", "io_write_bytes_total", \S.ioWrite, \S.hasIoWrite, "bytes", "Bytes written to disk by the container, per device (`hw` is the sum over real disks), in bytes.", excluded: ["total_writeback"],
+        ioCounter("io_read", "io_read_bytes_total", \S.ioRead, { $0.hasIoRead ? $0.ioRead : nil }, "bytes", "Bytes read from disk by the container, per device (`hw` is the sum over real disks), in bytes.", excluded: []),
+        ioCounter("io_write", "io_write_bytes_total", \S.ioWrite, { $0.hasIoWrite ? $0.ioWrite : nil }, "bytes", "Bytes written to disk by the container, per device (`hw` is the sum over real disks), in bytes.", excluded: ["total_writeback"],
                   notes: "The `total_writeback` key is a gauge: it is exported as `porto_container_io_writeback_bytes`."),
-        ioCounter("io_ops", "io_ops_total", \S.ioOps, \S.hasIoOps, "operations", "Disk IO operations of the container, per device.", excluded: []),
-        ioCounter("io_read_ops", "io_read_ops_total", \S.ioReadOps, \S.hasIoReadOps, "operations", "Disk read operations of the container, per device.", excluded: []),
-        ioCounter("io_write_ops", "io_write_ops_total", \S.ioWriteOps, \S.hasIoWriteOps, "operations", "Disk write operations of the container, per device.", excluded: []),
+        ioCounter("io_ops", "io_ops_total", \S.ioOps, { $0.hasIoOps ? $0.ioOps : nil }, "operations", "Disk IO operations of the container, per device.", excluded: []),
+        ioCounter("io_read_ops", "io_read_ops_total", \S.ioReadOps, { $0.hasIoReadOps ? $0.ioReadOps : nil }, "operations", "Disk read operations of the container, per device.", excluded: []),
+        ioCounter("io_write_ops", "io_write_ops_total", \S.ioWriteOps, { $0.hasIoWriteOps ? $0.ioWriteOps : nil }, "operations", "Disk write operations of the container, per device.", excluded: []),
         ContainerMetric(
             "porto_container_io_time_seconds_total", .counter, property: "io_time", group: .io,
-            field: .map(\S.ioTime, has: \S.hasIoTime), unit: "seconds",
+            field: .map(\S.ioTime, read: { $0.hasIoTime ? $0.ioTime : nil }), unit: "seconds",
             help: "Time disks spent serving the container's IO, per device, in seconds.", conversion: .nanosecondsToSeconds,
             controller: .blkioOrMemory, extraLabel: "device", created: .startTime,
             notes: "Only with the CFQ/BFQ schedulers on cgroup v1; empty on most kernels."),
         ContainerMetric(
             "porto_container_io_writeback_bytes", .gauge, property: "io_write", group: .io,
-            field: .map(\S.ioWrite, has: \S.hasIoWrite), unit: "bytes",
+            field: .map(\S.ioWrite, read: { $0.hasIoWrite ? $0.ioWrite : nil }), unit: "bytes",
             help: "Bytes of the container under writeback right now, in bytes.", controller: .memory,
             onlyKey: "total_writeback", notes: "The `total_writeback` key of `io_write`: a gauge, so not part of the counter."),
     ]
@@ -86,25 +86,25 @@ public enum ContainerMetrics {
     // MARK: - net
 
     static let net: [ContainerMetric] = [
-        netCounter("net_bytes", "net_bytes_total", \S.netBytes, \S.hasNetBytes, "bytes", "Bytes sent through the container's traffic classes, per interface or class (the same as net_tx_bytes when tc classes are off), in bytes."),
-        netCounter("net_packets", "net_packets_total", \S.netPackets, \S.hasNetPackets, "packets", "Packets sent through the container's traffic classes, per interface or class."),
-        netCounter("net_drops", "net_drops_total", \S.netDrops, \S.hasNetDrops, "packets", "Packets dropped by the container's traffic classes, per interface or class."),
-        netCounter("net_overlimits", "net_overlimits_total", \S.netOverlimits, \S.hasNetOverlimits, "packets", "Packets over the limit of the container's traffic classes (TX errors when classes are off), per interface or class."),
-        netCounter("net_rx_bytes", "net_rx_bytes_total", \S.netRxBytes, \S.hasNetRxBytes, "bytes", "Bytes received in the container's network namespace, per interface, in bytes."),
-        netCounter("net_rx_packets", "net_rx_packets_total", \S.netRxPackets, \S.hasNetRxPackets, "packets", "Packets received in the container's network namespace, per interface."),
-        netCounter("net_rx_drops", "net_rx_drops_total", \S.netRxDrops, \S.hasNetRxDrops, "packets", "Received packets dropped in the container's network namespace, per interface."),
-        netCounter("net_rx_overlimits", "net_rx_overlimits_total", \S.netRxOverlimits, \S.hasNetRxOverlimits, "packets", "Receive overruns and errors in the container's network namespace, per interface."),
-        netCounter("net_tx_bytes", "net_tx_bytes_total", \S.netTxBytes, \S.hasNetTxBytes, "bytes", "Bytes sent from the container's network namespace, per interface, in bytes."),
-        netCounter("net_tx_packets", "net_tx_packets_total", \S.netTxPackets, \S.hasNetTxPackets, "packets", "Packets sent from the container's network namespace, per interface."),
-        netCounter("net_tx_drops", "net_tx_drops_total", \S.netTxDrops, \S.hasNetTxDrops, "packets", "Sent packets dropped in the container's network namespace, per interface."),
+        netCounter("net_bytes", "net_bytes_total", \S.netBytes, { $0.hasNetBytes ? $0.netBytes : nil }, "bytes", "Bytes sent through the container's traffic classes, per interface or class (the same as net_tx_bytes when tc classes are off), in bytes."),
+        netCounter("net_packets", "net_packets_total", \S.netPackets, { $0.hasNetPackets ? $0.netPackets : nil }, "packets", "Packets sent through the container's traffic classes, per interface or class."),
+        netCounter("net_drops", "net_drops_total", \S.netDrops, { $0.hasNetDrops ? $0.netDrops : nil }, "packets", "Packets dropped by the container's traffic classes, per interface or class."),
+        netCounter("net_overlimits", "net_overlimits_total", \S.netOverlimits, { $0.hasNetOverlimits ? $0.netOverlimits : nil }, "packets", "Packets over the limit of the container's traffic classes (TX errors when classes are off), per interface or class."),
+        netCounter("net_rx_bytes", "net_rx_bytes_total", \S.netRxBytes, { $0.hasNetRxBytes ? $0.netRxBytes : nil }, "bytes", "Bytes received in the container's network namespace, per interface, in bytes."),
+        netCounter("net_rx_packets", "net_rx_packets_total", \S.netRxPackets, { $0.hasNetRxPackets ? $0.netRxPackets : nil }, "packets", "Packets received in the container's network namespace, per interface."),
+        netCounter("net_rx_drops", "net_rx_drops_total", \S.netRxDrops, { $0.hasNetRxDrops ? $0.netRxDrops : nil }, "packets", "Received packets dropped in the container's network namespace, per interface."),
+        netCounter("net_rx_overlimits", "net_rx_overlimits_total", \S.netRxOverlimits, { $0.hasNetRxOverlimits ? $0.netRxOverlimits : nil }, "packets", "Receive overruns and errors in the container's network namespace, per interface."),
+        netCounter("net_tx_bytes", "net_tx_bytes_total", \S.netTxBytes, { $0.hasNetTxBytes ? $0.netTxBytes : nil }, "bytes", "Bytes sent from the container's network namespace, per interface, in bytes."),
+        netCounter("net_tx_packets", "net_tx_packets_total", \S.netTxPackets, { $0.hasNetTxPackets ? $0.netTxPackets : nil }, "packets", "Packets sent from the container's network namespace, per interface."),
+        netCounter("net_tx_drops", "net_tx_drops_total", \S.netTxDrops, { $0.hasNetTxDrops ? $0.netTxDrops : nil }, "packets", "Sent packets dropped in the container's network namespace, per interface."),
     ]
 
     // MARK: - pressure
 
     static let pressure: [ContainerMetric] = [
-        pressureCounter("cpu_pressure", \S.cpuPressure, \S.hasCpuPressure, "CPU"),
-        pressureCounter("memory_pressure", \S.memoryPressure, \S.hasMemoryPressure, "memory"),
-        pressureCounter("io_pressure", \S.ioPressure, \S.hasIoPressure, "IO"),
+        pressureCounter("cpu_pressure", \S.cpuPressure, { $0.hasCpuPressure ? $0.cpuPressure : nil }, "CPU"),
+        pressureCounter("memory_pressure", \S.memoryPressure, { $0.hasMemoryPressure ? $0.memoryPressure : nil }, "memory"),
+        pressureCounter("io_pressure", \S.ioPressure, { $0.hasIoPressure ? $0.ioPressure : nil }, "IO"),
     ]
 
     // MARK: - process
@@ -112,32 +112,32 @@ public enum ContainerMetrics {
     static let process: [ContainerMetric] = [
         ContainerMetric(
             "porto_container_processes", .gauge, property: "process_count", group: .process,
-            field: .status(\S.processCount, has: \S.hasProcessCount), unit: "processes",
+            field: .status(\S.processCount, read: { $0.hasProcessCount ? $0.processCount : nil }), unit: "processes",
             help: "Processes in the container and its descendants.",
             notes: "Porto walks the whole freezer subtree (descendants included); the costliest property (PORTO.md 7)."),
         ContainerMetric(
             "porto_container_threads", .gauge, property: "thread_count", group: .process,
-            field: .status(\S.threadCount, has: \S.hasThreadCount), unit: "threads",
+            field: .status(\S.threadCount, read: { $0.hasThreadCount ? $0.threadCount : nil }), unit: "threads",
             help: "Threads in the container and its descendants."),
     ]
 
     // MARK: - limits
 
     static let limits: [ContainerMetric] = [
-        specBytes("memory_limit", \P.memoryLimit, \P.hasMemoryLimit, "Memory limit of the container (0: none), in bytes."),
-        statusBytes("memory_limit_total", \S.memoryLimitTotal, \S.hasMemoryLimitTotal, "Smallest non-zero memory limit of the container and its ancestors (or total RAM), in bytes."),
-        specBytes("memory_guarantee", \P.memoryGuarantee, \P.hasMemoryGuarantee, "Memory guarantee of the container, in bytes."),
-        statusBytes("memory_guarantee_total", \S.memoryGuaranteeTotal, \S.hasMemoryGuaranteeTotal, "Memory guarantee of the container including its descendants' (0 when stopped), in bytes."),
-        specBytes("anon_limit", \P.anonLimit, \P.hasAnonLimit, "Anonymous memory limit of the container (0: none), in bytes."),
-        statusBytes("anon_limit_total", \S.anonLimitTotal, \S.hasAnonLimitTotal, "Smallest non-zero anonymous memory limit of the container and its ancestors, in bytes."),
-        specBytes("hugetlb_limit", \P.hugetlbLimit, \P.hasHugetlbLimit, "Huge page limit of the container (on \"/\" the total huge page size), in bytes."),
-        cores("cpu_limit", .specCores(\P.cpuLimit, has: \P.hasCpuLimit), "CPU limit of the container in cores (0: none; on \"/\" the number of CPUs)."),
-        cores("cpu_guarantee", .specCores(\P.cpuGuarantee, has: \P.hasCpuGuarantee), "CPU guarantee of the container in cores."),
-        cores("cpu_limit_total", .statusCores(\S.cpuLimitTotal, has: \S.hasCpuLimitTotal), "Smallest non-zero CPU limit of the container and its ancestors (or the number of CPUs), in cores."),
-        cores("cpu_guarantee_total", .statusCores(\S.cpuGuaranteeTotal, has: \S.hasCpuGuaranteeTotal), "CPU guarantee in effect for the container, bounded by its ancestors', in cores."),
+        specBytes("memory_limit", \P.memoryLimit, { $0.hasMemoryLimit ? $0.memoryLimit : nil }, "Memory limit of the container (0: none), in bytes."),
+        statusBytes("memory_limit_total", \S.memoryLimitTotal, { $0.hasMemoryLimitTotal ? $0.memoryLimitTotal : nil }, "Smallest non-zero memory limit of the container and its ancestors (or total RAM), in bytes."),
+        specBytes("memory_guarantee", \P.memoryGuarantee, { $0.hasMemoryGuarantee ? $0.memoryGuarantee : nil }, "Memory guarantee of the container, in bytes."),
+        statusBytes("memory_guarantee_total", \S.memoryGuaranteeTotal, { $0.hasMemoryGuaranteeTotal ? $0.memoryGuaranteeTotal : nil }, "Memory guarantee of the container including its descendants' (0 when stopped), in bytes."),
+        specBytes("anon_limit", \P.anonLimit, { $0.hasAnonLimit ? $0.anonLimit : nil }, "Anonymous memory limit of the container (0: none), in bytes."),
+        statusBytes("anon_limit_total", \S.anonLimitTotal, { $0.hasAnonLimitTotal ? $0.anonLimitTotal : nil }, "Smallest non-zero anonymous memory limit of the container and its ancestors, in bytes."),
+        specBytes("hugetlb_limit", \P.hugetlbLimit, { $0.hasHugetlbLimit ? $0.hugetlbLimit : nil }, "Huge page limit of the container (on \"/\" the total huge page size), in bytes."),
+        cores("cpu_limit", .specCores(\P.cpuLimit, read: { $0.hasCpuLimit ? $0.cpuLimit : nil }), "CPU limit of the container in cores (0: none; on \"/\" the number of CPUs)."),
+        cores("cpu_guarantee", .specCores(\P.cpuGuarantee, read: { $0.hasCpuGuarantee ? $0.cpuGuarantee : nil }), "CPU guarantee of the container in cores."),
+        cores("cpu_limit_total", .statusCores(\S.cpuLimitTotal, read: { $0.hasCpuLimitTotal ? $0.cpuLimitTotal : nil }), "Smallest non-zero CPU limit of the container and its ancestors (or the number of CPUs), in cores."),
+        cores("cpu_guarantee_total", .statusCores(\S.cpuGuaranteeTotal, read: { $0.hasCpuGuaranteeTotal ? $0.cpuGuaranteeTotal : nil }), "CPU guarantee in effect for the container, bounded by its ancestors', in cores."),
         ContainerMetric(
             "porto_container_thread_limit", .gauge, property: "thread_limit", group: .limits,
-            field: .spec(\P.threadLimit, has: \P.hasThreadLimit), unit: "threads",
+            field: .spec(\P.threadLimit, read: { $0.hasThreadLimit ? $0.threadLimit : nil }), unit: "threads",
             help: "Thread limit of the container.", notes: "Absent when unset."),
     ]
 
@@ -148,20 +148,20 @@ public enum ContainerMetrics {
             "porto_container_state", .gauge, property: "state", group: .state, field: .state, unit: "",
             help: "Container state: 1 for the current state, 0 for the others.", extraLabel: "state",
             notes: "One series per state: \(states.joined(separator: ", "))."),
-        time("creation_time", \S.creationTime, \S.hasCreationTime, "Time the container was created, in seconds since the epoch."),
-        time("start_time", \S.startTime, \S.hasStartTime, "Time the container last started, in seconds since the epoch.", notes: "Absent if it never started."),
-        time("death_time", \S.deathTime, \S.hasDeathTime, "Time the container died, in seconds since the epoch.", notes: "Only in state dead."),
+        time("creation_time", \S.creationTime, { $0.hasCreationTime ? $0.creationTime : nil }, "Time the container was created, in seconds since the epoch."),
+        time("start_time", \S.startTime, { $0.hasStartTime ? $0.startTime : nil }, "Time the container last started, in seconds since the epoch.", notes: "Absent if it never started."),
+        time("death_time", \S.deathTime, { $0.hasDeathTime ? $0.deathTime : nil }, "Time the container died, in seconds since the epoch.", notes: "Only in state dead."),
         ContainerMetric(
             "porto_container_exit_code", .gauge, property: "exit_code", group: .state,
-            field: .statusInt(\S.exitCode, has: \S.hasExitCode), unit: "",
+            field: .statusInt(\S.exitCode, read: { $0.hasExitCode ? $0.exitCode : nil }), unit: "",
             help: "Exit code of the dead container: 0-255 exit status, -N killed by signal N, -99 OOM.", notes: "Only in state dead."),
         ContainerMetric(
             "porto_container_oom_killed", .gauge, property: "oom_killed", group: .state,
-            field: .statusBool(\S.oomKilled, has: \S.hasOomKilled), unit: "boolean",
+            field: .statusBool(\S.oomKilled, read: { $0.hasOomKilled ? $0.oomKilled : nil }), unit: "boolean",
             help: "Whether the dead container died from an OOM kill (1) or not (0).", notes: "Only in state dead."),
         ContainerMetric(
             "porto_container_respawn_count_total", .counter, property: "respawn_count", group: .state,
-            field: .spec(\P.respawnCount, has: \P.hasRespawnCount), unit: "respawns",
+            field: .spec(\P.respawnCount, read: { $0.hasRespawnCount ? $0.respawnCount : nil }), unit: "respawns",
             help: "Times the container was respawned.", created: .creationTime,
             notes: "A spec property that users can overwrite, so it may go down."),
     ]
@@ -169,86 +169,86 @@ public enum ContainerMetrics {
     // MARK: - vm
 
     static let vm: [ContainerMetric] = [
-        vmGauge("count", \.count, \.hasCount, unit: "processes", "Processes directly in the container counted by virtual_memory (not descendants).", name: "processes"),
-        vmGauge("size", \.size, \.hasSize, "Sum of VmSize over the container's own processes, in bytes."),
-        vmGauge("max_size", \.maxSize, \.hasMaxSize, "Sum of VmPeak over the container's own processes, in bytes."),
-        vmGauge("used", \.used, \.hasUsed, "Sum of VmRSS over the container's own processes, in bytes."),
-        vmGauge("max_used", \.maxUsed, \.hasMaxUsed, "Sum of VmHWM over the container's own processes, in bytes."),
-        vmGauge("anon", \.anon, \.hasAnon, "Sum of RssAnon over the container's own processes, in bytes."),
-        vmGauge("file", \.file, \.hasFile, "Sum of RssFile over the container's own processes, in bytes."),
-        vmGauge("shmem", \.shmem, \.hasShmem, "Sum of RssShmem over the container's own processes, in bytes."),
-        vmGauge("huge", \.huge, \.hasHuge, "Sum of HugetlbPages over the container's own processes, in bytes."),
-        vmGauge("swap", \.swap, \.hasSwap, "Sum of VmSwap over the container's own processes, in bytes."),
-        vmGauge("data", \.data, \.hasData, "Sum of VmData over the container's own processes, in bytes."),
-        vmGauge("stack", \.stack, \.hasStack, "Sum of VmStk over the container's own processes, in bytes."),
-        vmGauge("code", \.code, \.hasCode, "Sum of VmExe and VmLib over the container's own processes, in bytes."),
-        vmGauge("locked", \.locked, \.hasLocked, "Sum of VmLck over the container's own processes, in bytes."),
-        vmGauge("table", \.table, \.hasTable, "Sum of VmPTE and VmPMD over the container's own processes, in bytes."),
+        vmGauge("count", \.count, { $0.hasCount ? $0.count : nil }, unit: "processes", "Processes directly in the container counted by virtual_memory (not descendants).", name: "processes"),
+        vmGauge("size", \.size, { $0.hasSize ? $0.size : nil }, "Sum of VmSize over the container's own processes, in bytes."),
+        vmGauge("max_size", \.maxSize, { $0.hasMaxSize ? $0.maxSize : nil }, "Sum of VmPeak over the container's own processes, in bytes."),
+        vmGauge("used", \.used, { $0.hasUsed ? $0.used : nil }, "Sum of VmRSS over the container's own processes, in bytes."),
+        vmGauge("max_used", \.maxUsed, { $0.hasMaxUsed ? $0.maxUsed : nil }, "Sum of VmHWM over the container's own processes, in bytes."),
+        vmGauge("anon", \.anon, { $0.hasAnon ? $0.anon : nil }, "Sum of RssAnon over the container's own processes, in bytes."),
+        vmGauge("file", \.file, { $0.hasFile ? $0.file : nil }, "Sum of RssFile over the container's own processes, in bytes."),
+        vmGauge("shmem", \.shmem, { $0.hasShmem ? $0.shmem : nil }, "Sum of RssShmem over the container's own processes, in bytes."),
+        vmGauge("huge", \.huge, { $0.hasHuge ? $0.huge : nil }, "Sum of HugetlbPages over the container's own processes, in bytes."),
+        vmGauge("swap", \.swap, { $0.hasSwap ? $0.swap : nil }, "Sum of VmSwap over the container's own processes, in bytes."),
+        vmGauge("data", \.data, { $0.hasData ? $0.data : nil }, "Sum of VmData over the container's own processes, in bytes."),
+        vmGauge("stack", \.stack, { $0.hasStack ? $0.stack : nil }, "Sum of VmStk over the container's own processes, in bytes."),
+        vmGauge("code", \.code, { $0.hasCode ? $0.code : nil }, "Sum of VmExe and VmLib over the container's own processes, in bytes."),
+        vmGauge("locked", \.locked, { $0.hasLocked ? $0.locked : nil }, "Sum of VmLck over the container's own processes, in bytes."),
+        vmGauge("table", \.table, { $0.hasTable ? $0.table : nil }, "Sum of VmPTE and VmPMD over the container's own processes, in bytes."),
     ]
 
     // MARK: - Builders
 
     private static func nsCounter(
-        _ property: String, _ path: WritableKeyPath<S, UInt64>, _ has: KeyPath<S, Bool>, _ controller: Controller, _ help: String
+        _ property: String, _ path: WritableKeyPath<S, UInt64>, _ read: @escaping @Sendable (S) -> UInt64?, _ controller: Controller, _ help: String
     ) -> (CollectorGroup) -> ContainerMetric {
         { group in
             ContainerMetric(
                 "porto_container_\(property)_seconds_total", .counter, property: property, group: group,
-                field: .status(path, has: has), unit: "seconds", help: help, conversion: .nanosecondsToSeconds,
+                field: .status(path, read: read), unit: "seconds", help: help, conversion: .nanosecondsToSeconds,
                 controller: controller, created: .startTime)
         }
     }
 
     private static func bytesGauge(
-        _ property: String, _ path: WritableKeyPath<S, UInt64>, _ has: KeyPath<S, Bool>, _ controller: Controller, _ help: String
+        _ property: String, _ path: WritableKeyPath<S, UInt64>, _ read: @escaping @Sendable (S) -> UInt64?, _ controller: Controller, _ help: String
     ) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_bytes", .gauge, property: property, group: .memory,
-            field: .status(path, has: has), unit: "bytes", help: help, controller: controller)
+            field: .status(path, read: read), unit: "bytes", help: help, controller: controller)
     }
 
     private static func ioCounter(
-        _ property: String, _ suffix: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ has: KeyPath<S, Bool>,
+        _ property: String, _ suffix: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?,
         _ unit: String, _ help: String, excluded: Set<String>, notes: String = ""
     ) -> ContainerMetric {
         ContainerMetric(
-            "porto_container_\(suffix)", .counter, property: property, group: .io, field: .map(path, has: has),
+            "porto_container_\(suffix)", .counter, property: property, group: .io, field: .map(path, read: read),
             unit: unit, help: help, controller: .blkioOrMemory, extraLabel: "device", excludedKeys: excluded,
             created: .startTime, notes: notes)
     }
 
     private static func netCounter(
-        _ property: String, _ suffix: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ has: KeyPath<S, Bool>,
+        _ property: String, _ suffix: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?,
         _ unit: String, _ help: String
     ) -> ContainerMetric {
         ContainerMetric(
-            "porto_container_\(suffix)", .counter, property: property, group: .net, field: .map(path, has: has),
+            "porto_container_\(suffix)", .counter, property: property, group: .net, field: .map(path, read: read),
             unit: unit, help: help, controller: .netns, extraLabel: "interface", excludedKeys: ["Latency"],
             created: .startTime,
             notes: "The `Latency` key (milliseconds since the last socket statistics poll, a gauge) is not exported.")
     }
 
     private static func pressureCounter(
-        _ property: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ has: KeyPath<S, Bool>, _ what: String
+        _ property: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?, _ what: String
     ) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_seconds_total", .counter, property: property, group: .pressure,
-            field: .map(path, has: has), unit: "seconds",
+            field: .map(path, read: read), unit: "seconds",
             help: "\(what) pressure stall time of the container (PSI total), per kind (some, full), in seconds.",
             conversion: .microsecondsToSeconds, extraLabel: "kind", created: .startTime,
             notes: "Porto gives microseconds. cgroup2 is always the container's own.")
     }
 
-    private static func specBytes(_ property: String, _ path: WritableKeyPath<P, UInt64>, _ has: KeyPath<P, Bool>, _ help: String) -> ContainerMetric {
+    private static func specBytes(_ property: String, _ path: WritableKeyPath<P, UInt64>, _ read: @escaping @Sendable (P) -> UInt64?, _ help: String) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_bytes", .gauge, property: property, group: .limits,
-            field: .spec(path, has: has), unit: "bytes", help: help)
+            field: .spec(path, read: read), unit: "bytes", help: help)
     }
 
-    private static func statusBytes(_ property: String, _ path: WritableKeyPath<S, UInt64>, _ has: KeyPath<S, Bool>, _ help: String) -> ContainerMetric {
+    private static func statusBytes(_ property: String, _ path: WritableKeyPath<S, UInt64>, _ read: @escaping @Sendable (S) -> UInt64?, _ help: String) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_bytes", .gauge, property: property, group: .limits,
-            field: .status(path, has: has), unit: "bytes", help: help)
+            field: .status(path, read: read), unit: "bytes", help: help)
     }
 
     private static func cores(_ property: String, _ field: ContainerField, _ help: String) -> ContainerMetric {
@@ -258,21 +258,21 @@ public enum ContainerMetrics {
     }
 
     private static func time(
-        _ property: String, _ path: WritableKeyPath<S, UInt64>, _ has: KeyPath<S, Bool>, _ help: String, notes: String = ""
+        _ property: String, _ path: WritableKeyPath<S, UInt64>, _ read: @escaping @Sendable (S) -> UInt64?, _ help: String, notes: String = ""
     ) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_seconds", .gauge, property: property, group: .state,
-            field: .status(path, has: has), unit: "seconds", help: help,
+            field: .status(path, read: read), unit: "seconds", help: help,
             legacyVariable: "\(property)[raw]", notes: notes)
     }
 
     private static func vmGauge(
-        _ key: String, _ path: WritableKeyPath<Porto_TVmStat, UInt64>, _ has: KeyPath<Porto_TVmStat, Bool>,
+        _ key: String, _ path: WritableKeyPath<Porto_TVmStat, UInt64>, _ read: @escaping @Sendable (Porto_TVmStat) -> UInt64?,
         unit: String = "bytes", _ help: String, name: String? = nil
     ) -> ContainerMetric {
         ContainerMetric(
             "porto_container_virtual_memory_\(name ?? key)\(unit == "bytes" ? "_bytes" : "")", .gauge, property: "virtual_memory",
-            group: .vm, field: .vm(path, has: has, key: key), unit: unit, help: help,
+            group: .vm, field: .vm(path, read: read, key: key), unit: unit, help: help,
             notes: "Key `\(key)` of `virtual_memory`." + (name == nil ? "" : " Not `_count`: promtool lint reserves it for histograms and summaries."))
     }
 }
