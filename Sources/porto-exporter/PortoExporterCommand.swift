@@ -18,12 +18,15 @@ struct PortoExporterCommand: ParsableCommand {
     static let mallocArenas = MallocArenas.configure()
 
     static func main() {
+        StopSignals.block()  // before any other thread exists: see StopSignals
         _ = mallocArenas  // before libmicrohttpd or Dispatch start a thread
         main(nil)
     }
 
     func run() throws {
+        if collection.once || collection.printMetricsMarkdown { StopSignals.unblock() }
         if try collection.runStandalone() { return }  // --once, --print-metrics-md
+        StopSignals.startWaiting()
         let logger = log.bootstrap()
         Self.mallocArenas.log(to: logger)
         try Serve(collection: collection, web: web, logger: logger).run()

@@ -5,7 +5,8 @@ import Logging
 import PortoExporter
 import PortoWire
 
-/// The serving mode: web config, collection, HTTP server, and a graceful stop on SIGTERM/SIGINT.
+/// The serving mode: web config, collection, HTTP server, and a graceful stop on SIGTERM/SIGINT
+/// (taken by StopSignals).
 struct Serve {
     var collection: CollectionOptions
     var web: WebOptions
@@ -35,15 +36,6 @@ struct Serve {
         configuration.defaultTimeout = collection.timeoutDuration
         configuration.version = BuildInfo.version
 
-        // Signals are taken over before the server starts, so none is lost in between.
-        let stop = DispatchSemaphore(value: 0)
-        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            return source
-        }
         let server: MetricsServer
         do {
             server = try MetricsServer(configuration: configuration, webConfig: webConfig, coordinator: coordinator, logger: logger)
@@ -52,10 +44,11 @@ struct Serve {
             throw ExitCode(1)
         }
         logger.info("porto-exporter started", metadata: ["version": "\(BuildInfo.version)", "porto_socket": "\(collection.socket)"])
-        stop.wait()
-        logger.info("stopping: finishing the scrapes in flight")
+        // SIGTERM/SIGINT are blocked since main's first line (StopSignals): one that came during
+        // the start-up is taken here, none is lost.
+        let signalNumber = StopSignals.wait()
+        logger.info("stopping: finishing the scrapes in flight", metadata: ["signal": "\(signalNumber == SIGINT ? "SIGINT" : "SIGTERM")"])
         server.shutdown(timeout: collection.timeoutDuration + .seconds(5))
-        signals.forEach { $0.cancel() }
         logger.info("stopped")
     }
 }

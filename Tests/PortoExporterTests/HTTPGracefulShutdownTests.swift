@@ -7,18 +7,8 @@ import Testing
 /// unix socket): a signal during a slow scrape lets the scrape finish in full, refuses new
 /// connections, and exits 0.
 @Suite struct HTTPGracefulShutdownTests {
-    /// `.build/debug/porto-exporter`, beside the test bundle (`swift build --build-tests` builds it).
-    static var binary: String {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = testBinary.deletingLastPathComponent()
-        // The bundle may be a directory (…PackageTests.xctest/…); walk up to the bin path.
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("porto-exporter").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return testBinary.deletingLastPathComponent().appendingPathComponent("porto-exporter").path
-    }
+    /// `.build/debug/porto-exporter` (see ExporterProcess).
+    static var binary: String { ExporterProcess.binary }
 
     @Test(arguments: [SIGTERM, SIGINT])
     func aSignalLetsTheScrapeInFlightFinishAndExits0(signalNumber: Int32) throws {
