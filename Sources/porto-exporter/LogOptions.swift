@@ -15,31 +15,22 @@ struct LogOptions: ParsableArguments {
             }
         }
     }
-    enum Format: String, ExpressibleByArgument, CaseIterable { case logfmt, json }
-
     @Option(name: .customLong("log.level"), help: "Only log messages with the given severity or above.")
     var level: Level = .info
 
     @Option(name: .customLong("log.format"), help: "Output format of log messages.")
-    var format: Format = .logfmt
+    var format: LineLogHandler.Format = .logfmt
 
     /// Installs the handler for the whole process and returns the exporter's logger.
     func bootstrap() -> Logger {
-        let level = self.level.swiftLog
-        switch format {
-        case .logfmt:
-            LoggingSystem.bootstrap { label in
-                var handler = LogfmtLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        case .json:
-            LoggingSystem.bootstrap { label in
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
+        let level = self.level.swiftLog, format = self.format
+        LoggingSystem.bootstrap { label in
+            var handler = LineLogHandler(label: label, format: format)
+            handler.logLevel = level
+            return handler
         }
         return Logger(label: "porto-exporter")
     }
 }
+
+extension LineLogHandler.Format: ExpressibleByArgument {}

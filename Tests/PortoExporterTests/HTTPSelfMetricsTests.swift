@@ -57,9 +57,9 @@ import Testing
     @Test func logfmtAndJSONLines() {
         let lines = LineCollector()
         let sink = LogSink { lines.append($0) }
-        let logfmt = Logger(label: "t") { _ in LogfmtLogHandler(label: "t", sink: sink) }
+        let logfmt = Logger(label: "t") { _ in LineLogHandler(label: "t", format: .logfmt, sink: sink) }
         logfmt.info("web config reloaded", metadata: ["file": "/etc/a b.yml", "users": "2", "err": "say \"hi\"\nbye"])
-        var json = Logger(label: "t") { _ in JSONLogHandler(label: "t", sink: sink) }
+        var json = Logger(label: "t") { _ in LineLogHandler(label: "t", format: .json, sink: sink) }
         json.logLevel = .debug
         json.debug("listening", metadata: ["address": "[::1]:9658", "tls": "false"])
         json.trace("not shown")

@@ -179,7 +179,7 @@ func basicAuthorization(_ user: String, _ password: String) -> String {
         let dir = try TempDirectory()
         let path = try dir.write("web.yml", "basic_auth_users:\n  alice: \(Self.aliceHash)\n")
         let lines = LineCollector()
-        var logger = Logger(label: "test") { _ in LogfmtLogHandler(label: "test", sink: LogSink { lines.append($0) }) }
+        var logger = Logger(label: "test") { _ in LineLogHandler(label: "test", format: .logfmt, sink: LogSink { lines.append($0) }) }
         logger.logLevel = .info
         let store = try WebConfigStore(path: path, logger: logger)
         try dir.write("web.yml", "basic_auth_users: {alice: nope}\n")
