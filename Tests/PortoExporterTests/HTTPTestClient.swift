@@ -23,7 +23,13 @@ final class HTTPTestClient {
 
     /// Connects to 127.0.0.1:`port`; reads wait at most `timeout` seconds each.
     init(port: UInt16, timeout: Double = 10) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = try Self.connect(port: port, timeout: timeout)
+    }
+
+    /// A TCP socket connected to 127.0.0.1:`port`, each read and write waiting at most `timeout`
+    /// seconds (shared with the hardening tests' RawConnection).
+    static func connect(port: UInt16, timeout: Double) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -33,12 +39,14 @@ final class HTTPTestClient {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard status == 0 else {
+            let error = errno
             close(fd)
-            throw Failure(description: "connect to port \(port): errno \(errno)")
+            throw Failure(description: "connect to port \(port): errno \(error)")
         }
+        return fd
     }
 
     deinit { close(fd) }
