@@ -157,11 +157,20 @@ static inline struct MHD_Response *CMicroHTTPD_response_copying(const void *data
     return MHD_create_response_from_buffer(size, (void *)data, MHD_RESPMEM_MUST_COPY);
 }
 
-/// A response sending `data` as it is; `release(context)` is called when libmicrohttpd no longer
-/// needs it. When creation fails (NULL), `release` is not called: the caller releases.
-static inline struct MHD_Response *CMicroHTTPD_response_shared(const void *data, size_t size,
-                                                               MHD_ContentReaderFreeCallback release, void *context) {
-    return MHD_create_response_from_buffer_with_free_callback_cls(size, (void *)data, release, context);
+/// The size of a response whose length is not known in advance: sent chunked (HTTP/1.1) or
+/// delimited by closing the connection (HTTP/1.0).
+static const uint64_t CMicroHTTPD_SIZE_UNKNOWN = MHD_SIZE_UNKNOWN;
+/// What a content reader returns at the end of the body, and when it cannot go on.
+static const ssize_t CMicroHTTPD_READER_END_OF_STREAM = MHD_CONTENT_READER_END_OF_STREAM;
+static const ssize_t CMicroHTTPD_READER_END_WITH_ERROR = MHD_CONTENT_READER_END_WITH_ERROR;
+
+/// A response whose body `read(context, position, buffer, max)` produces as the socket drains
+/// (`size` is CMicroHTTPD_SIZE_UNKNOWN when not known); `release(context)` is called when
+/// libmicrohttpd no longer needs it. When creation fails (NULL), `release` is not called.
+static inline struct MHD_Response *CMicroHTTPD_response_streamed(uint64_t size, size_t block_size,
+                                                                 MHD_ContentReaderCallback read, void *context,
+                                                                 MHD_ContentReaderFreeCallback release) {
+    return MHD_create_response_from_callback(size, block_size, read, context, release);
 }
 
 /// MHD_queue_response with an int result.

@@ -91,6 +91,75 @@ import Testing
         try stillServes(t)
     }
 
+    /// A snapshot of `lines` lines rendered on demand, counting what its answers pulled and how
+    /// many of its chunk sources are still alive.
+    final class MeteredSnapshot: ScrapeSnapshot, @unchecked Sendable {
+        let lines: Int
+        private let lock = NSLock()
+        private var pulledBytes = 0
+        private var liveSources = 0
+        init(lines: Int) { self.lines = lines }
+        var reachedPorto: Bool { true }
+        var pulled: Int { lock.withLock { pulledBytes } }
+        var live: Int { lock.withLock { liveSources } }
+
+        final class Source: ChunkSource {
+            let owner: MeteredSnapshot
+            var line = 0
+            var buffer: [UInt8] = []
+            init(_ owner: MeteredSnapshot) {
+                self.owner = owner
+                owner.lock.withLock { owner.liveSources += 1 }
+            }
+            deinit { owner.lock.withLock { owner.liveSources -= 1 } }
+            func next() -> UnsafeRawBufferPointer? {
+                buffer.removeAll(keepingCapacity: true)
+                while buffer.count < 16 * 1024, line < owner.lines {
+                    buffer += "porto_test_value{name=\"container-\(line)\"} \(line)\n".utf8
+                    line += 1
+                }
+                if buffer.isEmpty { return nil }
+                owner.lock.withLock { owner.pulledBytes += buffer.count }
+                return buffer.withUnsafeBytes { $0 }
+            }
+        }
+
+        func chunks(_ format: ExpositionFormat) -> any ChunkSource { Source(self) }
+        func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {
+            let source = chunks(format)
+            while let chunk = source.next() { sink(chunk) }
+        }
+    }
+
+    /// A client that asks for a large scrape and does not read it: the server renders only as
+    /// far as the socket buffers take (not the whole answer), keeps serving others meanwhile, and
+    /// frees the answer when that client goes away.
+    @Test func aStalledReaderOfAStreamedAnswerPinsOnlyWhatTheSocketHolds() throws {
+        let snapshot = MeteredSnapshot(lines: 1_000_000)   // about 40 MB of text
+        let t = try TestServer(collect: { _ in snapshot })
+        do {
+            let stalled = try t.client()
+            try stalled.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            try waitUntil { snapshot.pulled > 0 }
+            // Rendering stops once the socket buffers are full.
+            var last = -1
+            try waitUntil(timeout: 30) {
+                let now = snapshot.pulled
+                defer { last = now }
+                Thread.sleep(forTimeInterval: 0.3)
+                return now == last && now == snapshot.pulled
+            }
+            #expect(snapshot.pulled < 20 << 20, "rendered \(snapshot.pulled) bytes for a reader that reads nothing")
+            #expect(snapshot.live == 1)
+            // Another scrape is served in full meanwhile.
+            let other = try t.client().request("GET", "/metrics")
+            #expect(other.status == 200)
+            #expect(other.text.hasSuffix("container-999999\"} 999999\n"))
+        }   // the stalled client closes its connection
+        try waitUntil(timeout: 30) { snapshot.live == 0 && t.server.inFlightScrapeCount == 0 }
+        try stillServes(t)
+    }
+
     @Test func requestBodiesAreDiscarded() throws {
         let t = try TestServer()
         let c = try t.client()

@@ -60,6 +60,31 @@ import Testing
         #expect(ContentNegotiation.acceptsGzip(nil) == false)
     }
 
+    @Test func largeAnswersAreStreamedChunkedAndHEADSaysTheirLength() throws {
+        let snapshot = ChunkedSnapshot()
+        let t = try TestServer(collect: { _ in snapshot })
+        let c = try t.client()
+        let expected = snapshot.render(.openMetrics)
+        let accept = ["Accept": "application/openmetrics-text;version=1.0.0"]
+        let gzipped = ["Accept": "application/openmetrics-text;version=1.0.0", "Accept-Encoding": "gzip"]
+        let get = try c.request("GET", "/metrics", headers: accept)
+        #expect(get.status == 200)
+        #expect(get.header("Transfer-Encoding")?.lowercased() == "chunked")
+        #expect(get.header("Content-Length") == nil)
+        #expect(get.body == expected)
+        let gzip = try c.request("GET", "/metrics", headers: gzipped)
+        #expect(gzip.header("Content-Encoding") == "gzip")
+        #expect(gzip.header("Transfer-Encoding")?.lowercased() == "chunked")
+        #expect(Gzip.decompress(gzip.body) == expected)
+        let head = try c.request("HEAD", "/metrics", headers: accept)
+        #expect(head.status == 200)
+        #expect(head.header("Content-Length") == String(expected.count))
+        let gzipHead = try c.request("HEAD", "/metrics", headers: gzipped)
+        #expect(gzipHead.header("Content-Encoding") == "gzip")
+        #expect(gzipHead.header("Content-Length") == String(gzip.body.count))
+        #expect(try c.request("GET", "/metrics").text == String(decoding: snapshot.render(.text), as: UTF8.self), "the connection is still usable")
+    }
+
     @Test func gzipRoundTripsLargeBodies() throws {
         let body = Array((0..<200_000).map { "line \($0) porto_container_cpu_usage_seconds_total{name=\"c\($0 % 1000)\"} \($0)\n" }.joined().utf8)
         let compressed = try #require(Gzip.compress(body))
@@ -73,24 +98,41 @@ import Testing
     /// A large snapshot in many small chunks, as a collection of thousands of containers gives.
     struct ChunkedSnapshot: ScrapeSnapshot {
         var reachedPorto: Bool { true }
+        var lines = 50_000
         func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {
-            for i in 0..<50_000 {
+            for i in 0..<lines {
                 Array("porto_container_cpu_usage_seconds_total{name=\"c\(i % 977)\"} \(i * 7919 % 100_003)\n".utf8).withUnsafeBytes(sink)
             }
             if format == .openMetrics { Array("# EOF\n".utf8).withUnsafeBytes(sink) }
         }
-        func byteCount(_ format: ExpositionFormat) -> Int? { 1000 }   // wrong on purpose: the buffer must grow
     }
 
-    @Test func streamedBodiesEqualTheRenderedOnes() throws {
-        let shared = SharedScrape(ChunkedSnapshot())
+    /// Reads a whole answer as libmicrohttpd would, `max` bytes at a time.
+    static func drain(_ stream: ResponseStream, max: Int) -> [UInt8]? {
+        var out: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: max)
+        while true {
+            guard let n = block.withUnsafeMutableBytes({ stream.read(into: $0.baseAddress!, max: max) }) else { return nil }
+            if n == 0 { return out }
+            out += block[0..<n]
+        }
+    }
+
+    @Test(arguments: [1, 13, 4096, 32 * 1024, 1 << 20])
+    func streamedAnswersEqualTheRenderedOnes(max: Int) throws {
+        let snapshot = ChunkedSnapshot(lines: max < 100 ? 2_000 : 50_000)
+        let shared = SharedScrape(snapshot)
         for format in ExpositionFormat.allCases {
-            let identity = shared.body(format, gzip: false)
-            #expect(identity.bytes == ChunkedSnapshot().render(format))
-            let gzipped = shared.body(format, gzip: true)
-            #expect(gzipped.count < identity.count / 4)
-            #expect(Gzip.decompress(gzipped.bytes) == identity.bytes)
-            #expect(shared.body(format, gzip: true) === gzipped, "rendered once per variant")
+            let rendered = snapshot.render(format)
+            let identity = try #require(Self.drain(ResponseStream(shared, format: format, gzip: false), max: max))
+            #expect(identity == rendered)
+            let gzip = ResponseStream(shared, format: format, gzip: true)
+            #expect(gzip.isGzip)
+            let compressed = try #require(Self.drain(gzip, max: max))
+            #expect(compressed.count < rendered.count / 4)
+            #expect(compressed.prefix(2) == [0x1f, 0x8b])
+            #expect(Gzip.decompress(compressed) == rendered)
+            #expect(ResponseStream(shared, format: format, gzip: true).drainCount() == compressed.count)
         }
     }
 }

@@ -31,8 +31,14 @@ public final class CollectionSnapshot: ScrapeSnapshot, @unchecked Sendable {
     public var reachedPorto: Bool { report.up }
 
     public func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {
+        let source = chunks(format)
+        while let chunk = source.next() { sink(chunk) }
+    }
+
+    /// The collection's samples merged with the self-metrics (read now), rendered as pulled.
+    public func chunks(_ format: ExpositionFormat) -> any ChunkSource {
         let own = ExpositionWriter(format: format)
         selfMetrics?.write(to: own)
-        ExpositionWriter.write(format, merging: [writer, own], to: sink)
+        return ExpositionWriter.stream(format, merging: [writer, own])
     }
 }

@@ -7,59 +7,72 @@ public enum Gzip {
     /// once measured.
     public static let defaultLevel: Int32 = 1
 
-    /// Streams chunks through deflate into a `ResponseBody`: the uncompressed exposition is never
-    /// held whole.
-    final class Compressor {
+    /// One gzip member compressed as its reader asks for output: input is pulled chunk by chunk
+    /// from a source, so neither the input nor the output is ever held whole (zlib's own state at
+    /// level 1 is about 256 KB).
+    final class Deflater {
         private var stream = z_stream()
-        private let output: ResponseBody.Builder
-        private var failed = false
+        private var inputEnded = false
+        private var finished = false
 
         /// nil when zlib cannot start (out of memory).
-        init?(level: Int32 = Gzip.defaultLevel, expectedInput: Int?) {
+        init?(level: Int32 = Gzip.defaultLevel) {
             guard CMicroHTTPD_deflate_init_gzip(&stream, level) == Z_OK else { return nil }
-            // Exposition text compresses about tenfold at level 1.
-            output = ResponseBody.Builder(capacity: max(4096, (expectedInput ?? 256 * 1024) / 8))
         }
 
         deinit { deflateEnd(&stream) }
 
-        func append(_ chunk: UnsafeRawBufferPointer) {
-            guard let base = chunk.baseAddress, chunk.count > 0 else { return }
-            stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
-            stream.avail_in = uInt(chunk.count)
-            run(Z_NO_FLUSH)
-        }
-
-        func finish() -> ResponseBody {
-            stream.next_in = nil
-            stream.avail_in = 0
-            run(Z_FINISH)
-            return output.finish()
-        }
-
-        private func run(_ flush: Int32) {
-            while true {
-                if output.spare < 4096 { output.reserve(64 * 1024) }
-                let spare = output.spare
-                let target = output.reserve(0)
-                stream.next_out = target.assumingMemoryBound(to: Bytef.self)
-                stream.avail_out = uInt(spare)
-                let status = deflate(&stream, flush)
-                output.commit(spare - Int(stream.avail_out))
-                if flush == Z_FINISH {
-                    if status == Z_STREAM_END || status < 0 { return }
-                } else if stream.avail_in == 0 && stream.avail_out > 0 || status < 0 {
-                    return
+        /// Writes up to `max` bytes of compressed output into `buffer`, pulling input from
+        /// `input` (a chunk stays valid until the next pull; nil when the input ends). Returns the
+        /// bytes written (at least one unless the member is complete: then 0), or nil when zlib
+        /// fails.
+        func read(into buffer: UnsafeMutableRawPointer, max: Int, input: () -> UnsafeRawBufferPointer?) -> Int? {
+            if finished || max <= 0 { return 0 }
+            stream.next_out = buffer.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(Swift.min(max, Int(UInt32.max)))
+            let capacity = Int(stream.avail_out)
+            while stream.avail_out > 0 && !finished {
+                if stream.avail_in == 0 && !inputEnded {
+                    if let chunk = input() {
+                        guard let base = chunk.baseAddress, chunk.count > 0 else { continue }
+                        stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
+                        stream.avail_in = uInt(chunk.count)
+                    } else {
+                        inputEnded = true
+                    }
+                }
+                let status = deflate(&stream, inputEnded ? Z_FINISH : Z_NO_FLUSH)
+                if status == Z_STREAM_END {
+                    finished = true
+                } else if status != Z_OK && status != Z_BUF_ERROR {
+                    return nil
                 }
             }
+            stream.next_out = nil
+            return capacity - Int(stream.avail_out)
         }
     }
 
     /// Compresses `input` into one gzip member. Returns nil only when zlib fails (out of memory).
     public static func compress(_ input: [UInt8], level: Int32 = defaultLevel) -> [UInt8]? {
-        guard let compressor = Compressor(level: level, expectedInput: input.count) else { return nil }
-        input.withUnsafeBytes { compressor.append($0) }
-        return compressor.finish().bytes
+        guard let deflater = Deflater(level: level) else { return nil }
+        return input.withUnsafeBytes { all -> [UInt8]? in
+            var given = false
+            var output: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { target in
+                    deflater.read(into: target.baseAddress!, max: target.count) {
+                        if given || all.isEmpty { return nil }
+                        given = true
+                        return all
+                    }
+                }
+                guard let n else { return nil }
+                if n == 0 { return output }
+                output.append(contentsOf: chunk[0..<n])
+            }
+        }
     }
 
     /// Decompresses a gzip stream (tests and tools). Returns nil when the input is not valid gzip.

@@ -120,8 +120,10 @@ public final class MetricsServer: @unchecked Sendable {
         var status: UInt32
         var headers: [(String, String)] = []
         var body: [UInt8] = []
-        /// When set, sent instead of `body`, without a copy.
-        var shared: ResponseBody? = nil
+        /// When set, sent instead of `body`: rendered as libmicrohttpd sends it.
+        var stream: ResponseStream? = nil
+        /// The length of `stream`'s answer when known (HEAD); else it is sent chunked.
+        var length: Int? = nil
     }
 
     fileprivate func handle(connection: OpaquePointer, url: String, method: String,
@@ -140,6 +142,7 @@ public final class MetricsServer: @unchecked Sendable {
         exchange.lock.lock()
         defer { exchange.lock.unlock() }
         if let response = exchange.response {
+            exchange.response = nil   // a streamed answer is queued once
             return queue(response, on: connection)
         }
         if exchange.handled { return CMicroHTTPD_YES }   // resumed spuriously; still waiting
@@ -159,7 +162,7 @@ public final class MetricsServer: @unchecked Sendable {
         switch url {
         case configuration.telemetryPath:
             guard isRead else { return queue(methodNotAllowed(), on: connection) }
-            return startScrape(exchange, connection: connection)
+            return startScrape(exchange, connection: connection, head: method == "HEAD")
         case "/":
             guard isRead else { return queue(methodNotAllowed(), on: connection) }
             return queue(landingPage(), on: connection)
@@ -175,7 +178,7 @@ public final class MetricsServer: @unchecked Sendable {
     }
 
     /// Called with the exchange locked.
-    private func startScrape(_ exchange: Exchange, connection: OpaquePointer) -> Int32 {
+    private func startScrape(_ exchange: Exchange, connection: OpaquePointer, head: Bool) -> Int32 {
         let admitted = lock.withLock {
             if configuration.maxRequests > 0 && inFlightScrapes >= configuration.maxRequests { return false }
             inFlightScrapes += 1
@@ -190,11 +193,14 @@ public final class MetricsServer: @unchecked Sendable {
         let deadline = scrapeDeadline(header(connection, "X-Prometheus-Scrape-Timeout-Seconds"))
         coordinator.scrape(deadline: deadline) { [self] shared in
             if shared.snapshot.reachedPorto { lock.withLock { readyFlag = true } }
-            let body = shared.body(format, gzip: gzip)
+            // The answer is rendered when libmicrohttpd asks for it, on the connection's thread.
+            // A HEAD answer has no body but says its length: rendered here once, to count.
+            let stream = ResponseStream(shared, format: format, gzip: gzip)
+            let length = head ? ResponseStream(shared, format: format, gzip: stream.isGzip).drainCount() : nil
             var headers = [("Content-Type", format.contentType), ("Vary", "Accept-Encoding")]
-            if gzip { headers.append(("Content-Encoding", "gzip")) }
+            if stream.isGzip { headers.append(("Content-Encoding", "gzip")) }
             exchange.lock.withLock {
-                exchange.response = Response(status: 200, headers: headers, shared: body)
+                exchange.response = Response(status: 200, headers: headers, stream: stream, length: length)
                 if exchange.suspended {
                     exchange.suspended = false
                     MHD_resume_connection(exchange.connection)
@@ -249,10 +255,11 @@ public final class MetricsServer: @unchecked Sendable {
 
     private func queue(_ response: Response, on connection: OpaquePointer) -> Int32 {
         let created: OpaquePointer?
-        if let shared = response.shared {
-            let retained = Unmanaged.passRetained(shared).toOpaque()
-            created = CMicroHTTPD_response_shared(shared.pointer, shared.count, releaseResponseBody, retained)
-            if created == nil { Unmanaged<ResponseBody>.fromOpaque(retained).release() }
+        if let stream = response.stream {
+            let retained = Unmanaged.passRetained(stream).toOpaque()
+            let size = response.length.map { UInt64($0) } ?? CMicroHTTPD_SIZE_UNKNOWN
+            created = CMicroHTTPD_response_streamed(size, Self.streamBlockSize, readResponseStream, retained, releaseResponseStream)
+            if created == nil { Unmanaged<ResponseStream>.fromOpaque(retained).release() }
         } else {
             created = response.body.withUnsafeBytes { bytes in
                 CMicroHTTPD_response_copying(bytes.baseAddress, bytes.count)
@@ -265,6 +272,10 @@ public final class MetricsServer: @unchecked Sendable {
         }
         return CMicroHTTPD_queue_response(connection, response.status, created)
     }
+
+    /// The most a streamed answer hands libmicrohttpd per call (it may ask for less: the room left
+    /// in the connection's buffer).
+    static let streamBlockSize = 32 * 1024
 
     private func plain(_ status: UInt32, _ text: String) -> Response {
         Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
@@ -324,9 +335,16 @@ private func requestCompleted(context: UnsafeMutableRawPointer?, connection: Opa
     Unmanaged<MetricsServer>.fromOpaque(context).takeUnretainedValue().completed(requestContext)
 }
 
-private func releaseResponseBody(_ context: UnsafeMutableRawPointer?) {
+private func readResponseStream(_ context: UnsafeMutableRawPointer?, position: UInt64, buffer: UnsafeMutablePointer<CChar>?, max: Int) -> Int {
+    guard let context, let buffer else { return CMicroHTTPD_READER_END_WITH_ERROR }
+    let stream = Unmanaged<ResponseStream>.fromOpaque(context).takeUnretainedValue()
+    guard let n = stream.read(into: UnsafeMutableRawPointer(buffer), max: max) else { return CMicroHTTPD_READER_END_WITH_ERROR }
+    return n == 0 ? CMicroHTTPD_READER_END_OF_STREAM : n
+}
+
+private func releaseResponseStream(_ context: UnsafeMutableRawPointer?) {
     guard let context else { return }
-    Unmanaged<ResponseBody>.fromOpaque(context).release()
+    Unmanaged<ResponseStream>.fromOpaque(context).release()
 }
 
 private func daemonLog(context: UnsafeMutableRawPointer?, message: UnsafePointer<CChar>?) {

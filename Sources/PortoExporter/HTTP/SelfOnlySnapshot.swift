@@ -6,8 +6,13 @@ public struct SelfOnlySnapshot: ScrapeSnapshot {
     public init(selfMetrics: SelfMetrics) { self.selfMetrics = selfMetrics }
 
     public func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {
+        let source = chunks(format)
+        while let chunk = source.next() { sink(chunk) }
+    }
+
+    public func chunks(_ format: ExpositionFormat) -> any ChunkSource {
         let writer = ExpositionWriter(format: format)
         selfMetrics.write(to: writer)
-        writer.write(to: sink)
+        return writer.stream(format)
     }
 }
