@@ -48,6 +48,9 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Close each connection after this many requests.", valueName: "n"))
     var closeAfter: Int?
 
+    @Flag(help: "Do not rebuild recently asked answers in the background as the clock ticks (every answer is then built by the first request of each second).")
+    var noRefresh = false
+
     /// The fault flags, in the control socket's syntax.
     var faultWords: [String] {
         var words = fault
@@ -81,7 +84,9 @@ struct Serve: ParsableCommand {
         for number in [SIGTERM, SIGINT, SIGUSR1] { signal(number, SIG_IGN) }
 
         let host = SimHost(options: options)
-        let server = try SimServer.start(socketPath: socket, host: host, faults: faults, statsFile: statsFile)
+        let server = try SimServer.start(
+            socketPath: socket, host: host, faults: faults, statsFile: statsFile,
+            refresh: noRefresh ? .off : .standard)
         let controlServer: ControlServer?
         do {
             controlServer = try control.map { try ControlServer(path: $0, server: server) }
@@ -103,7 +108,7 @@ struct Serve: ParsableCommand {
         }
         FileHandle.standardError.write(Data("""
             porto-sim: serving \(containers) containers (seed \(seed)\(churn ? ", churn" : "")\
-            \(legacy ? ", legacy" : "")) on \(socket)\(control.map { ", control on \($0)" } ?? ""); \
+            \(legacy ? ", legacy" : "")\(noRefresh ? ", no refresh" : "")) on \(socket)\(control.map { ", control on \($0)" } ?? ""); \
             faults: \(faults)
 
             """.utf8))

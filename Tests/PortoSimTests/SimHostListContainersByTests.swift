@@ -38,11 +38,11 @@ import PortoWire
     @Test func filterMatchingNothingGivesContainerDoesNotExist() throws {
         let result = Sim.lcb(Sim.host(), ["nope", "web"], ["state"])
         #expect(result.count == 2)
-        let missing = result[0]
+        let missing = result[1]
         #expect(missing.spec.name == "nope")
         #expect(missing.error.error == .containerDoesNotExist)
         #expect(!missing.hasStatus)
-        #expect(result[1].spec.name == "web" && !result[1].hasError)
+        #expect(result[0].spec.name == "web" && !result[0].hasError)
     }
 
     @Test func filterWithoutNameClosesTheConnection() {

@@ -50,8 +50,55 @@ import PortoWire
             #expect(result.first?.error.error == .containerDoesNotExist)
             #expect(result.first?.spec.name == filter)
         }
+        // Several filters: each container once, and the whole list in name order as for `***`
+        // (PORTO.md §2.2, §2.3; portod walks its containers by name and takes the first filter
+        // that matches, rpc.cpp ListContainersBy).
         let names = Sim.lcb(host, ["web/frontend", "web***"], ["state"]).map(\.spec.name)
-        #expect(names == ["web/frontend", "web", "web/frontend/worker-1", "web/frontend/worker-1/task"])
+        #expect(names == ["web", "web/frontend", "web/frontend/worker-1", "web/frontend/worker-1/task"])
+        let overlapping = Sim.lcb(host, ["*", "***", "web***", "web"], ["state"]).map(\.spec.name)
+        #expect(Set(overlapping.dropLast(2)).count == overlapping.count - 2)
+        // "web" is found under "*" first, so "web***" and "web" own nothing: each gets its
+        // ContainerDoesNotExist entry, after the containers, in filter order.
+        let all = Sim.lcb(host, ["***"], ["state"]).map(\.spec.name)
+        #expect(overlapping == all + ["web***", "web"])
+        #expect(Set(all).count == all.count)
+    }
+
+    @Test func lcbMissingFiltersComeAfterTheContainersInFilterOrder() {
+        let result = Sim.lcb(Sim.host(), ["nope-2", "web", "nope-1", "nope-2"], ["state"])
+        #expect(result.map(\.spec.name) == ["web", "nope-2", "nope-1", "nope-2"])
+        #expect(result.map(\.error.error) == [.lostError, .containerDoesNotExist, .containerDoesNotExist, .containerDoesNotExist])
+        #expect(!result[0].hasError)
+    }
+
+    @Test func lcbFilterLabelsPickTheFirstFilterWhoseLabelsMatch() throws {
+        let host = Sim.host()
+        let web = try #require(Sim.lcb(host, ["web"], ["labels"]).first)
+        let label = try #require(web.spec.labels.map.first)
+        var req = Sim.lcbRequest(["web", "web***"], ["state"])
+        var labels = Porto_TStringMap()
+        var entry = Porto_TStringMap.TStringMapEntry()
+        entry.key = label.key
+        entry.val = label.val + "-not"
+        labels.map = [entry]
+        req.listContainersBy.filters[0].labels = labels
+        // "web" fails the first filter's labels and is taken by the second: the first filter owns
+        // nothing and is reported missing.
+        let names = try #require(host.respond(to: req)).listContainersBy.containers.map(\.spec.name)
+        #expect(names == ["web", "web/frontend", "web/frontend/worker-1", "web/frontend/worker-1/task", "web"])
+    }
+
+    @Test func getGivesExplicitNamesFirstThenMaskMatchesInNameOrder() {
+        let host = Sim.host()
+        // portod (rpc.cpp GetContainerCombined): the named containers in request order, then each
+        // container matching any mask once, in name order, never "/" (PORTO.md §2.3).
+        let names = Sim.get(host, ["web***", "web", "*", "/", "nope", "web"], ["state"]).list.map(\.name)
+        let firstLevel = Sim.list(host, mask: "*")
+        let webTree = Sim.list(host, mask: "web***")
+        let masked = Sim.list(host).filter { firstLevel.contains($0) || webTree.contains($0) }
+        #expect(names == ["web", "/", "nope", "web"] + masked)
+        #expect(masked.filter { $0 == "web" }.count == 1)
+        #expect(masked == masked.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
     }
 
     @Test func getResolvesAbsoluteNamesAndSelf() {

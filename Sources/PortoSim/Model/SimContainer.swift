@@ -215,6 +215,8 @@ final class SimCgroupSet: @unchecked Sendable {
 
     let entries: [Entry]
     let message: Porto_TContainerCgroups
+    /// `message` encoded, for ``SimLCBEncoder``.
+    let encoded: [UInt8]
     let legacy: String
 
     init(_ entries: [Entry]) {
@@ -228,6 +230,7 @@ final class SimCgroupSet: @unchecked Sendable {
             return cg
         }
         self.message = message
+        encoded = (try? message.serializedBytes(partial: true)) ?? []
         legacy = SimLegacyFormat.map(entries.map { ($0.controller, $0.path) }) { $0 }
     }
 
@@ -246,6 +249,8 @@ final class SimLabelSet: @unchecked Sendable {
 
     let entries: [(String, String)]
     let message: Porto_TStringMap
+    /// `message` encoded, for ``SimLCBEncoder``.
+    let encoded: [UInt8]
     let legacy: String
 
     init(_ entries: [(String, String)]) {
@@ -258,6 +263,7 @@ final class SimLabelSet: @unchecked Sendable {
             return e
         }
         self.message = message
+        encoded = (try? message.serializedBytes(partial: true)) ?? []
         legacy = SimLegacyFormat.map(self.entries) { $0 }
     }
 }

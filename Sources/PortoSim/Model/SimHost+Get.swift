@@ -105,16 +105,24 @@ extension SimHost {
         }
     }
 
+    /// Get (PORTO.md §2.3, §3.1). As portod's handler orders them (rpc.cpp
+    /// `GetContainerCombined`): first the explicitly named containers in request order (repeats
+    /// kept), then every container matching any of the masks, in name order, once each and never
+    /// "/". A container both named and matched by a mask appears twice.
     func get(_ req: Porto_TGetRequest, world: SimWorld, counters: SimSystemCounters) -> Porto_TGetResponse {
         var targets: [(String, Int?)] = []
+        var masks: [String] = []
         for name in req.name {
             if SimMask.isMask(name) {
-                // A mask never matches "/" in Get (PORTO.md §2.3).
-                for i in 1..<world.containers.count where SimMask.matches(world.containers[i].name, mask: name) {
-                    targets.append((world.containers[i].name, i))
-                }
+                masks.append(name)
             } else {
                 targets.append((name, resolve(name, world: world)))
+            }
+        }
+        if !masks.isEmpty {
+            for i in 1..<world.containers.count {
+                let name = world.containers[i].name
+                if masks.contains(where: { SimMask.matches(name, mask: $0) }) { targets.append((name, i)) }
             }
         }
         let variables = req.variable.map(Self.parseVariable)

@@ -2,59 +2,113 @@ import PortoWire
 
 extension SimHost {
     /// ListContainersBy (PORTO.md §1.3, §2.2, §3.1): filters matched literally against relative
-    /// names with Porto's masks, "/" included when a filter matches it, each container once under
-    /// the first filter it matches; only the requested properties are filled. Returns nil for a
-    /// filter without `name` (portod fails to parse the request and closes the connection). An
-    /// empty filter list matches nothing: portod's handler loops over the filters, so the schema's
-    /// "default: all" comment is wrong here too (PORTO.md §0).
+    /// names with Porto's masks, "/" included when a filter matches it; only the requested
+    /// properties are filled. As portod's handler does (rpc.cpp `ListContainersBy`), containers
+    /// come in name order, each once, under the first filter that matches it (name and labels);
+    /// then, in filter order, one `ContainerDoesNotExist` entry per filter whose name no container
+    /// was matched under (a filter repeated with the same name counts as found once any of its
+    /// copies matched). Returns nil for a filter without `name` (portod fails to parse the
+    /// request and closes the connection). An empty filter list matches nothing: portod's
+    /// handler loops over the filters, so the schema's "default: all" comment is wrong here too
+    /// (PORTO.md §0).
     func listContainersBy(_ req: Porto_TListContainersRequest, world: SimWorld) -> [Porto_TContainer]? {
+        guard let plan = Self.lcbPlan(req, world: world) else { return nil }
+        return plan.entries.map { entry in
+            switch entry {
+            case .container(let i):
+                return container(at: i, world: world, properties: plan.properties, unknown: plan.unknown, wantsTime: plan.wantsTime)
+            case .missing(let name):
+                return Self.missingContainer(name)
+            }
+        }
+    }
+
+    /// A ListContainersBy answer before it is rendered as messages or bytes.
+    struct LCBPlan {
+        enum Entry {
+            case container(Int)
+            case missing(String)
+        }
+        var entries: [Entry] = []
+        /// The known requested properties that ListContainersBy fills, in request order.
+        var properties: [SimProperty] = []
+        /// One `InvalidProperty` error per unknown name, put on every container.
+        var unknown: [Porto_TError] = []
+        var wantsTime = false
+    }
+
+    /// Which containers and filters answer `req`, and the properties to fill; nil for a filter
+    /// without `name`.
+    static func lcbPlan(_ req: Porto_TListContainersRequest, world: SimWorld) -> LCBPlan? {
         let filters = req.filters
         if filters.contains(where: { !$0.hasName }) { return nil }
+        var plan = LCBPlan()
         // Resolve the properties once: known ones with an LCB field, and the unknown names.
         let requested: [String] =
             req.fieldOptions.properties.isEmpty ? SimPropertyTable.all.map(\.name) : req.fieldOptions.properties
-        var properties: [SimProperty] = []
-        var unknown: [Porto_TError] = []
         for name in requested {
             if let index = SimPropertyTable.byName[name] {
                 let property = SimPropertyTable.all[index]
-                if property.fill != nil { properties.append(property) }
+                if property.fill != nil { plan.properties.append(property) }
             } else if name != "porto_stat" {
                 // Hidden properties are not dumped (PORTO.md §3.1); other names are unknown.
                 var error = Porto_TError()
                 error.error = .invalidProperty
                 error.msg = "Unknown property \(name)"
-                unknown.append(error)
+                plan.unknown.append(error)
             }
         }
-        let wantsTime = properties.contains { $0.name == "time" }
+        plan.wantsTime = plan.properties.contains { $0.name == "time" }
 
-        var taken = [Bool](repeating: false, count: world.containers.count)
-        var result: [Porto_TContainer] = []
-        for filter in filters {
-            let labels = filter.labels.map.map { ($0.key, $0.val) }
-            var matched = false
-            for i in world.containers.indices where !taken[i] {
-                let c = world.containers[i]
+        let filterLabels = filters.map { $0.labels.map.map { ($0.key, $0.val) } }
+        var found = Set<String>()
+        plan.entries.reserveCapacity(world.containers.count)
+        for i in world.containers.indices {
+            let c = world.containers[i]
+            for (f, filter) in filters.enumerated() {
                 guard SimMask.matches(c.name, mask: filter.name) else { continue }
-                guard labels.allSatisfy({ l in c.labels.contains { $0.0 == l.0 && $0.1 == l.1 } }) else { continue }
-                taken[i] = true
-                matched = true
-                result.append(container(at: i, world: world, properties: properties, unknown: unknown, wantsTime: wantsTime))
-            }
-            if !matched {
-                var missing = Porto_TContainer()
-                var spec = Porto_TContainerSpec()
-                spec.name = filter.name
-                missing.spec = spec
-                var error = Porto_TError()
-                error.error = .containerDoesNotExist
-                error.msg = "container \(filter.name) not found"
-                missing.error = error
-                result.append(missing)
+                guard filterLabels[f].allSatisfy({ l in c.labels.contains { $0.0 == l.0 && $0.1 == l.1 } }) else { continue }
+                found.insert(filter.name)
+                plan.entries.append(.container(i))
+                break
             }
         }
-        return result
+        for filter in filters where !found.contains(filter.name) {
+            plan.entries.append(.missing(filter.name))
+        }
+        return plan
+    }
+
+    /// The encoded `TListContainersResponse` for `req` (``SimLCBEncoder``); nil like
+    /// ``listContainersBy(_:world:)``.
+    func encodedListContainersBy(_ req: Porto_TListContainersRequest, world: SimWorld) -> [UInt8]? {
+        guard let plan = Self.lcbPlan(req, world: world) else { return nil }
+        let encoder = SimLCBEncoder(properties: plan.properties, unknown: plan.unknown)
+        var scratch = SimLCBEncoder.Scratch()
+        var out: [UInt8] = []
+        out.reserveCapacity(plan.entries.count * 256)
+        for entry in plan.entries {
+            switch entry {
+            case .container(let i):
+                encoder.appendContainer(i, world: world, scratch: &scratch, to: &out)
+            case .missing(let name):
+                SimProtoWriter.appendBytes(1, (try? Self.missingContainer(name).serializedBytes(partial: true)) ?? [], to: &out)
+            }
+        }
+        return out
+    }
+
+    /// The entry of a filter that matched nothing (PORTO.md §1.3).
+    static func missingContainer(_ name: String) -> Porto_TContainer {
+        var missing = Porto_TContainer()
+        var spec = Porto_TContainerSpec()
+        spec.name = name
+        missing.spec = spec
+        var error = Porto_TError()
+        error.error = .containerDoesNotExist
+        error.msg = "container \(name) not found"
+        missing.error = error
+        return missing
     }
 
     private func container(

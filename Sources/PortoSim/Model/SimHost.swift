@@ -1,6 +1,20 @@
 import Foundation
 import PortoWire
 
+/// An answer encoded as the body of a reply frame (nil: close the connection without a reply),
+/// its envelope error, and the host generation it belongs to.
+public struct SimEncodedAnswer: Sendable {
+    public var body: [UInt8]?
+    public var error: Porto_EError
+    public var generation: UInt64
+
+    public init(body: [UInt8]?, error: Porto_EError, generation: UInt64) {
+        self.body = body
+        self.error = error
+        self.generation = generation
+    }
+}
+
 /// A synthetic Porto host that answers requests the way portod 5.3.59 does (PORTO.md), without
 /// sockets: `SimServer` serves it over a unix socket, tests call it directly.
 ///
@@ -86,8 +100,49 @@ public final class SimHost: @unchecked Sendable {
     /// (a missing upstream-`required` field, PORTO.md §1.2: a ListContainersBy filter without
     /// `name`, a GetProperty without `name` or `property`).
     public func respond(to request: Porto_TPortoRequest) -> Porto_TPortoResponse? {
+        answer(to: request, counting: true, encoded: false).response
+    }
+
+    /// The answer to `request` encoded as the body of a reply frame, and the ``generation`` it
+    /// belongs to (read together with the clock it was built from). ListContainersBy answers are
+    /// encoded straight to bytes (``SimLCBEncoder``), the rest through SwiftProtobuf; the bytes
+    /// are the same as ``respond(to:)``'s message encoded. With `counting` false the request is
+    /// not counted in GetSystem's request counters (a server building answers ahead of time).
+    public func encodedAnswer(to request: Porto_TPortoRequest, counting: Bool = true) -> SimEncodedAnswer {
+        let (response, lcb, generation) = answer(to: request, counting: counting, encoded: true)
+        guard let response else { return SimEncodedAnswer(body: nil, error: .success, generation: generation) }
+        guard let lcb else {
+            return SimEncodedAnswer(body: try? response.serializedBytes(), error: response.error, generation: generation)
+        }
+        // error (1), ListContainersBy (232), timestamp (1000): the order SwiftProtobuf writes them in.
+        var head = response
+        head.clearTimestamp()
+        var tail = Porto_TPortoResponse()
+        tail.timestamp = response.timestamp
+        var body: [UInt8] = (try? head.serializedBytes()) ?? []
+        body.reserveCapacity(body.count + lcb.count + 16)
+        SimProtoWriter.appendBytes(Self.listContainersByField, lcb, to: &body)
+        body.append(contentsOf: (try? tail.serializedBytes(partial: true)) ?? [])
+        return SimEncodedAnswer(body: body, error: response.error, generation: generation)
+    }
+
+    /// The field number of `TPortoResponse.ListContainersBy`.
+    static let listContainersByField: Int = {
+        var response = Porto_TPortoResponse()
+        response.listContainersBy = Porto_TListContainersResponse()
+        return SimField.firstFieldNumber((try? response.serializedBytes(partial: true)) ?? [])
+    }()
+
+    /// Builds the answer (the ListContainersBy part as bytes when `encoded`) at one reading of
+    /// the clock, and the generation of that reading.
+    private func answer(
+        to request: Porto_TPortoRequest, counting: Bool, encoded: Bool
+    ) -> (response: Porto_TPortoResponse?, lcb: [UInt8]?, generation: UInt64) {
         let now = options.clock.now
-        let (world, counters) = lock.withLock { (currentWorld(now: now), system) }
+        let (world, counters, generation) = lock.withLock {
+            (currentWorld(now: now), system, now << 20 | (mutations & 0xFFFFF))
+        }
+        var lcbBytes: [UInt8]?
         var response = Porto_TPortoResponse()
         response.error = .success
         response.timestamp = now
@@ -106,7 +161,7 @@ public final class SimHost: @unchecked Sendable {
             response.get = get(request.get, world: world, counters: counters)
         case "GetProperty":
             let req = request.getProperty
-            guard req.hasName, req.hasProperty else { return nil }
+            guard req.hasName, req.hasProperty else { return (nil, nil, generation) }
             switch getProperty(name: req.name, property: req.property, real: req.real, world: world, counters: counters) {
             case .success(let value):
                 var r = Porto_TGetPropertyResponse()
@@ -120,8 +175,15 @@ public final class SimHost: @unchecked Sendable {
             if options.legacy {
                 response.error = .invalidMethod
                 response.errorMsg = "invalid RPC method"
+            } else if encoded {
+                guard let bytes = encodedListContainersBy(request.listContainersBy, world: world) else {
+                    return (nil, nil, generation)
+                }
+                lcbBytes = bytes
             } else {
-                guard let containers = listContainersBy(request.listContainersBy, world: world) else { return nil }
+                guard let containers = listContainersBy(request.listContainersBy, world: world) else {
+                    return (nil, nil, generation)
+                }
                 var r = Porto_TListContainersResponse()
                 r.containers = containers
                 response.listContainersBy = r
@@ -152,8 +214,14 @@ public final class SimHost: @unchecked Sendable {
             response.error = .notSupported
             response.errorMsg = "porto-sim does not implement \(method)"
         }
-        lock.withLock { system.count(request, failed: response.error != .success) }
-        return response
+        if counting { lock.withLock { system.count(request, failed: response.error != .success) } }
+        return (response, lcbBytes, generation)
+    }
+
+    /// Builds the world of the current second ahead of the requests that will need it.
+    public func prepare() {
+        let now = options.clock.now
+        lock.withLock { _ = currentWorld(now: now) }
     }
 
     // MARK: - The world

@@ -60,11 +60,13 @@ struct SimProperty: @unchecked Sendable {
     let value: (SimContext) -> SimValue
     /// Puts the value into a TContainer; nil when ListContainersBy never fills this property.
     let fill: Fill?
+    /// The one field `fill` sets, for the byte encoder (``SimLCBEncoder``); nil with `fill`.
+    let field: SimField?
 
     init(
         _ name: String, _ desc: String, readOnly: Bool = true, _ availability: Availability = .any,
         controllers: SimControllers = [], isSet: ((SimContext) -> Bool)? = nil, isNetwork: Bool = false,
-        fill: Fill?, value: @escaping (SimContext) -> SimValue
+        fill: SimFill?, value: @escaping (SimContext) -> SimValue
     ) {
         self.name = name
         self.desc = desc
@@ -74,7 +76,8 @@ struct SimProperty: @unchecked Sendable {
         self.isSet = isSet
         self.isNetwork = isNetwork
         self.value = value
-        self.fill = fill
+        self.fill = fill?.apply
+        self.field = fill?.field
     }
 
     /// The value for `Get`, with the availability rules and `real` semantics applied; errors are
@@ -124,49 +127,96 @@ struct SimProperty: @unchecked Sendable {
 
 // MARK: - Fill helpers
 
+/// How a property is put into a `TContainer`: the closure that sets it on the messages, and the
+/// field it sets (number probed from the generated code, so the two cannot disagree).
+struct SimFill {
+    let apply: SimProperty.Fill
+    let field: SimField
+
+    /// A fill written by hand; `kp` names the field it sets, `probe` is any value of that field.
+    /// With the default kind the byte encoder runs `apply` on a scratch message.
+    static func custom<V>(
+        status kp: WritableKeyPath<Porto_TContainerStatus, V>, probe: V, kind: SimField.Kind = .custom,
+        _ apply: @escaping SimProperty.Fill
+    ) -> SimFill {
+        SimFill(apply: apply, field: SimField(.status, SimField.number(status: kp, probe), kind))
+    }
+
+    static func custom<V>(
+        spec kp: WritableKeyPath<Porto_TContainerSpec, V>, probe: V, kind: SimField.Kind = .custom,
+        _ apply: @escaping SimProperty.Fill
+    ) -> SimFill {
+        SimFill(apply: apply, field: SimField(.spec, SimField.number(spec: kp, probe), kind))
+    }
+}
+
 extension SimProperty {
-    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, UInt64>) -> Fill {
-        { b, v in
+    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, UInt64>) -> SimFill {
+        .custom(status: kp, probe: 0, kind: .uint64(acceptsTime: true)) { b, v in
             switch v {
             case .uint(let x), .time(let x): b.status[keyPath: kp] = x; b.hasStatus = true
             default: break
             }
         }
     }
-    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, UInt32>) -> Fill {
-        { b, v in if case .uint(let x) = v { b.status[keyPath: kp] = UInt32(truncatingIfNeeded: x); b.hasStatus = true } }
+    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, UInt32>) -> SimFill {
+        .custom(status: kp, probe: 0, kind: .uint32) { b, v in
+            if case .uint(let x) = v { b.status[keyPath: kp] = UInt32(truncatingIfNeeded: x); b.hasStatus = true }
+        }
     }
-    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, Int32>) -> Fill {
-        { b, v in if case .int(let x) = v { b.status[keyPath: kp] = Int32(truncatingIfNeeded: x); b.hasStatus = true } }
+    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, Int32>) -> SimFill {
+        .custom(status: kp, probe: 0, kind: .int32) { b, v in
+            if case .int(let x) = v { b.status[keyPath: kp] = Int32(truncatingIfNeeded: x); b.hasStatus = true }
+        }
     }
-    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, Bool>) -> Fill {
-        { b, v in if case .bool(let x) = v { b.status[keyPath: kp] = x; b.hasStatus = true } }
+    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, Bool>) -> SimFill {
+        .custom(status: kp, probe: false, kind: .bool) { b, v in
+            if case .bool(let x) = v { b.status[keyPath: kp] = x; b.hasStatus = true }
+        }
     }
-    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, String>) -> Fill {
-        { b, v in if case .string(let x) = v { b.status[keyPath: kp] = x; b.hasStatus = true } }
+    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, String>) -> SimFill {
+        .custom(status: kp, probe: "", kind: .string) { b, v in
+            if case .string(let x) = v { b.status[keyPath: kp] = x; b.hasStatus = true }
+        }
     }
-    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, Double>) -> Fill {
-        { b, v in if case .cores(let x) = v { b.status[keyPath: kp] = x; b.hasStatus = true } }
+    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, Double>) -> SimFill {
+        .custom(status: kp, probe: 0, kind: .double) { b, v in
+            if case .cores(let x) = v { b.status[keyPath: kp] = x; b.hasStatus = true }
+        }
     }
-    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, Porto_TUintMap>) -> Fill {
-        { b, v in if case .uintMap = v { b.status[keyPath: kp] = v.uintMapValue; b.hasStatus = true } }
+    static func status(_ kp: WritableKeyPath<Porto_TContainerStatus, Porto_TUintMap>) -> SimFill {
+        .custom(status: kp, probe: Porto_TUintMap(), kind: .uintMap) { b, v in
+            if case .uintMap = v { b.status[keyPath: kp] = v.uintMapValue; b.hasStatus = true }
+        }
     }
-    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, UInt64>) -> Fill {
-        { b, v in if case .uint(let x) = v { b.spec[keyPath: kp] = x } }
+    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, UInt64>) -> SimFill {
+        .custom(spec: kp, probe: 0, kind: .uint64(acceptsTime: false)) { b, v in
+            if case .uint(let x) = v { b.spec[keyPath: kp] = x }
+        }
     }
-    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, Int64>) -> Fill {
-        { b, v in if case .int(let x) = v { b.spec[keyPath: kp] = x } }
+    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, Int64>) -> SimFill {
+        .custom(spec: kp, probe: 0, kind: .int64) { b, v in
+            if case .int(let x) = v { b.spec[keyPath: kp] = x }
+        }
     }
-    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, Bool>) -> Fill {
-        { b, v in if case .bool(let x) = v { b.spec[keyPath: kp] = x } }
+    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, Bool>) -> SimFill {
+        .custom(spec: kp, probe: false, kind: .bool) { b, v in
+            if case .bool(let x) = v { b.spec[keyPath: kp] = x }
+        }
     }
-    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, String>) -> Fill {
-        { b, v in if case .string(let x) = v { b.spec[keyPath: kp] = x } }
+    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, String>) -> SimFill {
+        .custom(spec: kp, probe: "", kind: .string) { b, v in
+            if case .string(let x) = v { b.spec[keyPath: kp] = x }
+        }
     }
-    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, Double>) -> Fill {
-        { b, v in if case .cores(let x) = v { b.spec[keyPath: kp] = x } }
+    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, Double>) -> SimFill {
+        .custom(spec: kp, probe: 0, kind: .double) { b, v in
+            if case .cores(let x) = v { b.spec[keyPath: kp] = x }
+        }
     }
-    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, Porto_TUintMap>) -> Fill {
-        { b, v in if case .uintMap = v { b.spec[keyPath: kp] = v.uintMapValue } }
+    static func spec(_ kp: WritableKeyPath<Porto_TContainerSpec, Porto_TUintMap>) -> SimFill {
+        .custom(spec: kp, probe: Porto_TUintMap(), kind: .uintMap) { b, v in
+            if case .uintMap = v { b.spec[keyPath: kp] = v.uintMapValue }
+        }
     }
 }

@@ -44,7 +44,7 @@ enum SimPropertyTable {
         SimProperty("oom_killed", "container has been killed by OOM", .deadOnly, fill: SimProperty.status(\.oomKilled)) {
             .bool($0.c.exit?.oomKilled ?? false)
         },
-        SimProperty("start_error", "last start error", fill: { b, v in
+        SimProperty("start_error", "last start error", fill: .custom(status: \.startError, probe: Porto_TError()) { b, v in
             if case .string(let text) = v {
                 var error = Porto_TError()
                 error.error = .invalidCommand
@@ -54,7 +54,7 @@ enum SimPropertyTable {
             }
         }) { ctx in ctx.c.startError.map { .string($0) } ?? .none },
         // ListContainersBy also sets dead_time (seconds since death) next to time for dead ones.
-        SimProperty("time", "running time [seconds]", fill: { b, v in
+        SimProperty("time", "running time [seconds]", fill: .custom(status: \.time, probe: 0, kind: .uint64(acceptsTime: false)) { b, v in
             guard case .uint(let x) = v else { return }
             b.status.time = x
             b.hasStatus = true
@@ -67,7 +67,7 @@ enum SimPropertyTable {
             .time(ctx.c.deathTime ?? ctx.now)
         },
         SimProperty("change_time", "time of last config change", fill: SimProperty.status(\.changeTime)) { .time($0.c.changeTime) },
-        SimProperty("cgroups", "cgroup paths", fill: { b, v in
+        SimProperty("cgroups", "cgroup paths", fill: .custom(status: \.cgroups, probe: Porto_TContainerCgroups(), kind: .cgroups) { b, v in
             guard case .cgroups(let set) = v else { return }
             b.status.cgroups = set.message
             b.hasStatus = true
@@ -118,7 +118,7 @@ enum SimPropertyTable {
         SimProperty("cpu_guarantee_bound", "CPU guarantee bound [cores]", fill: SimProperty.status(\.cpuGuaranteeBound)) {
             .cores(cpuGuaranteeBound($0.world, $0.i))
         },
-        SimProperty("cpu_set_affinity", "resulting CPU affinity", fill: { b, v in
+        SimProperty("cpu_set_affinity", "resulting CPU affinity", fill: .custom(status: \.cpuSetAffinity, probe: Porto_TContainerCpuSet()) { b, v in
             guard case .string(let list) = v else { return }
             var set = Porto_TContainerCpuSet()
             set.list = list
@@ -129,7 +129,7 @@ enum SimPropertyTable {
         SimProperty("cpu_policy", "CPU policy: rt, high, normal, batch, idle", readOnly: false, fill: SimProperty.spec(\.cpuPolicy)) { _ in
             .string("normal")
         },
-        SimProperty("cpu_weight", "CPU weight 0.01..100", readOnly: false, fill: { b, v in
+        SimProperty("cpu_weight", "CPU weight 0.01..100", readOnly: false, fill: .custom(spec: \.cpuWeight, probe: 0) { b, v in
             if case .uint(let x) = v { b.spec.cpuWeight = Double(x) }
         }) { _ in .uint(1) },
     ]
@@ -174,7 +174,7 @@ enum SimPropertyTable {
             .uint($0.read(.memory, SimSlots.mlockUsage))
         },
         // ListContainersBy bug kept from portod (PORTO.md §3.3): the field is set only when 0.
-        SimProperty("hugetlb_usage", "HugeTLB memory usage [bytes]", .runtime, controllers: .hugetlb, fill: { b, v in
+        SimProperty("hugetlb_usage", "HugeTLB memory usage [bytes]", .runtime, controllers: .hugetlb, fill: .custom(status: \.hugetlbUsage, probe: 0) { b, v in
             if case .uint(let x) = v, x == 0 { b.status.hugetlbUsage = 0; b.hasStatus = true }
         }) { .uint($0.read(.hugetlb, SimSlots.hugetlbUsage)) },
         SimProperty("minor_faults", "minor page faults", .runtime, controllers: .memory, fill: SimProperty.status(\.minorFaults)) {
@@ -186,7 +186,7 @@ enum SimPropertyTable {
         SimProperty("memory_reclaimed", "memory reclaimed from container [bytes]", .runtime, controllers: .memory, fill: SimProperty.status(\.memoryReclaimed)) {
             .uint($0.read(.memory, SimSlots.reclaimed))
         },
-        SimProperty("virtual_memory", "virtual memory of processes directly in the container", .runtime, controllers: .freezer, fill: { b, v in
+        SimProperty("virtual_memory", "virtual memory of processes directly in the container", .runtime, controllers: .freezer, fill: .custom(status: \.virtualMemory, probe: Porto_TVmStat()) { b, v in
             guard case .uintMap(let entries) = v else { return }
             var vm = Porto_TVmStat()
             for (key, value) in entries {
@@ -423,10 +423,10 @@ enum SimPropertyTable {
     // MARK: - Spec (settable) properties
 
     static let spec: [SimProperty] = [
-        SimProperty("labels", "user-defined labels", readOnly: false, isSet: { !$0.c.labels.isEmpty }, fill: { b, v in
+        SimProperty("labels", "user-defined labels", readOnly: false, isSet: { !$0.c.labels.isEmpty }, fill: .custom(spec: \.labels, probe: Porto_TStringMap(), kind: .labels) { b, v in
             if case .labels(let set) = v { b.spec.labels = set.message }
         }) { ctx in ctx.c.labels.isEmpty ? .none : .labels(ctx.c.labelSet) },
-        SimProperty("controllers", "cgroup controllers", readOnly: false, fill: { b, v in
+        SimProperty("controllers", "cgroup controllers", readOnly: false, fill: .custom(spec: \.controllers, probe: Porto_TContainerControllers()) { b, v in
             if case .controllers(let names) = v {
                 var controllers = Porto_TContainerControllers()
                 controllers.controller = names
@@ -444,7 +444,7 @@ enum SimPropertyTable {
         SimProperty("enable_porto", "access to porto", readOnly: false, fill: SimProperty.spec(\.enablePorto)) { _ in .string("true") },
         SimProperty("isolate", "new pid namespace", readOnly: false, fill: SimProperty.spec(\.isolate)) { _ in .bool(true) },
         SimProperty("weak", "destroy container when client disconnects", readOnly: false, fill: SimProperty.spec(\.weak)) { _ in .bool(false) },
-        SimProperty("net", "network configuration", readOnly: false, fill: { b, v in
+        SimProperty("net", "network configuration", readOnly: false, fill: .custom(spec: \.net, probe: Porto_TContainerNetConfig()) { b, v in
             guard case .string(let text) = v else { return }
             var option = Porto_TContainerNetOption()
             let words = text.split(separator: " ").map(String.init)

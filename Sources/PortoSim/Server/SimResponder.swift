@@ -25,12 +25,34 @@ public protocol SimResponder: AnyObject, Sendable {
 
     /// A connection was accepted (`opened`) or closed; `open` connections remain. Default: nothing.
     func connectionsChanged(opened: Bool, open: Int)
+
+    /// The answer encoded as the body of a reply frame, with the generation it belongs to; with
+    /// `counting` false the host must not count the request (the server builds it ahead of time).
+    /// Default: ``respond(to:)`` encoded (always counted), with ``generation`` read first.
+    func encodedAnswer(to request: Porto_TPortoRequest, counting: Bool) -> SimEncodedAnswer
+
+    /// Whether an answer of generation `old` may stand in for one of `current` while it is
+    /// rebuilt: only when nothing but one tick of the clock lies between them. Default: false.
+    func isPreviousTick(_ old: UInt64, of current: UInt64) -> Bool
+
+    /// Does ahead of time what the answers of the current generation share. Default: nothing.
+    func prepare()
 }
 
 extension SimResponder {
     public func canCache(_ request: Porto_TPortoRequest) -> Bool { true }
     public func servedFromCache(_ request: Porto_TPortoRequest, error: Porto_EError) {}
     public func connectionsChanged(opened: Bool, open: Int) {}
+    public func isPreviousTick(_ old: UInt64, of current: UInt64) -> Bool { false }
+    public func prepare() {}
+
+    public func encodedAnswer(to request: Porto_TPortoRequest, counting: Bool) -> SimEncodedAnswer {
+        let generation = self.generation
+        guard let response = respond(to: request) else {
+            return SimEncodedAnswer(body: nil, error: .success, generation: generation)
+        }
+        return SimEncodedAnswer(body: try? response.serializedBytes(), error: response.error, generation: generation)
+    }
 }
 
 extension SimHost: SimResponder {
@@ -44,6 +66,12 @@ extension SimHost: SimResponder {
         var response = Porto_TPortoResponse()
         response.error = error
         noteServedFromCache(request, response: response)
+    }
+
+    /// One second of the clock apart, and no event between (``generation`` is the clock's
+    /// seconds above 20 bits of event count).
+    public func isPreviousTick(_ old: UInt64, of current: UInt64) -> Bool {
+        old >> 20 &+ 1 == current >> 20 && old & 0xFFFFF == current & 0xFFFFF
     }
 
     /// Keeps GetSystem's `client_count` and `client_connected` true.

@@ -12,7 +12,11 @@ import Glibc
 /// - A request over 32 MiB, a malformed length prefix, bad protobuf, or a request the host answers
 ///   with nil closes the connection with no reply (PORTO.md 1.2).
 /// - Encoded replies are cached per host generation (``ResponseCache``), so repeated identical
-///   requests cost a dictionary lookup and a write.
+///   requests cost a dictionary lookup and a write. With ``RefreshOptions`` enabled (porto-sim
+///   does), a background thread rebuilds the answers asked for lately whenever the generation
+///   changes, so only the first request of its kind waits for its answer to be built; while a
+///   refresh after a clock tick is being built, requests get the previous second's answer (at
+///   most one tick old, for at most the time of the refresh; never after an event).
 /// - Every request read is counted per method (``requestCounts``), and with `statsFile` the
 ///   counts are written as JSON (``statsJSON()``) before each reply is sent, so a client that got
 ///   its reply can already read them.
@@ -25,6 +29,9 @@ public final class SimServer: @unchecked Sendable {
 
     private let host: any SimResponder
     private let cache = ResponseCache()
+    /// The refresh options in force.
+    public let refreshOptions: RefreshOptions
+    private var refresher: Refresher?
     private let lock = NSLock()
     private var currentFaults: FaultOptions
     private var counts: [String: Int] = [:]
@@ -33,11 +40,12 @@ public final class SimServer: @unchecked Sendable {
     private let statsLock = NSLock()
     private var listener: SocketListener!
 
-    private init(socketPath: String, host: any SimResponder, faults: FaultOptions, statsFile: String?) {
+    private init(socketPath: String, host: any SimResponder, faults: FaultOptions, statsFile: String?, refresh: RefreshOptions) {
         self.socketPath = socketPath
         self.host = host
         self.currentFaults = faults
         self.statsFile = statsFile
+        self.refreshOptions = refresh
     }
 
     /// Starts serving `host` on `socketPath` (mode 0666; a stale socket file is replaced, the
@@ -45,12 +53,20 @@ public final class SimServer: @unchecked Sendable {
     ///
     /// - Parameter statsFile: when set, the request counts are written there as JSON, atomically
     ///   (temporary file + rename), once at start and before each reply.
+    /// - Parameter refresh: whether answers are rebuilt in the background as the clock ticks
+    ///   (``RefreshOptions``); off by default.
     /// - Throws: ``SocketSetupError`` when the socket cannot be created.
     public static func start(
-        socketPath: String, host: some SimResponder, faults: FaultOptions = .none, statsFile: String? = nil
+        socketPath: String, host: some SimResponder, faults: FaultOptions = .none, statsFile: String? = nil,
+        refresh: RefreshOptions = .off
     ) throws(SocketSetupError) -> SimServer {
-        let server = SimServer(socketPath: socketPath, host: host, faults: faults, statsFile: statsFile)
+        let server = SimServer(socketPath: socketPath, host: host, faults: faults, statsFile: statsFile, refresh: refresh)
         server.listener = try SocketListener(path: socketPath) { [server] fd in server.serve(fd) }
+        if refresh.enabled {
+            let refresher = Refresher(options: refresh, host: host, cache: server.cache)
+            server.refresher = refresher
+            refresher.start()
+        }
         server.writeStatsFile()
         return server
     }
@@ -75,7 +91,25 @@ public final class SimServer: @unchecked Sendable {
 
     /// How many replies came from the response cache, and how many had to be built.
     public var cacheStatistics: (hits: Int, misses: Int) {
-        cache.statistics
+        let s = cache.statistics
+        return (s.hits, s.misses)
+    }
+
+    /// How many cache hits were the previous second's answer served during a refresh.
+    public var staleHits: Int {
+        cache.statistics.stale
+    }
+
+    /// How many generations the refresher has refreshed, and how many answers it built for them
+    /// (zeros without a refresher).
+    public var refreshStatistics: (refreshes: Int, answers: Int) {
+        refresher?.statistics ?? (0, 0)
+    }
+
+    /// The host generation the refresher last finished refreshing (nil before its first refresh,
+    /// or without a refresher). Answers asked for lately are in the cache for it.
+    public var refreshedGeneration: UInt64? {
+        refresher?.refreshedGeneration
     }
 
     /// The faults in force.
@@ -121,6 +155,7 @@ public final class SimServer: @unchecked Sendable {
     /// Stops serving: the socket file is removed and every connection closed; returns once their
     /// threads are done (at most a few seconds). Idempotent.
     public func stop() {
+        refresher?.stop()
         listener.stop()
     }
 
@@ -235,22 +270,33 @@ public final class SimServer: @unchecked Sendable {
         }
         // Big requests (thousands of names in a Get) are rare and costly to hash and keep.
         let cacheable = body.count <= ResponseCache.maxRequestLength && host.canCache(request)
-        let generation = host.generation
-        if cacheable, let cached = cache.lookup(body, generation: generation) {
-            if cached.frame != nil { host.servedFromCache(request, error: cached.error) }
-            return cached.frame
-        }
-        let response = host.respond(to: request)
-        let frame = response.flatMap(Self.frame)
+        refresher?.noteAsked(request, body: cacheable ? body : nil)
         if cacheable {
-            cache.store(.init(frame: frame, error: response?.error ?? .success), for: body, generation: generation)
+            let generation = host.generation
+            let cached = cache.lookup(body, generation: generation) { [refresher, host, refreshOptions] old in
+                // The previous tick's answer, while the refresher is building this one.
+                refreshOptions.serveStale && host.isPreviousTick(old, of: generation) && refresher?.tracks(body) == true
+            }
+            if let cached {
+                if cached.frame != nil { host.servedFromCache(request, error: cached.error) }
+                return cached.frame
+            }
+        }
+        let answer = host.encodedAnswer(to: request, counting: true)
+        let frame = answer.body.flatMap(Self.frame(body:))
+        if cacheable {
+            cache.store(.init(frame: frame, error: answer.error, generation: answer.generation), for: body)
         }
         return frame
     }
 
     private static func frame(_ response: Porto_TPortoResponse) -> [UInt8]? {
         guard let body: [UInt8] = try? response.serializedBytes() else { return nil }
-        return try? Framing.frame(body, limit: Int(UInt32.max))
+        return frame(body: body)
+    }
+
+    static func frame(body: [UInt8]) -> [UInt8]? {
+        try? Framing.frame(body, limit: Int(UInt32.max))
     }
 
     /// Linux's POLLRDHUP (a GNU extension Swift's Glibc module does not export): the peer closed,
