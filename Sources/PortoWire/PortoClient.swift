@@ -100,11 +100,63 @@ public final class PortoClient: @unchecked Sendable {
     ///   (connection closed). For an `AsyncWait` request the first frame received is returned as is
     ///   (it may be a push that portod sent before the reply).
     public func call(_ request: Porto_TPortoRequest, timeout: Duration? = nil) throws(PortoError) -> Porto_TPortoResponse {
+        let isAsyncWait = request.hasAsyncWait
+        let method = request.methodName
+        return try observed(request, timeout: timeout) { (body: [UInt8]) throws(PortoError) -> Porto_TPortoResponse? in
+            let response: Porto_TPortoResponse
+            do {
+                response = try Porto_TPortoResponse(serializedBytes: body)
+            } catch {
+                throw PortoError.decode("\(method) response (\(body.count) bytes) is not a TPortoResponse: \(error)")
+            }
+            // A push for an AsyncWait subscription (PORTO.md 1.4) is not the reply.
+            if response.hasAsyncWait && !isAsyncWait { return nil }
+            guard response.hasError else {
+                throw PortoError.porto(.lostError, message: "\(method) response has no error field")
+            }
+            guard response.error == .success else {
+                throw PortoError.porto(response.error, message: response.errorMsg)
+            }
+            return response
+        }
+    }
+
+    /// Like ``call(_:timeout:)``, but returns the response's bytes (an encoded `TPortoResponse`)
+    /// without decoding them: for a large answer that the caller reads piece by piece with
+    /// ``WireReader`` (the exporter decodes a ListContainersBy answer one container at a time, so
+    /// that the decoded messages of all containers never exist at once).
+    ///
+    /// The envelope is checked as ``call(_:timeout:)`` checks it (``ResponseEnvelope``): a missing
+    /// `error` field throws `.porto(.lostError, …)`, an error other than `Success` throws
+    /// `.porto(code, message:)`, AsyncWait pushes are skipped, and bytes whose top-level fields are
+    /// not well-formed throw `.decode` (connection closed). The fields inside the returned bytes
+    /// are not checked: the caller's decoding does that.
+    public func callRaw(_ request: Porto_TPortoRequest, timeout: Duration? = nil) throws(PortoError) -> [UInt8] {
+        let isAsyncWait = request.hasAsyncWait
+        let method = request.methodName
+        return try observed(request, timeout: timeout) { (body: [UInt8]) throws(PortoError) -> [UInt8]? in
+            let envelope: ResponseEnvelope
+            do throws(PortoError) {
+                envelope = try ResponseEnvelope(body)
+            } catch {
+                throw PortoError.decode("\(method) response (\(body.count) bytes) is not a TPortoResponse: \(error)")
+            }
+            if envelope.isAsyncWait && !isAsyncWait { return nil }
+            try envelope.check(method: method)
+            return body
+        }
+    }
+
+    /// Runs one exchange under the lock, then tells the observer. `accept` turns a received frame
+    /// into the result, or nil for a push that is not the reply.
+    private func observed<T>(
+        _ request: Porto_TPortoRequest, timeout: Duration?, accept: ([UInt8]) throws(PortoError) -> T?
+    ) throws(PortoError) -> T {
         let started = ContinuousClock.now
-        let result: Result<Porto_TPortoResponse, PortoError>
+        let result: Result<T, PortoError>
         lock.lock()
         do throws(PortoError) {
-            result = .success(try exchange(request, timeout: timeout ?? self.timeout))
+            result = .success(try exchange(request, timeout: timeout ?? self.timeout, accept: accept))
         } catch {
             result = .failure(error)
         }
@@ -123,7 +175,9 @@ public final class PortoClient: @unchecked Sendable {
 
     // MARK: - The exchange, under the lock
 
-    private func exchange(_ request: Porto_TPortoRequest, timeout: Duration) throws(PortoError) -> Porto_TPortoResponse {
+    private func exchange<T>(
+        _ request: Porto_TPortoRequest, timeout: Duration, accept: ([UInt8]) throws(PortoError) -> T?
+    ) throws(PortoError) -> T {
         let method = request.methodName
         let deadline = Deadline(after: timeout)
         let frame: [UInt8]
@@ -137,24 +191,9 @@ public final class PortoClient: @unchecked Sendable {
 
         do throws(PortoError) {
             try send(frame, deadline: deadline)
-            let isAsyncWait = request.hasAsyncWait
             while true {
                 let body = try connection!.readFrame(deadline: deadline)
-                let response: Porto_TPortoResponse
-                do {
-                    response = try Porto_TPortoResponse(serializedBytes: body)
-                } catch {
-                    throw PortoError.decode("\(method) response (\(body.count) bytes) is not a TPortoResponse: \(error)")
-                }
-                // A push for an AsyncWait subscription (PORTO.md 1.4) is not the reply.
-                if response.hasAsyncWait && !isAsyncWait { continue }
-                guard response.hasError else {
-                    throw PortoError.porto(.lostError, message: "\(method) response has no error field")
-                }
-                guard response.error == .success else {
-                    throw PortoError.porto(response.error, message: response.errorMsg)
-                }
-                return response
+                if let result = try accept(body) { return result }
             }
         } catch {
             switch error {

@@ -112,4 +112,12 @@ final class ReplayTransport: PortoTransport, @unchecked Sendable {
             throw PortoError.decode("\(error)")
         }
     }
+
+    /// The recorded bytes, as `PortoClient.callRaw` returns what it received.
+    func callRaw(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> [UInt8] {
+        guard let recorded = answers.first(where: { $0.request == request }) else {
+            throw PortoError.socket(.closed, message: "no recorded answer to \(request.methodName)")
+        }
+        return recorded.answer
+    }
 }

@@ -26,7 +26,24 @@ public func fuzzFraming(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard bytes.count - start >= length else { return 0 }   // EOF inside the frame
         let body = Array(bytes[start..<start + length])
         offset = start + length
+        // The undecoded path (PortoClient.callRaw, the exporter's ListContainersBy reading) must
+        // never trap either, and where full decoding succeeds it must agree with it.
+        let envelope = try? ResponseEnvelope(body)
+        let answer = try? ListContainersByAnswer(body, withNet: true)
+        var scratch: [UInt8] = []
+        let pieces = answer.map { a in a.entries.map { try? a.container($0, scratch: &scratch) } }
         guard let response = try? Porto_TPortoResponse(serializedBytes: body) else { return 0 }
+        let decoded = response.listContainersBy.containers
+        precondition(envelope == ResponseEnvelope(
+            error: response.hasError ? response.error : nil, errorMessage: response.errorMsg, isAsyncWait: response.hasAsyncWait))
+        let inOrder = answer!.entries.sorted { $0.position < $1.position }
+        precondition(inOrder.count == decoded.count)
+        for (entry, container) in zip(inOrder, decoded) {
+            precondition(entry.name == container.spec.name)
+            precondition(entry.net == (container.spec.hasNet ? container.spec.net : nil))
+        }
+        let byPosition = zip(answer!.entries, pieces!).sorted { $0.0.position < $1.0.position }.map(\.1)
+        precondition(byPosition == decoded.map { Optional($0) })
         if response.hasAsyncWait { continue }   // a push, not the reply
         _ = response.hasError ? response.error : .lostError
         // What decodes must encode again, and decode to the same message.

@@ -45,6 +45,38 @@ struct CollectContext {
     }
 }
 
+extension CollectContext {
+    /// Like ``call(_:)``, but returns the response's bytes undecoded, its envelope checked
+    /// (``ResponseEnvelope``): for answers decoded piece by piece.
+    func callRaw(_ request: Porto_TPortoRequest) throws(PortoError) -> [UInt8] {
+        let remaining = deadline - now()
+        if remaining <= .zero {
+            throw PortoError.timeout("scrape deadline passed before \(request.methodName)")
+        }
+        do throws(PortoError) {
+            let bytes = try transport.callRaw(request, timeout: remaining)
+            try ResponseEnvelope(bytes).check(method: request.methodName)
+            recorder.answered()
+            return bytes
+        } catch {
+            switch error {
+            case .porto: recorder.answered()
+            case .socket, .timeout, .decode:
+                connection.connectionLost()
+                recorder.failed(error)
+            }
+            throw error
+        }
+    }
+
+    /// Records a decode error found while reading an answer that ``callRaw(_:)`` returned: as for
+    /// an answer the client could not decode, the per-connection decisions are forgotten.
+    func answerUndecodable(_ error: PortoError) {
+        connection.connectionLost()
+        recorder.failed(error)
+    }
+}
+
 /// Counts, for one collection, whether portod answered at all (for `porto_up`).
 final class CallRecorder: @unchecked Sendable {
     private let lock = Lock()

@@ -39,28 +39,56 @@ struct ContainersCollector: Collector {
     }
 
     func collect(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
-        var containers = try read(context)
+        if !context.connection.legacyContainers {
+            let answer: [UInt8]
+            do throws(PortoError) {
+                answer = try context.callRaw(listContainersByRequest)
+            } catch {
+                guard case .porto(.invalidMethod, _) = error else { throw error }
+                context.connection.legacyContainers = true
+                return try collectLegacy(context, into: writer)
+            }
+            do throws(PortoError) {
+                try write(answer: answer, into: writer)
+            } catch {
+                context.answerUndecodable(error)
+                throw error
+            }
+            return
+        }
+        try collectLegacy(context, into: writer)
+    }
+
+    /// `ListContainersBy ***` with the table's properties.
+    var listContainersByRequest: Porto_TPortoRequest {
+        var request = Porto_TPortoRequest()
+        var filter = Porto_TListContainersFilter()
+        filter.name = "***"  // upstream-required: without it portod closes the connection
+        request.listContainersBy.filters = [filter]
+        request.listContainersBy.fieldOptions.properties = properties
+        return request
+    }
+
+    /// Reads every container through `Get` (portod without ListContainersBy) and writes them.
+    private func collectLegacy(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
+        let response = try context.call(LegacyContainerReader.request(properties: properties))
+        var containers = LegacyContainerReader.containers(from: response.get)
         containers.sort { $0.spec.name.utf8.lexicographicallyPrecedes($1.spec.name.utf8) }
         write(containers, into: writer)
     }
 
-    /// The containers, through ListContainersBy or the Get fallback.
-    func read(_ context: CollectContext) throws(PortoError) -> [Porto_TContainer] {
-        if !context.connection.legacyContainers {
-            var request = Porto_TPortoRequest()
-            var filter = Porto_TListContainersFilter()
-            filter.name = "***"  // upstream-required: without it portod closes the connection
-            request.listContainersBy.filters = [filter]
-            request.listContainersBy.fieldOptions.properties = properties
-            do throws(PortoError) {
-                return try context.call(request).listContainersBy.containers
-            } catch {
-                guard case .porto(.invalidMethod, _) = error else { throw error }
-                context.connection.legacyContainers = true
-            }
+    /// Writes the samples of an encoded ListContainersBy answer (a TPortoResponse), decoding one
+    /// container at a time (``ListContainersByAnswer``). Throws `.decode` for malformed bytes:
+    /// the containers before the malformed one are written by then.
+    func write(answer: [UInt8], into writer: ExpositionWriter) throws(PortoError) {
+        let answer = try ListContainersByAnswer(answer, withNet: needsNet)
+        let netOwn = needsNet ? Self.netOwnership(answer.entries.map { ($0.name, $0.net.map(Self.netMode) ?? .unknown) }) : [:]
+        var previous: String?
+        var scratch: [UInt8] = []
+        for entry in answer.entries {
+            let container = try answer.container(entry, scratch: &scratch)
+            write(container, netOwn: netOwn, previous: &previous, into: writer)
         }
-        let response = try context.call(LegacyContainerReader.request(properties: properties))
-        return LegacyContainerReader.containers(from: response.get)
     }
 
     /// Writes the samples of `containers` (sorted by name).

@@ -12,6 +12,22 @@ import PortoWire
 /// may be thrown as `.porto` or returned (``CollectContext/call(_:)`` checks it either way).
 public protocol PortoTransport: AnyObject, Sendable {
     func call(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> Porto_TPortoResponse
+    /// The response as bytes (an encoded `TPortoResponse`), for answers read piece by piece
+    /// (ListContainersBy). The default encodes what ``call(_:timeout:)`` returns; `PortoClient`
+    /// returns the bytes it received (``PortoClient/callRaw(_:timeout:)``). Its envelope may be
+    /// an error: the caller checks it.
+    func callRaw(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> [UInt8]
+}
+
+extension PortoTransport {
+    public func callRaw(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> [UInt8] {
+        let response = try call(request, timeout: timeout)
+        do {
+            return try response.serializedBytes()
+        } catch {
+            throw PortoError.decode("\(request.methodName) response cannot be encoded: \(error)")
+        }
+    }
 }
 
 /// Per-connection decisions: which fallbacks an old portod needs (PORTO.md 8). Forgotten when the

@@ -1,0 +1,119 @@
+/// A ListContainersBy answer kept as the bytes portod sent (``PortoClient/callRaw(_:timeout:)``),
+/// read one container at a time.
+///
+/// At 10,000 containers the answer is about 14 MB of bytes and many times that once decoded
+/// into `[Porto_TContainer]`. Here only the bytes are kept: a first pass walks the wire format
+/// (``WireReader``: `TPortoResponse.ListContainersBy` (232) -> `containers` (1) -> `spec` (1) ->
+/// `name` (1) and `net` (63)) and notes each container's name and byte range, and
+/// ``container(_:scratch:)`` then decodes one `TContainer` at a time, so that the decoded
+/// messages of all containers never exist at once.
+///
+/// ``entries`` are in name order (byte order, as the exporter writes containers). portod sends
+/// them sorted by name already (PORTO.md 2.3, a single `***` filter); if an answer is not, the
+/// (name, range) pairs are sorted, never decoded messages.
+///
+/// The result is what decoding the whole answer gives: the same containers, fields merged as a
+/// protobuf decoder merges repeated occurrences (a later `name` wins, `net` occurrences merge, a
+/// field with an unexpected wire type is skipped as an unknown field). Malformed bytes throw
+/// ``PortoError/decode(_:)``; fields other than these are not looked at until
+/// ``container(_:scratch:)`` decodes them.
+///
+/// ```swift
+/// let answer = try ListContainersByAnswer(try client.callRaw(request))
+/// var scratch: [UInt8] = []
+/// for entry in answer.entries {
+///     let container = try answer.container(entry, scratch: &scratch)   // one at a time
+/// }
+/// ```
+public struct ListContainersByAnswer: Sendable {
+    public struct Entry: Sendable {
+        /// `spec.name` as a decoder would give it ("" when absent).
+        public let name: String
+        /// The `TContainer` message's bytes in ``ListContainersByAnswer/bytes``.
+        public let range: Range<Int>
+        /// `spec.net` when asked for (`withNet`) and present.
+        public let net: Porto_TContainerNetConfig?
+        /// The position of the container in portod's answer.
+        public let position: Int
+    }
+
+    /// The encoded TPortoResponse.
+    public let bytes: [UInt8]
+    /// The containers, sorted by name (equal names keep portod's order).
+    public private(set) var entries: [Entry] = []
+
+    /// Walks `bytes` (an encoded TPortoResponse). The envelope is not checked here
+    /// (``ResponseEnvelope``). With `withNet`, each entry also has its container's `spec.net`
+    /// (for deciding network ownership before any container is decoded).
+    public init(_ bytes: [UInt8], withNet: Bool = false) throws(PortoError) {
+        self.bytes = bytes
+        var top = WireReader(bytes)
+        while let field = try top.next() {
+            guard field.number == 232, case .bytes(let list) = field.value else { continue }
+            var containers = WireReader(bytes, list)
+            while let item = try containers.next() {
+                guard item.number == 1, case .bytes(let range) = item.value else { continue }
+                let (name, net) = try Self.nameAndNet(bytes, range, wantNet: withNet)
+                entries.append(Entry(name: name, range: range, net: net, position: entries.count))
+            }
+        }
+        if !Self.isSorted(entries) {
+            entries.sort { a, b in
+                let x = a.name.utf8, y = b.name.utf8
+                return x.lexicographicallyPrecedes(y) || (x.elementsEqual(y) && a.position < b.position)
+            }
+        }
+    }
+
+    /// Decodes the container of `entry`. `scratch` is a buffer reused between calls.
+    public func container(_ entry: Entry, scratch: inout [UInt8]) throws(PortoError) -> Porto_TContainer {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: bytes[entry.range])
+        do {
+            return try Porto_TContainer(serializedBytes: scratch)
+        } catch {
+            throw .decode("ListContainersBy container \"\(entry.name)\" (\(entry.range.count) bytes) is not a TContainer: \(error)")
+        }
+    }
+
+    /// A container's `spec.name` and network mode, read from its bytes without decoding it.
+    private static func nameAndNet(
+        _ bytes: [UInt8], _ range: Range<Int>, wantNet: Bool
+    ) throws(PortoError) -> (String, Porto_TContainerNetConfig?) {
+        var name = ""
+        var net: Porto_TContainerNetConfig?
+        var container = WireReader(bytes, range)
+        while let field = try container.next() {
+            guard field.number == 1, case .bytes(let specRange) = field.value else { continue }
+            var spec = WireReader(bytes, specRange)
+            while let f = try spec.next() {
+                switch f.number {
+                case 1:
+                    guard case .bytes(let r) = f.value else { break }
+                    name = try spec.string(r)
+                case 63 where wantNet:
+                    guard case .bytes(let r) = f.value else { break }
+                    var merged = net ?? Porto_TContainerNetConfig()
+                    do {
+                        try merged.merge(serializedBytes: Array(bytes[r]))
+                    } catch {
+                        throw .decode("TContainerSpec.net of \"\(name)\": \(error)")
+                    }
+                    net = merged
+                default:
+                    break
+                }
+            }
+        }
+        return (name, net)
+    }
+
+    private static func isSorted(_ entries: [Entry]) -> Bool {
+        var i = 1
+        while i < entries.count {
+            if entries[i].name.utf8.lexicographicallyPrecedes(entries[i - 1].name.utf8) { return false }
+            i += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,92 @@
+import PortoSim
+import PortoWire
+import Testing
+@testable import PortoExporter
+
+/// The ListContainersBy answer read one container at a time (``ListContainersByAnswer``) writes
+/// exactly what the decoded answer writes, checks the envelope, and fails cleanly on bad bytes.
+@Suite struct ContainerStreamTests {
+    static let allGroups = Set(CollectorGroup.allCases)
+
+    static func collector() -> ContainersCollector {
+        ContainersCollector(groups: allGroups, selection: ContainerSelection(), labels: LabelSelection(patterns: ["*"]))
+    }
+
+    static func answer(containers: Int, reversed: Bool = false) throws -> (bytes: [UInt8], decoded: [Porto_TContainer]) {
+        let host = SimHost(options: SimOptions(containers: containers, seed: 11, clock: .fixed(epochSeconds: 1_700_000_000)))
+        var response = try #require(host.respond(to: collector().listContainersByRequest))
+        if reversed { response.listContainersBy.containers.reverse() }
+        return (try response.serializedBytes(), response.listContainersBy.containers)
+    }
+
+    @Test(arguments: [false, true])
+    func oneContainerAtATimeWritesWhatTheDecodedAnswerWrites(reversed: Bool) throws {
+        let collector = Self.collector()
+        let (bytes, decoded) = try Self.answer(containers: 400, reversed: reversed)
+        let streamed = ExpositionWriter(format: .openMetrics)
+        try collector.write(answer: bytes, into: streamed)
+        let whole = ExpositionWriter(format: .openMetrics)
+        collector.write(decoded.sorted { $0.spec.name.utf8.lexicographicallyPrecedes($1.spec.name.utf8) }, into: whole)
+        let a = String(decoding: streamed.finish(.openMetrics), as: UTF8.self)
+        let b = String(decoding: whole.finish(.openMetrics), as: UTF8.self)
+        #expect(a == b)
+        // Every kind of value is there (net ownership, labels, maps, state).
+        for needle in ["porto_container_net_rx_bytes_total{", "porto_container_labels{", "porto_container_io_read_bytes_total{",
+                       "porto_container_state{", "porto_container_info{"] {
+            #expect(a.contains(needle), "\(needle) missing")
+        }
+    }
+
+    @Test func envelopeErrorsAreTypedOnTheRawPath() throws {
+        for (fill, expected) in [
+            ({ (r: inout Porto_TPortoResponse) in r.error = .permission; r.errorMsg = "denied" } as (inout Porto_TPortoResponse) -> Void,
+             PortoError.porto(.permission, message: "denied")),
+            ({ (r: inout Porto_TPortoResponse) in r.listContainersBy.containers = [Make.container("/")] },
+             PortoError.porto(.lostError, message: "ListContainersBy response has no error field")),
+        ] {
+            var response = Porto_TPortoResponse()
+            fill(&response)
+            let transport = RawTransport(listContainersBy: try response.serializedBytes())
+            let collection = Collection(configuration: CollectionConfiguration(groups: [.memory]), transport: transport)
+            let writer = ExpositionWriter(format: .text)
+            let report = collection.collect(into: writer, deadline: .now + .seconds(5))
+            #expect(report.results.first { $0.collector == "containers" }?.error == expected)
+            #expect(report.up, "portod answered")
+            #expect(!String(decoding: writer.finish(), as: UTF8.self).contains("porto_container_memory"))
+        }
+    }
+
+    @Test func malformedAnswerIsADecodeFailureNotATrap() throws {
+        let (bytes, _) = try Self.answer(containers: 20)
+        // Cut inside the last container: the envelope (first) is intact, a container is not.
+        for cut in [bytes.count - 1, bytes.count - 40, bytes.count / 2] {
+            let transport = RawTransport(listContainersBy: Array(bytes[..<cut]))
+            let collection = Collection(configuration: CollectionConfiguration(groups: Self.allGroups), transport: transport)
+            let report = collection.collect(into: ExpositionWriter(format: .text), deadline: .now + .seconds(5))
+            let error = report.results.first { $0.collector == "containers" }?.error
+            guard case .decode = error else {
+                Issue.record("cut at \(cut): expected a decode error, got \(String(describing: error))")
+                continue
+            }
+        }
+    }
+}
+
+/// Answers ListContainersBy with fixed bytes through `callRaw`, everything else with an empty
+/// success.
+final class RawTransport: PortoTransport, @unchecked Sendable {
+    let listContainersBy: [UInt8]
+    init(listContainersBy: [UInt8]) { self.listContainersBy = listContainersBy }
+
+    func call(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> Porto_TPortoResponse {
+        if request.hasListContainersBy {
+            do { return try Porto_TPortoResponse(serializedBytes: listContainersBy) } catch { throw .decode("\(error)") }
+        }
+        return .ok { _ in }
+    }
+
+    func callRaw(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> [UInt8] {
+        if request.hasListContainersBy { return listContainersBy }
+        do { return try Porto_TPortoResponse.ok { _ in }.serializedBytes() } catch { throw .decode("\(error)") }
+    }
+}
