@@ -55,6 +55,40 @@ import Glibc
         #expect(server.requestCounts == expected)
     }
 
+    /// The Get fallback belongs to the connection it was decided on. A portod upgrade closes the
+    /// connection and the client reconnects and resends without an error; the fallback must not
+    /// outlive the old portod.
+    @Test func getFallbackEndsWhenTheClientSilentlyReconnectsToAnUpgradedPortod() throws {
+        let path = Self.socketPath()
+        let clock = SimClock.fixed(epochSeconds: 1_780_000_000)
+        let old = try SimServer.start(socketPath: path, host: SimHost(options: SimOptions(containers: 10, seed: 3, legacy: true, clock: clock)))
+        let client = PortoClient(socketPath: path, timeout: .seconds(10))
+        defer { client.close() }
+        let collection = Collection(configuration: CollectionConfiguration(groups: [.daemon, .memory]), transport: client)
+        func collect() -> (String, CollectionReport) {
+            let writer = ExpositionWriter(format: .text)
+            let report = collection.collect(into: writer, deadline: .now + .seconds(10))
+            return (String(decoding: writer.finish(), as: UTF8.self), report)
+        }
+        for _ in 0..<2 {
+            let (text, report) = collect()
+            #expect(report.success)
+            #expect(text.contains("porto_container_memory_usage_bytes{name=\"/\"}"))
+        }
+        #expect(old.requestCounts == ["GetSystem": 2, "ListContainersBy": 1, "Get": 2], "fallback decided once, kept")
+        old.stop()
+
+        let upgraded = try SimServer.start(socketPath: path, host: SimHost(options: SimOptions(containers: 10, seed: 3, clock: clock)))
+        defer { upgraded.stop() }
+        let (text, report) = collect()
+        #expect(report.success, "the reconnect was silent: nothing failed")
+        #expect(client.connectionsOpened == 2)
+        #expect(text.contains("porto_container_memory_usage_bytes{name=\"/\"}"))
+        #expect(upgraded.requestCounts == ["GetSystem": 1, "ListContainersBy": 1], "no Get once portod has ListContainersBy")
+        _ = collect()
+        #expect(upgraded.requestCounts == ["GetSystem": 2, "ListContainersBy": 2])
+    }
+
     @Test func aFailingRequestFailsOnlyItsCollector() throws {
         let (server, socket) = try Self.start(faults: FaultOptions(failListContainersBy: true))
         defer { server.stop() }

@@ -5,7 +5,11 @@ import PortoWire
 /// needs them), and writes the table's samples.
 ///
 /// portod without ListContainersBy (InvalidMethod) is read with one `Get ["***", "/"]` instead
-/// (``LegacyContainerReader``); the decision is kept for the connection.
+/// (``LegacyContainerReader``); the decision is kept for the connection (``ConnectionState``).
+///
+/// The ListContainersBy answer is kept as bytes (``PortoClient/callRaw(_:timeout:)``) and decoded
+/// one container at a time (``ListContainersByAnswer``), so that at 10,000 containers the decoded
+/// messages of all of them never exist at once.
 ///
 /// Double counting (PORTO.md 4): a nested container that does not own a controller reads its
 /// ancestor's cgroup. A sample whose metric has a controller is written only if the container owns
@@ -39,13 +43,13 @@ struct ContainersCollector: Collector {
     }
 
     func collect(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
-        if !context.connection.legacyContainers {
+        if !context.connection.uses(.containers, connection: context.transport.connectionGeneration) {
             let answer: [UInt8]
             do throws(PortoError) {
                 answer = try context.callRaw(listContainersByRequest)
             } catch {
                 guard case .porto(.invalidMethod, _) = error else { throw error }
-                context.connection.legacyContainers = true
+                context.connection.use(.containers, connection: context.transport.connectionGeneration)
                 return try collectLegacy(context, into: writer)
             }
             do throws(PortoError) {

@@ -17,9 +17,14 @@ public protocol PortoTransport: AnyObject, Sendable {
     /// returns the bytes it received (``PortoClient/callRaw(_:timeout:)``). Its envelope may be
     /// an error: the caller checks it.
     func callRaw(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> [UInt8]
+    /// Changes whenever the transport opens a new connection to portod (nil: it does not tell).
+    /// Per-connection decisions (``ConnectionState``) are kept only while it stays the same.
+    var connectionGeneration: Int? { get }
 }
 
 extension PortoTransport {
+    public var connectionGeneration: Int? { nil }
+
     public func callRaw(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> [UInt8] {
         let response = try call(request, timeout: timeout)
         do {
@@ -30,30 +35,48 @@ extension PortoTransport {
     }
 }
 
-/// Per-connection decisions: which fallbacks an old portod needs (PORTO.md 8). Forgotten when the
-/// connection is lost (socket, timeout or decode error: the client reconnects, possibly to an
-/// upgraded portod).
+/// Per-connection decisions: which fallbacks an old portod needs (PORTO.md 8).
+///
+/// A decision belongs to the connection it was made on (``PortoTransport/connectionGeneration``
+/// when portod answered InvalidMethod). It is forgotten when that connection is gone: when a
+/// call fails with a socket, timeout or decode error (``connectionLost()``), and also when the
+/// transport has silently opened another connection since (PortoClient reconnects and resends
+/// without an error when it finds the connection closed before a request, as after a portod
+/// upgrade: the new portod may have the method).
 final class ConnectionState: @unchecked Sendable {
-    private let lock = Lock()
-    private var _legacyContainers = false
-    private var _legacyVolumes = false
-
-    var legacyContainers: Bool {
-        get { lock.withLock { _legacyContainers } }
-        set { lock.withLock { _legacyContainers = newValue } }
+    enum Fallback: Hashable {
+        /// Containers through `Get` instead of ListContainersBy.
+        case containers
+        /// Volumes through ListVolumes instead of GetVolume.
+        case volumes
     }
 
-    var legacyVolumes: Bool {
-        get { lock.withLock { _legacyVolumes } }
-        set { lock.withLock { _legacyVolumes = newValue } }
+    private let lock = Lock()
+    /// The connection generation each fallback was decided on (`Int.min`: the transport does not tell).
+    private var decided: [Fallback: Int] = [:]
+
+    /// Whether `fallback` is in use on the connection `generation` (the transport's current
+    /// ``PortoTransport/connectionGeneration``). A fallback decided on another connection is
+    /// forgotten here.
+    func uses(_ fallback: Fallback, connection generation: Int?) -> Bool {
+        lock.withLock {
+            guard let at = decided[fallback] else { return false }
+            if let generation, at != generation {
+                decided[fallback] = nil
+                return false
+            }
+            return true
+        }
+    }
+
+    /// Remembers `fallback` for the connection `generation`.
+    func use(_ fallback: Fallback, connection generation: Int?) {
+        lock.withLock { decided[fallback] = generation ?? Int.min }
     }
 
     /// Called when the connection was closed by an error.
     func connectionLost() {
-        lock.withLock {
-            _legacyContainers = false
-            _legacyVolumes = false
-        }
+        lock.withLock { decided.removeAll() }
     }
 }
 
@@ -69,4 +92,7 @@ final class Lock: @unchecked Sendable {
     }
 }
 
-extension PortoClient: PortoTransport {}
+extension PortoClient: PortoTransport {
+    /// ``PortoClient/connectionsOpened``.
+    public var connectionGeneration: Int? { connectionsOpened }
+}

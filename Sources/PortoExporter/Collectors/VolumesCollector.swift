@@ -21,7 +21,7 @@ struct VolumesCollector: Collector {
     }
 
     func read(_ context: CollectContext) throws(PortoError) -> [Volume] {
-        if !context.connection.legacyVolumes {
+        if !context.connection.uses(.volumes, connection: context.transport.connectionGeneration) {
             var request = Porto_TPortoRequest()
             request.getVolume = Porto_TGetVolumeRequest()
             do throws(PortoError) {
@@ -32,7 +32,7 @@ struct VolumesCollector: Collector {
                 }
             } catch {
                 guard case .porto(.invalidMethod, _) = error else { throw error }
-                context.connection.legacyVolumes = true
+                context.connection.use(.volumes, connection: context.transport.connectionGeneration)
             }
         }
         var request = Porto_TPortoRequest()
