@@ -200,6 +200,27 @@ import Testing
         #expect(w.storedSize.records == 0)
     }
 
+    @Test func familiesAddedInAnyOrderComeOutSorted() {
+        // Counters sort by their OpenMetrics name (without _total): "a_total" < "a_b" in text,
+        // "a" < "a_b" in OpenMetrics.
+        var families = (0..<60).map { MetricFamily(name: "sorted_family_\(($0 * 37) % 60)_x", help: "h.", type: .gauge) }
+        families.append(MetricFamily(name: "sorted_family_a_total", help: "h.", type: .counter))
+        families.append(MetricFamily(name: "sorted_family_a_b", help: "h.", type: .gauge))
+        let w = ExpositionWriter(format: .text)
+        for family in families.reversed() {
+            if family.type == .counter { w.counter(family, value: .uint(1)) } else { w.gauge(family, value: .uint(1)) }
+        }
+        let text = w.familyNames
+        #expect(text == families.map(\.name).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        w.reset(format: .openMetrics)
+        for family in families {
+            if family.type == .counter { w.counter(family, value: .uint(1)) } else { w.gauge(family, value: .uint(1)) }
+        }
+        #expect(w.familyNames == families.sorted { $0.openMetricsName.utf8.lexicographicallyPrecedes($1.openMetricsName.utf8) }.map(\.name))
+        #expect(text.firstIndex(of: "sorted_family_a_b")! < text.firstIndex(of: "sorted_family_a_total")!)
+        #expect(w.familyNames.firstIndex(of: "sorted_family_a_total")! < w.familyNames.firstIndex(of: "sorted_family_a_b")!)
+    }
+
     @Test func mergedWritersShareFamilyHeaders() {
         let a = ExpositionWriter(format: .openMetrics)
         let b = ExpositionWriter(format: .openMetrics)

@@ -278,11 +278,23 @@ public final class ExpositionWriter: @unchecked Sendable {
             slotBySerial.append(contentsOf: repeatElement(-1, count: family.serial + 1 - slotBySerial.count))
         }
         slotBySerial[family.serial] = Int32(slots.count - 1)
-        sortedText = slots.indices.sorted { slots[$0].family.name.utf8.lexicographicallyPrecedes(slots[$1].family.name.utf8) }
-        sortedOpenMetrics = slots.indices.sorted {
-            slots[$0].family.openMetricsName.utf8.lexicographicallyPrecedes(slots[$1].family.openMetricsName.utf8)
-        }
+        // A writer is new for every collection, so every family is new once per collection:
+        // insert it in place (a binary search), never re-sort.
+        Self.insert(slots.count - 1, into: &sortedText, slots: slots) { $0.name }
+        Self.insert(slots.count - 1, into: &sortedOpenMetrics, slots: slots) { $0.openMetricsName }
         return slot
+    }
+
+    /// Inserts slot `index` into `order` (slot indices sorted by `key` of their family).
+    private static func insert(_ index: Int, into order: inout [Int], slots: [Slot], key: (MetricFamily) -> String) {
+        let name = key(slots[index].family)
+        var low = 0
+        var high = order.count
+        while low < high {
+            let mid = (low + high) / 2
+            if key(slots[order[mid]].family).utf8.lexicographicallyPrecedes(name.utf8) { low = mid + 1 } else { high = mid }
+        }
+        order.insert(index, at: low)
     }
 
     /// The index of `labels` in ``labelSpans``, storing them unless they equal the previous
