@@ -25,7 +25,7 @@ struct PortoSimCommand: ParsableCommand {
               porto-sim control --socket /tmp/sim.control fault delay 200ms only GetSystem
               echo stats | socat - UNIX-CONNECT:/tmp/sim.control
             """,
-        subcommands: [Serve.self, Control.self],
+        subcommands: [Serve.self, Control.self, Bench.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -1,5 +1,5 @@
 import Foundation
-import PortoSim
+@testable import PortoSim
 import PortoWire
 import Testing
 
@@ -75,6 +75,18 @@ import Testing
         host.event()
         #expect(try client.call(Request.list("x"))?.list.name == ["x", "12"])
         #expect(server.staleHits == 1)
+    }
+
+    @Test func aSteadyClientIsRefreshedOnlyBeforeItsNextAsk() {
+        let asked = ContinuousClock.now
+        // Asked once, or every 200 ms: rebuilt at every change.
+        #expect(Refresher.isDue(asked: asked, interval: nil, at: asked + .seconds(5)))
+        #expect(Refresher.isDue(asked: asked, interval: .milliseconds(200), at: asked + .milliseconds(100)))
+        // Every 15 s: left alone until the last 1.2 s before the next ask, and after it is late.
+        #expect(!Refresher.isDue(asked: asked, interval: .seconds(15), at: asked + .seconds(1)))
+        #expect(!Refresher.isDue(asked: asked, interval: .seconds(15), at: asked + .milliseconds(13_700)))
+        #expect(Refresher.isDue(asked: asked, interval: .seconds(15), at: asked + .milliseconds(13_900)))
+        #expect(Refresher.isDue(asked: asked, interval: .seconds(15), at: asked + .seconds(16)))
     }
 
     @Test func requestsNotAskedWithinTheWindowAreLeftAlone() throws {

@@ -86,11 +86,16 @@ extension SimHost {
         let encoder = SimLCBEncoder(properties: plan.properties, unknown: plan.unknown)
         var scratch = SimLCBEncoder.Scratch()
         var out: [UInt8] = []
-        out.reserveCapacity(plan.entries.count * 256)
+        var reserved = false
         for entry in plan.entries {
             switch entry {
             case .container(let i):
                 encoder.appendContainer(i, world: world, scratch: &scratch, to: &out)
+                if !reserved {
+                    // After the first container: room for the rest at its size, plus a margin.
+                    reserved = true
+                    out.reserveCapacity(out.count * (plan.entries.count + plan.entries.count / 4) + 4096)
+                }
             case .missing(let name):
                 SimProtoWriter.appendBytes(1, (try? Self.missingContainer(name).serializedBytes(partial: true)) ?? [], to: &out)
             }

@@ -28,7 +28,7 @@ struct SimLCBBuilder {
 /// One container property as portod 5.3.59 serves it (PORTO.md §3).
 ///
 /// Immutable; its closures capture only key paths and constants, hence `@unchecked Sendable`.
-struct SimProperty: @unchecked Sendable {
+final class SimProperty: @unchecked Sendable {
     /// Availability rules of PORTO.md §3.2.
     enum Availability {
         /// Readable in every state.

@@ -32,6 +32,11 @@ public struct RefreshOptions: Sendable, Equatable {
 /// The background thread of ``RefreshOptions``: remembers the cacheable requests asked lately and,
 /// whenever the host's generation changes (a clock tick, an event), builds their answers for
 /// the new generation into the ``ResponseCache``, uncounted.
+///
+/// A request asked at a steady interval (a scraper) is rebuilt only in the last ``lead`` before
+/// its next ask is due, not at every tick: a client scraping every 15 s costs one or two builds
+/// per scrape, not fifteen. A request asked once, or more often than that, is rebuilt at every
+/// change.
 final class Refresher: @unchecked Sendable {
     private let options: RefreshOptions
     private let host: any SimResponder
@@ -39,10 +44,30 @@ final class Refresher: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
     private var thread: Thread?
-    /// Cacheable requests by their bytes, with when they were last asked.
-    private var recent: [[UInt8]: (request: Porto_TPortoRequest, asked: ContinuousClock.Instant)] = [:]
-    /// When any request (cacheable or not) was last seen: the world is prepared for them.
-    private var lastActivity: ContinuousClock.Instant?
+    /// A cacheable request, when it was last asked, and the time between its last two asks.
+    private struct Tracked {
+        var request: Porto_TPortoRequest
+        var asked: ContinuousClock.Instant
+        var interval: Duration?
+
+        func isDue(at now: ContinuousClock.Instant) -> Bool {
+            Refresher.isDue(asked: asked, interval: interval, at: now)
+        }
+    }
+
+    /// Whether a request last asked at `asked`, `interval` after the ask before (nil: asked once),
+    /// is rebuilt at a change at `now`: when its next ask may come before the next tick.
+    static func isDue(asked: ContinuousClock.Instant, interval: Duration?, at now: ContinuousClock.Instant) -> Bool {
+        guard let interval else { return true }
+        return now >= asked + interval - lead
+    }
+
+    /// How long before a steady client's next ask its answer is kept refreshed: the tick its ask
+    /// falls in, and 200 ms of jitter (an ask earlier than that is built on the request path).
+    static let lead: Duration = .milliseconds(1_200)
+
+    /// Cacheable requests by their bytes.
+    private var recent: [[UInt8]: Tracked] = [:]
     private var refreshes = 0
     private var built = 0
     private var completed: UInt64?
@@ -78,18 +103,17 @@ final class Refresher: @unchecked Sendable {
         }
     }
 
-    /// A request was read; `body` is its bytes when its answer may be cached.
-    func noteAsked(_ request: Porto_TPortoRequest, body: [UInt8]?) {
+    /// A cacheable request was read (`body`: its bytes).
+    func noteAsked(_ request: Porto_TPortoRequest, body: [UInt8]) {
         let now = ContinuousClock.now
         condition.withLock {
-            lastActivity = now
-            guard let body else { return }
             if recent[body] == nil, recent.count >= options.maxRequests,
                 let oldest = recent.min(by: { $0.value.asked < $1.value.asked })?.key
             {
                 recent[oldest] = nil
             }
-            recent[body] = (request, now)
+            let interval = recent[body].map { now - $0.asked }
+            recent[body] = Tracked(request: request, asked: now, interval: interval)
         }
     }
 
@@ -113,16 +137,16 @@ final class Refresher: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let cutoff = ContinuousClock.now - options.window
+            let wall = ContinuousClock.now
+            let cutoff = wall - options.window
             recent = recent.filter { $0.value.asked >= cutoff }
-            let work = recent
-            let active = lastActivity.map { $0 >= cutoff } ?? false
             condition.unlock()
 
             let generation = host.generation
             guard generation != done else { continue }
             done = generation
-            guard active else { continue }
+            let work = condition.withLock { recent.filter { $0.value.isDue(at: wall) } }
+            guard !work.isEmpty else { continue }
             host.prepare()
             for (body, entry) in work {
                 let answer = host.encodedAnswer(to: entry.request, counting: false)

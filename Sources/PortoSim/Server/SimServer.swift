@@ -270,8 +270,8 @@ public final class SimServer: @unchecked Sendable {
         }
         // Big requests (thousands of names in a Get) are rare and costly to hash and keep.
         let cacheable = body.count <= ResponseCache.maxRequestLength && host.canCache(request)
-        refresher?.noteAsked(request, body: cacheable ? body : nil)
         if cacheable {
+            refresher?.noteAsked(request, body: body)
             let generation = host.generation
             let cached = cache.lookup(body, generation: generation) { [refresher, host, refreshOptions] old in
                 // The previous tick's answer, while the refresher is building this one.
