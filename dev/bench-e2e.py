@@ -6,7 +6,9 @@ Started by dev/bench-e2e.sh (which builds the binaries); see BENCHMARKS.md. It:
   2. scrapes K times over one keep-alive connection as Prometheus 2.x does, without gzip
      (Accept-Encoding: identity, Prometheus' enable_compression: false) and with gzip, reporting
      latency (median, p99), exporter CPU seconds per scrape (/proc/PID/stat utime+stime deltas),
-     RSS (VmRSS steady, VmHWM peak), bytes sent and series;
+     RSS (VmRSS steady, VmHWM peak), bytes sent and series, and porto-sim's CPU per scrape over the
+     same phase, flagged ("porto-sim NOT well below") when it is not under SIM_CPU_SHARE of the
+     exporter's: then porto-sim, not the exporter, may be what the figures measure;
   3. runs porto-floor: a bare PortoWire client doing the same requests K times, its CPU per iteration;
   4. checks porto-sim's request counts: one ListContainersBy and one GetSystem per collection,
      K sequential scrapes giving K collections, and bursts of concurrent scrapes sharing one.
@@ -33,6 +35,8 @@ PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.5,"
                      "application/openmetrics-text;version=0.0.1;q=0.4,"
                      "text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# porto-sim's CPU per scrape is "well below" the exporter's under this share of it.
+SIM_CPU_SHARE = 0.25
 
 
 def log(*parts):
@@ -136,12 +140,14 @@ def series_count(text):
     return count
 
 
-def run_phase(args, pid, stats_file, encoding):
-    """K sequential scrapes on one connection; returns the figures of this phase."""
+def run_phase(args, pid, sim_pid, stats_file, encoding):
+    """K sequential scrapes on one connection; returns the figures of this phase (the exporter's
+    CPU and porto-sim's, whose refresher thread's work in the phase counts too)."""
     scraper = Scraper(args.port, encoding)
     scraper.scrape()  # open the connection outside the measurement
     stats_before = read_stats(stats_file)
     cpu_before = cpu_seconds(pid)
+    sim_cpu_before = cpu_seconds(sim_pid)
     latencies, sizes = [], []
     body = b""
     for _ in range(args.scrapes):
@@ -149,6 +155,7 @@ def run_phase(args, pid, stats_file, encoding):
         latencies.append(elapsed)
         sizes.append(len(body))
     cpu_after = cpu_seconds(pid)
+    sim_cpu_after = cpu_seconds(sim_pid)
     stats_after = read_stats(stats_file)
     scraper.close()
     text = gzip.decompress(body) if encoding == "gzip" else body
@@ -161,6 +168,7 @@ def run_phase(args, pid, stats_file, encoding):
         "median_ms": statistics.median(latencies) * 1e3,
         "p99_ms": percentile(latencies, 99) * 1e3,
         "cpu_ms_per_scrape": (cpu_after - cpu_before) / args.scrapes * 1e3,
+        "sim_cpu_ms_per_scrape": (sim_cpu_after - sim_cpu_before) / args.scrapes * 1e3,
         "bytes_sent": statistics.median(sizes),
         "uncompressed_bytes": len(text),
         "series": series_count(text),
@@ -259,7 +267,7 @@ def main():
             warm.scrape()
         warm.close()
 
-        phases = [run_phase(args, exporter.pid, stats_file, enc) for enc in ("identity", "gzip")]
+        phases = [run_phase(args, exporter.pid, sim.pid, stats_file, enc) for enc in ("identity", "gzip")]
         memory = memory_kib(exporter.pid)
         bursts = run_bursts(args, stats_file, control_path)
         floor = run_floor(args, socket_path) if args.floor else None
@@ -286,7 +294,7 @@ def main():
     hwm_mb = memory.get("VmHWM", 0) / 1024
     print(f"porto-exporter end to end: {args.containers} containers, {args.scrapes} scrapes per phase, "
           f"{phases[0]['series']} series, {phases[0]['uncompressed_bytes']} bytes uncompressed ({phases[0]['content_type']})")
-    print(f"{'phase':<10} {'median ms':>10} {'p99 ms':>8} {'CPU ms/scrape':>14} {'bytes sent':>11} {'floor ms':>9} {'ratio':>6}")
+    print(f"{'phase':<10} {'median ms':>10} {'p99 ms':>8} {'CPU ms/scrape':>14} {'bytes sent':>11} {'floor ms':>9} {'ratio':>6} {'sim CPU ms':>11}")
     floor_ms = floor["cpu_seconds_per_iteration"] * 1e3 if floor else None
     results = {"containers": args.containers, "scrapes": args.scrapes, "phases": phases, "bursts": bursts,
                "rss_steady_mb": rss_mb, "rss_peak_mb": hwm_mb, "floor": floor}
@@ -296,10 +304,16 @@ def main():
         phase["floor_ratio"] = ratio
         print(f"{phase['encoding']:<10} {phase['median_ms']:>10.2f} {phase['p99_ms']:>8.2f} {phase['cpu_ms_per_scrape']:>14.3f} "
               f"{phase['bytes_sent']:>11.0f} {floor_ms if floor_ms is not None else float('nan'):>9.3f} "
-              f"{ratio if ratio is not None else float('nan'):>6.2f}")
+              f"{ratio if ratio is not None else float('nan'):>6.2f} {phase['sim_cpu_ms_per_scrape']:>11.3f}")
         if ratio is not None and args.containers >= 1000:
             limit = 3.0 if phase["encoding"] == "gzip" else 2.0
             targets.append((f"CPU per scrape {phase['encoding']} <= {limit}x floor", ratio <= limit, f"{ratio:.2f}x"))
+    for phase in phases:
+        sim_share = phase["sim_cpu_ms_per_scrape"] / phase["cpu_ms_per_scrape"] if phase["cpu_ms_per_scrape"] > 0 else float("inf")
+        phase["sim_cpu_share"] = sim_share
+        verdict = "well below" if sim_share < SIM_CPU_SHARE else f"NOT well below (>= {SIM_CPU_SHARE:.0%})"
+        print(f"porto-sim CPU {phase['encoding']}: {phase['sim_cpu_ms_per_scrape']:.1f} ms per scrape, "
+              f"{sim_share:.0%} of the exporter's: {verdict}")
     print(f"RSS steady {rss_mb:.1f} MB, peak {hwm_mb:.1f} MB")
     if floor:
         print(f"floor: {', '.join(floor['requests'])} and decoding, {floor_ms:.3f} ms CPU per iteration")
