@@ -280,21 +280,38 @@ public final class ExpositionWriter: @unchecked Sendable {
         slotBySerial[family.serial] = Int32(slots.count - 1)
         // A writer is new for every collection, so every family is new once per collection:
         // insert it in place (a binary search), never re-sort.
-        Self.insert(slots.count - 1, into: &sortedText, slots: slots) { $0.name }
-        Self.insert(slots.count - 1, into: &sortedOpenMetrics, slots: slots) { $0.openMetricsName }
+        Self.insert(slots.count - 1, into: &sortedText, slots: slots) { $0.name.utf8 }
+        Self.insert(slots.count - 1, into: &sortedOpenMetrics, slots: slots) { $0.openMetricsName.utf8 }
         return slot
     }
 
     /// Inserts slot `index` into `order` (slot indices sorted by `key` of their family).
-    private static func insert(_ index: Int, into order: inout [Int], slots: [Slot], key: (MetricFamily) -> String) {
-        let name = key(slots[index].family)
+    private static func insert(_ index: Int, into order: inout [Int], slots: [Slot], key: (MetricFamily) -> String.UTF8View) {
+        var name = key(slots[index].family)
         var low = 0
         var high = order.count
         while low < high {
             let mid = (low + high) / 2
-            if key(slots[order[mid]].family).utf8.lexicographicallyPrecedes(name.utf8) { low = mid + 1 } else { high = mid }
+            var other = key(slots[order[mid]].family)
+            if Self.precedes(&other, &name) { low = mid + 1 } else { high = mid }
         }
         order.insert(index, at: low)
+    }
+
+    /// Byte order of two names (on their UTF-8 bytes in place, not a generic sequence comparison).
+    private static func precedes(_ a: inout String.UTF8View, _ b: inout String.UTF8View) -> Bool {
+        let result = a.withContiguousStorageIfAvailable { x in
+            b.withContiguousStorageIfAvailable { y -> Bool in
+                var i = 0
+                let n = min(x.count, y.count)
+                while i < n {
+                    if x[i] != y[i] { return x[i] < y[i] }
+                    i += 1
+                }
+                return x.count < y.count
+            }
+        }
+        return (result ?? nil) ?? a.lexicographicallyPrecedes(b)
     }
 
     /// The index of `labels` in ``labelSpans``, storing them unless they equal the previous

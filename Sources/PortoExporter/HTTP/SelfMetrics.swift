@@ -96,7 +96,7 @@ struct ProcessStats {
             if let utime = field(14), let stime = field(15), ticks > 0 { stats.cpuSeconds = Double(utime + stime) / ticks }
             stats.virtualBytes = field(23)
             if let rss = field(24) { stats.residentBytes = rss * pageSize }
-            if let start = field(22), ticks > 0, let boot = bootTime() { stats.startTimeSeconds = Double(boot) + Double(start) / ticks }
+            if let start = field(22), ticks > 0, let boot = bootTime { stats.startTimeSeconds = Double(boot) + Double(start) / ticks }
         }
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
             stats.openFDs = UInt64(entries.count)
@@ -106,7 +106,10 @@ struct ProcessStats {
         return stats
     }
 
-    private static func bootTime() -> UInt64? {
+    /// The boot time does not change: read once (it was a /proc/stat read per scrape).
+    private static let bootTime: UInt64? = readBootTime()
+
+    private static func readBootTime() -> UInt64? {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("btime ") {
             return UInt64(line.dropFirst(6).trimmingSpaces())
