@@ -116,6 +116,13 @@ struct Serve: ParsableCommand {
         sources.forEach { $0.cancel() }
         controlServer?.stop()
         server.stop()
-        FileHandle.standardError.write(Data("porto-sim: stopped\n".utf8))
+        let cache = server.cacheStatistics
+        let refresh = server.refreshStatistics
+        FileHandle.standardError.write(Data("""
+            porto-sim: stopped; cached answers: \(cache.hits) sent from the cache (\(server.staleHits) of them the \
+            previous second's during a refresh), \(cache.misses) built by their request; the refresher built \
+            \(refresh.answers) in \(refresh.refreshes) refreshes
+
+            """.utf8))
     }
 }

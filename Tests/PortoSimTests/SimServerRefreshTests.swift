@@ -97,12 +97,16 @@ import Testing
             try? FileManager.default.removeItem(atPath: directory)
         }
         let client = try RawClient(server.socketPath)
-        _ = try client.call(Request.list("x"))
+        #expect(try client.call(Request.list("x"))?.list.name == ["x", "1"])
         usleep(400_000)
         let answers = server.refreshStatistics.answers
         host.tick()
         usleep(300_000)
         #expect(server.refreshStatistics.answers == answers)
+        // Nothing is refreshing it: the previous tick's answer is not served, the request builds.
+        #expect(try client.call(Request.list("x"))?.list.name == ["x", "2"])
+        #expect(server.staleHits == 0)
+        #expect(server.cacheStatistics == (hits: 0, misses: 2))
     }
 }
 

@@ -68,6 +68,8 @@ final class Refresher: @unchecked Sendable {
 
     /// Cacheable requests by their bytes.
     private var recent: [[UInt8]: Tracked] = [:]
+    /// The requests whose answers the refresh under way has yet to store.
+    private var pending: Set<[UInt8]> = []
     private var refreshes = 0
     private var built = 0
     private var completed: UInt64?
@@ -117,9 +119,10 @@ final class Refresher: @unchecked Sendable {
         }
     }
 
-    /// Whether `body` is kept up to date, so that a stale answer to it will soon be replaced.
-    func tracks(_ body: [UInt8]) -> Bool {
-        condition.withLock { recent[body] != nil }
+    /// Whether the refresh under way is building the answer to `body`, so that the previous
+    /// answer will be replaced within the time of that build.
+    func isRefreshing(_ body: [UInt8]) -> Bool {
+        condition.withLock { pending.contains(body) }
     }
 
     private func run() {
@@ -147,12 +150,16 @@ final class Refresher: @unchecked Sendable {
             done = generation
             let work = condition.withLock { recent.filter { $0.value.isDue(at: wall) } }
             guard !work.isEmpty else { continue }
+            condition.withLock { pending = Set(work.keys) }
             host.prepare()
             for (body, entry) in work {
                 let answer = host.encodedAnswer(to: entry.request, counting: false)
                 let frame = answer.body.flatMap(SimServer.frame(body:))
                 cache.store(.init(frame: frame, error: answer.error, generation: answer.generation), for: body)
-                condition.withLock { built += 1 }
+                condition.withLock {
+                    pending.remove(body)
+                    built += 1
+                }
             }
             condition.withLock {
                 refreshes += 1

@@ -275,7 +275,7 @@ public final class SimServer: @unchecked Sendable {
             let generation = host.generation
             let cached = cache.lookup(body, generation: generation) { [refresher, host, refreshOptions] old in
                 // The previous tick's answer, while the refresher is building this one.
-                refreshOptions.serveStale && host.isPreviousTick(old, of: generation) && refresher?.tracks(body) == true
+                refreshOptions.serveStale && host.isPreviousTick(old, of: generation) && refresher?.isRefreshing(body) == true
             }
             if let cached {
                 if cached.frame != nil { host.servedFromCache(request, error: cached.error) }
