@@ -1,6 +1,6 @@
 # porto-exporter container image.
 #
-#   docker build -t porto-exporter .
+#   docker build --build-arg REVISION="$(git rev-parse --short=12 HEAD)" -t porto-exporter .
 #   docker run -d --name porto-exporter -p 9658:9658 \
 #     -v /run/portod.socket:/run/portod.socket porto-exporter
 #
@@ -50,6 +50,10 @@ RUN apt-get update \
        --shell /usr/sbin/nologin porto-exporter
 
 COPY --from=build /staging/porto-exporter /usr/local/bin/porto-exporter
+
+# porto_exporter_build_info{revision} (and --version): the commit the image was built from.
+ARG REVISION=unknown
+ENV PORTO_EXPORTER_REVISION=${REVISION}
 
 USER 10001:10001
 EXPOSE 9658

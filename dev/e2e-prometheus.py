@@ -15,7 +15,8 @@ porto-exporter (job "porto"), which reads porto-sim, and loads rules/*.rules.yml
    PortoContainerStartFailures; a portod restart -> PortodRestarted. Each within --alert-timeout
    seconds (the real rules: these alerts have no `for`, and Prometheus evaluates every second
    here), and none of them firing before its event.
-5. With --sim-pid and --exporter-pid: stopping porto-sim makes PortodUnreachable pending, then
+5. With --revision: porto_exporter_build_info carries that revision.
+6. With --sim-pid and --exporter-pid: stopping porto-sim makes PortodUnreachable pending, then
    stopping the exporter makes PortoExporterDown pending (both have `for: 2m`, so pending is what
    a bounded test can see; the promtool tests show them firing).
 """
@@ -224,6 +225,7 @@ def main():
     ap.add_argument("--alert-timeout", type=float, default=60, help="seconds for an alert to fire")
     ap.add_argument("--sim-pid", type=int, help="porto-sim's pid, to stop it at the end")
     ap.add_argument("--exporter-pid", type=int, help="porto-exporter's pid, to stop it at the end")
+    ap.add_argument("--revision", help="the git revision porto_exporter_build_info must carry")
     args = ap.parse_args()
     prom = Prometheus(args.prometheus)
     ok = True
@@ -236,6 +238,11 @@ def main():
     target = wait_for(f"target of job {args.job} up", args.timeout, target_up)[0]
     instance = target["labels"]["instance"]
     log(f"target {instance} up")
+
+    if args.revision:
+        query = f'porto_exporter_build_info{{instance="{instance}", revision="{args.revision}"}}'
+        wait_for(f"{query} returns data", args.timeout, lambda: prom.query(query))
+        log(f"build_info carries revision {args.revision}")
 
     # The container the container dashboard is checked with: the one with the most series (the
     # best covered), "/" left out.

@@ -19,4 +19,6 @@ if [ ! -S "$socket" ]; then
 fi
 echo "porto-exporter: metrics at http://localhost:9658/metrics (unless --web.listen-address says otherwise); Ctrl-C stops"
 # Not exec: the trap above must stop porto-sim when the exporter exits.
-"$bin/porto-exporter" --porto.socket "$socket" "$@"
+# porto_exporter_build_info{revision}: this checkout's commit, unless the caller set one.
+PORTO_EXPORTER_REVISION="${PORTO_EXPORTER_REVISION:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}" \
+  "$bin/porto-exporter" --porto.socket "$socket" "$@"

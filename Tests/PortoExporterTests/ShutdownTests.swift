@@ -120,7 +120,9 @@ final class ExporterProcess {
 
     /// Spawns the binary with an empty signal mask (as systemd does), or with SIGTERM and SIGINT
     /// blocked (`spawnWithStopSignalsBlocked`): the child inherits the spawning thread's mask.
-    init(socket: String, dir: TempDirectory, extra: [String], spawnWithStopSignalsBlocked: Bool = false) throws {
+    /// `environment`: variables set (a nil value removes one) over the test's own.
+    init(socket: String, dir: TempDirectory, extra: [String], environment: [String: String?] = [:],
+         spawnWithStopSignalsBlocked: Bool = false) throws {
         self.dir = dir
         let binary = Self.binary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build porto-exporter first: \(binary)")
@@ -130,6 +132,9 @@ final class ExporterProcess {
         process.arguments = ["--porto.socket", socket, "--web.listen-address", "127.0.0.1:0"] + extra
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = FileHandle.nullDevice
+        var env = ProcessInfo.processInfo.environment
+        for (name, value) in environment { env[name] = value }
+        process.environment = env
         var mask = sigset_t(), saved = sigset_t()
         sigemptyset(&mask)
         if spawnWithStopSignalsBlocked {
