@@ -39,9 +39,7 @@ check_text "$fixtures/golden-scrape.txt"
 check_text "$fixtures/golden-failure.txt"
 check_openmetrics "$fixtures/golden-scrape.om.txt"
 
-swift build --product porto-exporter >/dev/null
-swift build --product porto-sim >/dev/null
-bin="$(swift build --show-bin-path)"
+bin="$(dev/ci-bin.sh)"   # .ci/run's debug build, or built here when run alone
 
 # --once without portod: non-zero exit, one line on stderr, nothing on stdout.
 if "$bin/porto-exporter" --once --porto.socket "$work/missing.socket" >"$work/out" 2>"$work/err"; then

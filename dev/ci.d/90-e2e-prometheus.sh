@@ -12,9 +12,7 @@ cd "$(dirname "$0")/../.."
 root="$PWD"
 
 command -v prometheus >/dev/null || { echo "prometheus missing (Debian package prometheus, dev/apt-packages.txt)" >&2; exit 1; }
-swift build --product porto-exporter 2>&1 | tail -n 3
-swift build --product porto-sim 2>&1 | tail -n 3
-bin="$(swift build --show-bin-path)"
+bin="$(dev/ci-bin.sh)"   # .ci/run's debug build, or built here when run alone
 
 tmp="$(mktemp -d)"
 pids=()
@@ -56,7 +54,9 @@ pids+=("$sim_pid")
 wait_for 20 "porto-sim sockets" test -S "$tmp/portod.socket" -a -S "$tmp/control.socket"
 
 exporter_port="$(free_port)"
-"$bin/porto-exporter" --porto.socket "$tmp/portod.socket" \
+# The revision, as dev/run.sh and the Dockerfile pass it; e2e-prometheus.py checks build_info has it.
+revision="$(git rev-parse --short=12 HEAD 2>/dev/null || echo e2e)"
+PORTO_EXPORTER_REVISION="$revision" "$bin/porto-exporter" --porto.socket "$tmp/portod.socket" \
   --web.listen-address "127.0.0.1:$exporter_port" > "$tmp/porto-exporter.log" 2>&1 &
 exporter_pid=$!
 pids+=("$exporter_pid")
@@ -81,4 +81,5 @@ prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
 pids+=($!)
 
 python3 dev/e2e-prometheus.py --prometheus "http://127.0.0.1:$prometheus_port" \
-  --control "$tmp/control.socket" --job porto --sim-pid "$sim_pid" --exporter-pid "$exporter_pid"
+  --control "$tmp/control.socket" --job porto --sim-pid "$sim_pid" --exporter-pid "$exporter_pid" \
+  --revision "$revision"
