@@ -27,15 +27,18 @@ command -v wrk >/dev/null || { echo "soak: wrk is not installed (apt-get install
 command -v python3 >/dev/null || { echo "soak: python3 is needed" >&2; exit 1; }
 
 echo "==> building porto-exporter and porto-sim ($CONFIG)"
-bin=$(swift build -c "$CONFIG" --show-bin-path)
+# A release build is made as dev/run.sh and the Dockerfile make it: Swift runtime linked in.
+build=(-c "$CONFIG")
+[ "$CONFIG" = release ] && build+=(--static-swift-stdlib)
+bin=$(swift build "${build[@]}" --show-bin-path)
 exporter=${PORTO_EXPORTER:-}
 if [ -z "$exporter" ]; then
-  swift build -c "$CONFIG" --product porto-exporter >/dev/null
+  swift build "${build[@]}" --product porto-exporter >/dev/null
   exporter=$bin/porto-exporter
 fi
 sim=${PORTO_SIM:-}
 if [ -z "$sim" ]; then
-  swift build -c "$CONFIG" --product porto-sim >/dev/null
+  swift build "${build[@]}" --product porto-sim >/dev/null
   sim=$bin/porto-sim
 fi
 

@@ -250,4 +250,14 @@ static inline int CMicroHTTPD_set_malloc_arena_max(int limit) {
 #endif
 }
 
+/// malloc_trim(0): returns the free memory of every arena to the kernel, including free pages in
+/// the middle of a heap, which glibc otherwise keeps. Returns 1 when some memory was released.
+static inline int CMicroHTTPD_malloc_trim(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}
+
 #endif

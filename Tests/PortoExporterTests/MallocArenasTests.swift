@@ -74,3 +74,36 @@ import Testing
         #expect(line.contains("level=debug"), "log line: \(line)")
     }
 }
+
+@Suite struct MallocTrimTests {
+    /// Pages of `[start, start + size)` resident in memory (mincore), whole pages only.
+    static func residentFraction(_ start: UnsafeMutableRawPointer, _ size: Int) -> Double {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + size) / page * page
+        let count = (end - first) / page
+        guard count > 0 else { return 0 }
+        var vector = [UInt8](repeating: 0, count: count)
+        guard mincore(UnsafeMutableRawPointer(bitPattern: first), end - first, &vector) == 0 else { return -1 }
+        return Double(vector.filter { $0 & 1 == 1 }.count) / Double(count)
+    }
+
+    /// Blocks below the mmap threshold, freed under a block still in use, stay resident: glibc
+    /// only gives back the top of a heap. After `releaseFreeMemory` their pages are gone.
+    @Test func freedMemoryInTheMiddleOfTheHeapIsReleased() throws {
+        let size = 64 * 1024, count = 256   // 16 MB
+        let blocks = (0...count).map { _ -> UnsafeMutableRawPointer in
+            let block = malloc(size)!
+            memset(block, 1, size)   // touch every page
+            return block
+        }
+        defer { free(blocks[count]) }   // allocated last: above the others, the heap cannot shrink
+        blocks.prefix(count).forEach { free($0) }
+        let before = blocks.prefix(count).map { Self.residentFraction($0, size) }.reduce(0, +) / Double(count)
+        try #require(before > 0.9, "freed blocks should still be resident before the trim (\(before))")
+        #expect(MallocArenas.releaseFreeMemory())
+        // Other tests running meanwhile may take some of the freed memory again: most, not all.
+        let after = blocks.prefix(count).map { Self.residentFraction($0, size) }.reduce(0, +) / Double(count)
+        #expect(after < 0.5, "resident after the trim: \(after)")
+    }
+}

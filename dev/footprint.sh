@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Memory footprint of porto-exporter binaries (issue 6: steady RSS at most 20 MB at 100 containers).
+#
+#   dev/footprint.sh [BINARY ...]     default: the release build, as dev/run.sh and the Dockerfile
+#                                     make it (swift build -c release --static-swift-stdlib)
+#
+# For each binary: porto-sim with CONTAINERS (100) containers, the exporter against it, then prints
+# VmRSS and its anonymous and file-backed parts (/proc/PID/status RssAnon, RssFile) idle (listening,
+# no scrape yet) and after SCRAPES (300) sequential scrapes with gzip, as Prometheus asks.
+# PORTO_SIM overrides the porto-sim binary. Environment variables such as MALLOC_ARENA_MAX pass
+# through to the exporter.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${CONTAINERS:=100}" "${SCRAPES:=300}"
+
+if [ $# = 0 ]; then
+  swift build -c release --static-swift-stdlib --product porto-exporter >/dev/null
+  set -- "$(swift build -c release --static-swift-stdlib --show-bin-path)/porto-exporter"
+fi
+sim=${PORTO_SIM:-}
+if [ -z "$sim" ]; then
+  swift build -c release --static-swift-stdlib --product porto-sim >/dev/null
+  sim=$(swift build -c release --static-swift-stdlib --show-bin-path)/porto-sim
+fi
+
+work=$(mktemp -d /tmp/porto-footprint.XXXXXX)
+sim_pid='' exporter_pid=''
+cleanup() {
+  [ -n "$exporter_pid" ] && kill "$exporter_pid" 2>/dev/null && wait "$exporter_pid" 2>/dev/null || true
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$sim" --socket "$work/portod.socket" --containers "$CONTAINERS" >"$work/sim.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 100); do [ -S "$work/portod.socket" ] && break; sleep 0.1; done
+[ -S "$work/portod.socket" ] || { cat "$work/sim.log"; echo "footprint: porto-sim did not start" >&2; exit 1; }
+
+memory() {  # VmRSS RssAnon RssFile of PID, in KiB
+  awk '/^(VmRSS|RssAnon|RssFile):/ { v[$1] = $2 } END { printf "%6d %6d %6d", v["VmRSS:"], v["RssAnon:"], v["RssFile:"] }' "/proc/$1/status"
+}
+
+printf '%-60s %-26s %-26s\n' "" "idle (KiB)" "after $SCRAPES scrapes (KiB)"
+printf '%-60s %-26s %-26s\n' "binary ($CONTAINERS containers)" "  RSS   anon   file" "  RSS   anon   file"
+for exporter in "$@"; do
+  : >"$work/exporter.log"
+  "$exporter" --porto.socket "$work/portod.socket" --web.listen-address 127.0.0.1:0 >"$work/exporter.log" 2>&1 &
+  exporter_pid=$!
+  port=''
+  for _ in $(seq 300); do
+    port=$(sed -n 's/.*msg=listening address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/exporter.log" | head -1)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { cat "$work/exporter.log"; echo "footprint: $exporter did not start" >&2; exit 1; }
+  sleep 1
+  idle=$(memory "$exporter_pid")
+  python3 - "$port" "$SCRAPES" <<'EOF'
+import gzip, http.client, sys
+port, scrapes = int(sys.argv[1]), int(sys.argv[2])
+conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+for i in range(scrapes):
+    conn.request("GET", "/metrics", headers={"Accept-Encoding": "gzip"})
+    r = conn.getresponse()
+    body = r.read()
+    if r.status != 200:
+        sys.exit(f"footprint: status {r.status}")
+    if i == 0 and b"\nporto_up 1\n" not in gzip.decompress(body):
+        sys.exit("footprint: the first scrape did not reach porto-sim (porto_up is not 1)")
+EOF
+  steady=$(memory "$exporter_pid")
+  printf '%-60s %-26s %-26s\n' "$exporter" "$idle" "$steady"
+  kill "$exporter_pid"; wait "$exporter_pid" 2>/dev/null || true
+  exporter_pid=''
+done
