@@ -6,7 +6,8 @@
 #
 # For each binary: porto-sim with CONTAINERS (100) containers, the exporter against it, then prints
 # VmRSS and its anonymous and file-backed parts (/proc/PID/status RssAnon, RssFile) idle (listening,
-# no scrape yet) and after SCRAPES (300) sequential scrapes with gzip, as Prometheus asks.
+# no scrape yet) and one second after SCRAPES (300) sequential scrapes with gzip, as Prometheus asks, and the
+# exporter's CPU time per scrape (user + system, from /proc/PID/stat) over those scrapes.
 # PORTO_SIM overrides the porto-sim binary. Environment variables such as MALLOC_ARENA_MAX pass
 # through to the exporter.
 set -euo pipefail
@@ -41,8 +42,12 @@ memory() {  # VmRSS RssAnon RssFile of PID, in KiB
   awk '/^(VmRSS|RssAnon|RssFile):/ { v[$1] = $2 } END { printf "%6d %6d %6d", v["VmRSS:"], v["RssAnon:"], v["RssFile:"] }' "/proc/$1/status"
 }
 
-printf '%-60s %-26s %-26s\n' "" "idle (KiB)" "after $SCRAPES scrapes (KiB)"
-printf '%-60s %-26s %-26s\n' "binary ($CONTAINERS containers)" "  RSS   anon   file" "  RSS   anon   file"
+cpu() {  # utime + stime of PID, in clock ticks
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+printf '%-50s %-22s %-22s %s\n' "" "idle (KiB)" "after $SCRAPES scrapes" "CPU ms"
+printf '%-50s %-22s %-22s %s\n' "binary ($CONTAINERS containers)" "  RSS   anon   file" "  RSS   anon   file" "/scrape"
 for exporter in "$@"; do
   : >"$work/exporter.log"
   "$exporter" --porto.socket "$work/portod.socket" --web.listen-address 127.0.0.1:0 >"$work/exporter.log" 2>&1 &
@@ -56,6 +61,7 @@ for exporter in "$@"; do
   [ -n "$port" ] || { cat "$work/exporter.log"; echo "footprint: $exporter did not start" >&2; exit 1; }
   sleep 1
   idle=$(memory "$exporter_pid")
+  cpu_before=$(cpu "$exporter_pid")
   python3 - "$port" "$SCRAPES" <<'EOF'
 import gzip, http.client, sys
 port, scrapes = int(sys.argv[1]), int(sys.argv[2])
@@ -69,8 +75,10 @@ for i in range(scrapes):
     if i == 0 and b"\nporto_up 1\n" not in gzip.decompress(body):
         sys.exit("footprint: the first scrape did not reach porto-sim (porto_up is not 1)")
 EOF
+  sleep 1   # steady means between scrapes, as Prometheus leaves 15 s between them
   steady=$(memory "$exporter_pid")
-  printf '%-60s %-26s %-26s\n' "$exporter" "$idle" "$steady"
+  cpu_ms=$(( ($(cpu "$exporter_pid") - cpu_before) * 1000 / $(getconf CLK_TCK) ))
+  printf '%-50s %-22s %-22s %s\n' "$exporter" "$idle" "$steady" "$(awk -v t="$cpu_ms" -v n="$SCRAPES" 'BEGIN { printf "%.2f", t / n }')"
   kill "$exporter_pid"; wait "$exporter_pid" 2>/dev/null || true
   exporter_pid=''
 done

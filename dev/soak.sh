@@ -101,6 +101,9 @@ name_re = re.compile(r'^porto_container_[a-z_]+\{(?:[^}]*,)?name="((?:[^"\\]|\\.
 def rss():
     with open(f"/proc/{pid}/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+def hwm():
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
 def fds():
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -125,7 +128,12 @@ for i in range(1, scrapes + 1):
     seen |= names
     max_names = max(max_names, len(names))
     if i == warm or i % max(1, scrapes // 20) == 0 or i == scrapes:
+        # Between scrapes, as Prometheus leaves them: after each collection the exporter gives the
+        # freed memory back (MallocArenas.trimSoon), just after the answer is sent.
+        time.sleep(0.3)
         samples.append((i, rss(), fds(), len(names)))
+        # As it goes, so that a long run shows its progress (and a cut-short one its trend).
+        print(f"  scrape {i}: rss {samples[-1][1]} KiB, fds {samples[-1][2]}, containers {samples[-1][3]}, at {time.strftime('%H:%M:%S')}", flush=True)
 conn.close()
 
 durations.sort()
@@ -136,6 +144,7 @@ lines = [
     f"scrapes {scrapes}, failed or not porto_up 1: {bad}",
     f"scrape latency p50 {durations[len(durations)//2]*1000:.1f} ms, p99 {durations[int(len(durations)*0.99)]*1000:.1f} ms, max {durations[-1]*1000:.1f} ms",
     f"RSS after warm-up (scrape {samples[0][0]}) {base_rss} KiB, at the end {end_rss} KiB, drift {drift*100:+.1f}%",
+    f"peak RSS (VmHWM, over wrk and the soak) {hwm()} KiB",
     f"open fds after warm-up {base_fds}, at the end {end_fds}, max {max(s[2] for s in samples)}",
     f"containers per scrape: at most {max_names} (porto-sim serves {containers} + root); distinct names seen over the soak {len(seen)}",
     "samples (scrape, rss KiB, fds, containers): " + " ".join(f"{s[0]}:{s[1]}:{s[2]}:{s[3]}" for s in samples),
