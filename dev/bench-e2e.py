@@ -268,6 +268,7 @@ def main():
         warm.close()
 
         phases = [run_phase(args, exporter.pid, sim.pid, stats_file, enc) for enc in ("identity", "gzip")]
+        time.sleep(0.5)   # steady = between scrapes: the exporter gives freed memory back just after the last answer
         memory = memory_kib(exporter.pid)
         bursts = run_bursts(args, stats_file, control_path)
         floor = run_floor(args, socket_path) if args.floor else None

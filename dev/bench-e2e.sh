@@ -15,9 +15,11 @@ shift $(( $# > 2 ? 2 : $# ))
 config=${BENCH_CONFIG:-release}
 
 echo "building porto-exporter and porto-sim ($config)..." >&2
-swift build -c "$config" --product porto-exporter >&2
-swift build -c "$config" --product porto-sim >&2
-bin=$(swift build -c "$config" --show-bin-path)
+build=(-c "$config")   # a release build as dev/run.sh and the Dockerfile make it (Swift runtime linked in)
+[[ "$config" == release ]] && build+=(--static-swift-stdlib)
+swift build "${build[@]}" --product porto-exporter >&2
+swift build "${build[@]}" --product porto-sim >&2
+bin=$(swift build "${build[@]}" --show-bin-path)
 floor_args=()
 if [[ -z "${BENCH_NO_FLOOR:-}" ]]; then
     echo "building porto-floor ($config)..." >&2
