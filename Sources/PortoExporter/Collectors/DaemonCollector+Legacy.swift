@@ -1,0 +1,75 @@
+import PortoWire
+
+/// portod before 4.6.0 has no `GetSystem`: it answers InvalidMethod (PORTO.md 8). The same
+/// counters are in the hidden property `porto_stat` of "/" (`Get ["/"] ["porto_stat"]`, PORTO.md
+/// 5.1, a `"key: value; …"` map), and the version in `Version`; the kernel version is not told
+/// (`porto_daemon_info{kernel_version=""}`).
+extension DaemonCollector {
+    /// A GetSystem answer rebuilt from `porto_stat` and `Version`.
+    static func legacySystem(_ context: CollectContext) throws(PortoError) -> Porto_TGetSystemResponse {
+        var get = Porto_TPortoRequest()
+        get.get = Porto_TGetRequest()
+        get.get.name = ["/"]
+        get.get.variable = ["porto_stat"]
+        let answer = try context.call(get).get
+        guard let value = answer.list.first(where: { $0.name == "/" })?.keyval.first(where: { $0.variable == "porto_stat" }) else {
+            throw PortoError.decode("Get / porto_stat: no value in the answer")
+        }
+        if value.hasError, value.error != .success {
+            throw PortoError.porto(value.error, message: value.errorMsg)
+        }
+        var system = self.system(fromPortoStat: value.value)
+        var version = Porto_TPortoRequest()
+        version.version = Porto_TVersionRequest()
+        let tag = try context.call(version).version
+        system.portoVersion = tag.tag
+        system.portoRevision = tag.revision
+        return system
+    }
+
+    /// The GetSystem fields `porto_stat` carries. Its keys are GetSystem's field names, except
+    /// `requests_*` for `request_*` and, before 4.7.2, `restarts` for `porto_starts` (PORTO.md 5.1, 8);
+    /// keys GetSystem does not have (spec requests, portod's own usage, ...) and values that are not
+    /// whole numbers are left out.
+    static func system(fromPortoStat text: String) -> Porto_TGetSystemResponse {
+        var system = Porto_TGetSystemResponse()
+        for (key, value) in LegacyValueParser.stringMap(text) ?? [] {
+            var name = key
+            if name.hasPrefix("requests_") { name = "request_" + name.dropFirst("requests_".count) }
+            if name == "restarts" { name = "porto_starts" }
+            if let path = portoStatFields[name], let number = LegacyValueParser.uint(value) {
+                system[keyPath: path] = number
+            }
+        }
+        return system
+    }
+
+    static let portoStatFields: [String: WritableKeyPath<Porto_TGetSystemResponse, UInt64> & Sendable] = [
+        "errors": \.errors, "warnings": \.warnings, "fatals": \.fatals, "porto_starts": \.portoStarts,
+        "porto_uptime": \.portoUptime, "master_uptime": \.masterUptime, "taints": \.taints,
+        "log_lines": \.logLines, "log_bytes": \.logBytes, "log_lines_lost": \.logLinesLost,
+        "log_bytes_lost": \.logBytesLost, "log_open": \.logOpen,
+        "stream_rotate_bytes": \.streamRotateBytes, "stream_rotate_errors": \.streamRotateErrors,
+        "container_count": \.containerCount, "container_limit": \.containerLimit,
+        "container_running": \.containerRunning, "container_created": \.containerCreated,
+        "container_started": \.containerStarted, "container_start_failed": \.containerStartFailed,
+        "container_oom": \.containerOom, "container_buried": \.containerBuried,
+        "container_lost": \.containerLost, "container_tainted": \.containerTainted,
+        "postfork_issues": \.postforkIssues,
+        "volume_count": \.volumeCount, "volume_limit": \.volumeLimit, "volume_created": \.volumeCreated,
+        "volume_failed": \.volumeFailed, "volume_links": \.volumeLinks,
+        "volume_links_mounted": \.volumeLinksMounted, "volume_lost": \.volumeLost,
+        "layer_import": \.layerImport, "layer_export": \.layerExport, "layer_remove": \.layerRemove,
+        "client_count": \.clientCount, "client_max": \.clientMax, "client_connected": \.clientConnected,
+        "request_queued": \.requestQueued, "request_completed": \.requestCompleted,
+        "request_failed": \.requestFailed, "request_threads": \.requestThreads,
+        "request_longer_1s": \.requestLonger1S, "request_longer_3s": \.requestLonger3S,
+        "request_longer_30s": \.requestLonger30S, "request_longer_5m": \.requestLonger5M,
+        "request_top_running_time": \.requestTopRunningTime,
+        "fail_system": \.failSystem, "fail_invalid_value": \.failInvalidValue,
+        "fail_invalid_command": \.failInvalidCommand, "fail_memory_guarantee": \.failMemoryGuarantee,
+        "fail_invalid_netaddr": \.failInvalidNetaddr,
+        "network_count": \.networkCount, "network_created": \.networkCreated,
+        "network_problems": \.networkProblems, "network_repairs": \.networkRepairs,
+    ]
+}
