@@ -120,8 +120,8 @@ public struct WireReader: Sendable {
             guard offset < end else { throw .decode("truncated varint at offset \(offset)") }
             let byte = bytes[offset]
             offset += 1
-            if shift == 63 && byte > 1 { throw .decode("varint longer than 64 bits") }
-            value |= UInt64(byte & 0x7F) << shift
+            // As SwiftProtobuf: a tenth byte's bits beyond 64 are dropped, an eleventh is an error.
+            value |= UInt64(byte & 0x7F) &<< shift
             if byte & 0x80 == 0 { return value }
             shift += 7
             if shift > 63 { throw .decode("varint longer than 10 bytes") }
