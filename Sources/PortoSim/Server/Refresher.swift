@@ -34,7 +34,7 @@ public struct RefreshOptions: Sendable, Equatable {
 /// the new generation into the ``ResponseCache``, uncounted.
 ///
 /// A request asked at a steady interval (a scraper) is rebuilt only in the last ``lead`` before
-/// its next ask is due, not at every tick: a client scraping every 15 s costs one or two builds
+/// its next ask is due, not at every tick: a client scraping every 15 s costs two or three builds
 /// per scrape, not fifteen. A request asked once, or more often than that, is rebuilt at every
 /// change.
 final class Refresher: @unchecked Sendable {
@@ -63,8 +63,9 @@ final class Refresher: @unchecked Sendable {
     }
 
     /// How long before a steady client's next ask its answer is kept refreshed: the tick its ask
-    /// falls in, and 200 ms of jitter (an ask earlier than that is built on the request path).
-    static let lead: Duration = .milliseconds(1_200)
+    /// falls in, and 1.2 s of jitter (back-to-back scrapes of varying length; an ask earlier than
+    /// that is built on the request path).
+    static let lead: Duration = .milliseconds(2_200)
 
     /// Cacheable requests by their bytes.
     private var recent: [[UInt8]: Tracked] = [:]
