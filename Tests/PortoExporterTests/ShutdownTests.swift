@@ -50,9 +50,18 @@ import Testing
             try waitUntil { sim.requestCounts.values.reduce(0, +) > 0 }   // the collection is blocked in portod
         }
         try exporter.signal(signalNumber)
-        let r = try inFlight.readResponse()
-        #expect(r.status == 200)
-        #expect(r.text.contains("\nporto_up 0\n"))
+        if sim != nil {
+            // The collection is known to be in flight: the scrape must be answered.
+            let r = try inFlight.readResponse()
+            #expect(r.status == 200)
+            #expect(r.text.contains("\nporto_up 0\n"))
+        } else if let r = try? inFlight.readResponse() {
+            // With portod missing nothing shows that the exporter took the request before the
+            // signal: it may race the shutdown and be refused (connection closed). If answered,
+            // the answer must be right; either way the process must exit 0.
+            #expect(r.status == 200)
+            #expect(r.text.contains("\nporto_up 0\n"))
+        }
         try exporter.requireExit0(within: 20)
     }
 
