@@ -127,7 +127,8 @@ for i in range(1, scrapes + 1):
     names = set(name_re.findall(text))
     seen |= names
     max_names = max(max_names, len(names))
-    if i == warm or i % max(1, scrapes // 20) == 0 or i == scrapes:
+    # The baseline is the sample after warm-up (10% of the scrapes), as docs/LOAD.md says.
+    if i == warm or (i > warm and i % max(1, scrapes // 20) == 0) or i == scrapes:
         # Between scrapes, as Prometheus leaves them: after each collection the exporter gives the
         # freed memory back (MallocArenas.trimSoon), just after the answer is sent.
         time.sleep(0.3)
