@@ -250,6 +250,17 @@ static inline int CMicroHTTPD_set_malloc_arena_max(int limit) {
 #endif
 }
 
+/// mallopt(M_TRIM_THRESHOLD, bytes): a fixed trim threshold, which also stops glibc from raising
+/// it (and the mmap threshold) as large blocks are freed. Returns 1 on success, 0 otherwise.
+static inline int CMicroHTTPD_set_malloc_trim_threshold(int bytes) {
+#if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD)
+    return mallopt(M_TRIM_THRESHOLD, bytes);
+#else
+    (void)bytes;
+    return 0;
+#endif
+}
+
 /// malloc_trim(0): returns the free memory of every arena to the kernel, including free pages in
 /// the middle of a heap, which glibc otherwise keeps. Returns 1 when some memory was released.
 static inline int CMicroHTTPD_malloc_trim(void) {

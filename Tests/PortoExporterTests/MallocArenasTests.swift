@@ -38,6 +38,17 @@ import Testing
         #expect(Self.decide(["MALLOC_ARENA_MAX": "5", "GLIBC_TUNABLES": "glibc.malloc.arena_max=3"]) == .environment("MALLOC_ARENA_MAX=5"))
     }
 
+    @Test func theTrimThresholdIsSetUnlessTheEnvironmentSetsAThreshold() {
+        let decide = { (environment: [String: String]) in MallocArenas.decideTrimThreshold(variable: { environment[$0] }) }
+        #expect(decide([:]) == .cap(131_072))
+        #expect(decide(["MALLOC_ARENA_MAX": "2"]) == .cap(131_072))
+        #expect(decide(["MALLOC_TRIM_THRESHOLD_": "0"]) == .environment("MALLOC_TRIM_THRESHOLD_=0"))
+        #expect(decide(["MALLOC_MMAP_THRESHOLD_": "65536"]) == .environment("MALLOC_MMAP_THRESHOLD_=65536"))
+        #expect(decide(["MALLOC_TRIM_THRESHOLD_": "lots"]) == .cap(131_072))
+        #expect(decide(["GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=262144"]) == .environment("GLIBC_TUNABLES=glibc.malloc.mmap_threshold=262144"))
+        #expect(decide(["GLIBC_TUNABLES": "glibc.malloc.arena_max=2"]) == .cap(131_072))
+    }
+
     /// The built binary, at `--log.level debug`, says what it did: capped (mallopt returned 1) with
     /// a clean environment, nothing with MALLOC_ARENA_MAX set.
     @Test(arguments: [
@@ -72,6 +83,7 @@ import Testing
         let line = text.split(separator: "\n").first { $0.contains("malloc arenas") }.map(String.init) ?? ""
         #expect(line.contains(expected), "log line: \(line)")
         #expect(line.contains("level=debug"), "log line: \(line)")
+        #expect(text.contains("msg=\"malloc trim threshold set\" trim_threshold=131072"), "log: \(text)")
     }
 }
 

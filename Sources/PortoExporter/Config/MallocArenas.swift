@@ -29,11 +29,21 @@ public enum MallocArenas {
         case environment(String)
     }
 
+    /// The trim threshold set at start-up (glibc's default value). Left alone, glibc raises it to
+    /// twice the largest mmapped block freed (a ListContainersBy answer is megabytes), and the
+    /// free top of a thread's arena below it is never given back: malloc_trim trims only the
+    /// main arena's top. In a 1,000-container soak that kept 2.3 MB in one sample out of three.
+    /// Setting it fixes the mmap threshold at 128 KiB too: larger blocks are mmapped and unmapped.
+    public static let trimThreshold: Int32 = 128 * 1024
+
     public struct Outcome: Equatable, Sendable {
         public var decision: Decision
         /// mallopt's answer for `.cap` (false where it failed or the C library is not glibc);
         /// always false for `.environment`, where nothing is called.
         public var applied: Bool
+        /// The same for the trim threshold (`.cap(bytes)`: set to `bytes`).
+        public var trimThreshold: Decision = .cap(MallocArenas.trimThreshold)
+        public var trimThresholdApplied = false
 
         /// One debug line saying what was set.
         public func log(to logger: Logger) {
@@ -44,6 +54,13 @@ public enum MallocArenas {
                 logger.debug("malloc arenas not capped: mallopt refused", metadata: ["arena_max": "\(limit)"])
             case .environment(let setting):
                 logger.debug("malloc arenas left to the environment", metadata: ["setting": "\(setting)"])
+            }
+            switch trimThreshold {
+            case .cap(let bytes):
+                logger.debug(trimThresholdApplied ? "malloc trim threshold set" : "malloc trim threshold not set: mallopt refused",
+                             metadata: ["trim_threshold": "\(bytes)"])
+            case .environment(let setting):
+                logger.debug("malloc trim threshold left to the environment", metadata: ["setting": "\(setting)"])
             }
         }
     }
@@ -64,6 +81,27 @@ public enum MallocArenas {
             }
         }
         return .cap(defaultLimit)
+    }
+
+    /// Whether to set the trim threshold: not when the environment sets it or the mmap threshold
+    /// (`MALLOC_TRIM_THRESHOLD_`, `MALLOC_MMAP_THRESHOLD_`, or their `GLIBC_TUNABLES` names), since
+    /// either also turns glibc's dynamic thresholds off.
+    public static func decideTrimThreshold(variable: (String) -> String?) -> Decision {
+        for name in ["MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"] {
+            if let value = variable(name), let bytes = Int(value), bytes >= 0 {
+                return .environment("\(name)=\(value)")
+            }
+        }
+        if let tunables = variable("GLIBC_TUNABLES") {
+            for item in tunables.split(separator: ":") {
+                let pair = item.split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0] == "glibc.malloc.trim_threshold" || pair[0] == "glibc.malloc.mmap_threshold",
+                   let bytes = Int(pair[1]), bytes >= 0 {
+                    return .environment("GLIBC_TUNABLES=\(item)")
+                }
+            }
+        }
+        return .cap(trimThreshold)
     }
 
     /// Returns the free memory of every arena to the kernel (malloc_trim(0)); true when some was
@@ -90,12 +128,16 @@ public enum MallocArenas {
     /// Decides from the process environment and applies the decision. Call it first thing in
     /// `main`, before a thread is started.
     public static func configure() -> Outcome {
-        let decision = decide(variable: { name in getenv(name).map { String(cString: $0) } })
-        switch decision {
-        case .cap(let limit):
-            return Outcome(decision: decision, applied: CMicroHTTPD_set_malloc_arena_max(limit) == 1)
-        case .environment:
-            return Outcome(decision: decision, applied: false)
+        let variable: (String) -> String? = { name in getenv(name).map { String(cString: $0) } }
+        let decision = decide(variable: variable)
+        var outcome = Outcome(decision: decision, applied: false)
+        if case .cap(let limit) = decision {
+            outcome.applied = CMicroHTTPD_set_malloc_arena_max(limit) == 1
         }
+        outcome.trimThreshold = decideTrimThreshold(variable: variable)
+        if case .cap(let bytes) = outcome.trimThreshold {
+            outcome.trimThresholdApplied = CMicroHTTPD_set_malloc_trim_threshold(bytes) == 1
+        }
+        return outcome
     }
 }
