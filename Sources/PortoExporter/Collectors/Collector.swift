@@ -22,17 +22,38 @@ struct CollectContext {
     /// Sends one request with the time left before the deadline as its timeout. Throws
     /// `.timeout` without sending when the deadline has passed, and `.porto` for an envelope error.
     func call(_ request: Porto_TPortoRequest) throws(PortoError) -> Porto_TPortoResponse {
+        try send(request) { timeout throws(PortoError) in
+            let response = try transport.call(request, timeout: timeout)
+            if response.error != .success {
+                throw PortoError.porto(response.error, message: response.errorMsg)
+            }
+            return response
+        }
+    }
+
+    /// Like ``call(_:)``, but returns the response's bytes undecoded, its envelope checked
+    /// (``ResponseEnvelope``): for answers decoded piece by piece.
+    func callRaw(_ request: Porto_TPortoRequest) throws(PortoError) -> [UInt8] {
+        try send(request) { timeout throws(PortoError) in
+            let bytes = try transport.callRaw(request, timeout: timeout)
+            try ResponseEnvelope(bytes).check(method: request.methodName)
+            return bytes
+        }
+    }
+
+    /// The deadline check and the bookkeeping shared by ``call(_:)`` and ``callRaw(_:)``: an
+    /// answer (an envelope error included) counts as portod answering; a socket, timeout or
+    /// decode error forgets the per-connection decisions and is recorded for `porto_up`.
+    private func send<T>(_ request: Porto_TPortoRequest,
+                         _ exchange: (Duration) throws(PortoError) -> T) throws(PortoError) -> T {
         let remaining = deadline - now()
         if remaining <= .zero {
             throw PortoError.timeout("scrape deadline passed before \(request.methodName)")
         }
         do throws(PortoError) {
-            let response = try transport.call(request, timeout: remaining)
+            let result = try exchange(remaining)
             recorder.answered()
-            if response.error != .success {
-                throw PortoError.porto(response.error, message: response.errorMsg)
-            }
-            return response
+            return result
         } catch {
             switch error {
             case .porto: recorder.answered()
@@ -46,29 +67,6 @@ struct CollectContext {
 }
 
 extension CollectContext {
-    /// Like ``call(_:)``, but returns the response's bytes undecoded, its envelope checked
-    /// (``ResponseEnvelope``): for answers decoded piece by piece.
-    func callRaw(_ request: Porto_TPortoRequest) throws(PortoError) -> [UInt8] {
-        let remaining = deadline - now()
-        if remaining <= .zero {
-            throw PortoError.timeout("scrape deadline passed before \(request.methodName)")
-        }
-        do throws(PortoError) {
-            let bytes = try transport.callRaw(request, timeout: remaining)
-            try ResponseEnvelope(bytes).check(method: request.methodName)
-            recorder.answered()
-            return bytes
-        } catch {
-            switch error {
-            case .porto: recorder.answered()
-            case .socket, .timeout, .decode:
-                connection.connectionLost()
-                recorder.failed(error)
-            }
-            throw error
-        }
-    }
-
     /// Records a decode error found while reading an answer that ``callRaw(_:)`` returned: as for
     /// an answer the client could not decode, the per-connection decisions are forgotten.
     func answerUndecodable(_ error: PortoError) {
