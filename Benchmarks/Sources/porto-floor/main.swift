@@ -15,7 +15,7 @@ import BenchSupport
 /// usage: porto-floor SOCKET ITERATIONS
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let iterations = Int(arguments[2]), iterations > 0 else {
-    FileHandle.standardError("usage: porto-floor SOCKET ITERATIONS\n")
+    StandardError.emit("usage: porto-floor SOCKET ITERATIONS\n")
     exit(2)
 }
 let socketPath = arguments[1]
@@ -27,11 +27,11 @@ func once() {
         do {
             let response = try client.call(request)
             if response.error != .success {
-                FileHandle.standardError("porto-floor: \(request.methodName): \(response.error) \(response.errorMsg)\n")
+                StandardError.emit("porto-floor: \(request.methodName): \(response.error) \(response.errorMsg)\n")
                 exit(1)
             }
         } catch {
-            FileHandle.standardError("porto-floor: \(request.methodName): \(error)\n")
+            StandardError.emit("porto-floor: \(request.methodName): \(error)\n")
             exit(1)
         }
     }

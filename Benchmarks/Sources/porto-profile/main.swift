@@ -18,7 +18,7 @@ import PortoWire
 /// Prints the series count and bytes of one scrape.
 let arguments = CommandLine.arguments
 guard arguments.count == 4, let containers = Int(arguments[2]), let iterations = Int(arguments[3]) else {
-    FileHandle.standardError("usage: porto-profile setup|decode|collect|openmetrics|gzip|gzip6 CONTAINERS ITERATIONS\n")
+    StandardError.emit("usage: porto-profile setup|decode|collect|openmetrics|gzip|gzip6 CONTAINERS ITERATIONS\n")
     exit(2)
 }
 let host = RecordedHost.make(containers: containers)
@@ -41,7 +41,7 @@ for _ in 0..<iterations {
     case "gzip6":
         total += Gzip.compress(host.openMetricsBody, level: 6)?.count ?? 0
     default:
-        FileHandle.standardError("unknown stage \(arguments[1])\n")
+        StandardError.emit("unknown stage \(arguments[1])\n")
         exit(2)
     }
 }

@@ -4,9 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Just enough of stderr without Foundation.
-enum FileHandle {
-    static func standardError(_ text: String) {
+/// Just enough of stderr without Foundation, for porto-floor and porto-profile.
+public enum StandardError {
+    public static func emit(_ text: String) {
         var text = text
         text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
