@@ -27,6 +27,11 @@ struct Serve: ParsableCommand {
     @Flag(help: "Behave like a portod older than 5.0: ListContainersBy fails with InvalidMethod.")
     var legacy = false
 
+    @Flag(help: ArgumentHelp(
+        "Behave like a portod older than 4.6 (implies --legacy): GetSystem fails with InvalidMethod.",
+        discussion: "So do AsyncWait, NewVolume and GetVolume; the daemon counters are in Get / porto_stat (with `restarts`), Version says \(SimHost.tagBeforeGetSystem)."))
+    var noGetSystem = false
+
     @Option(help: ArgumentHelp("Freeze the clock at this Unix time (seconds), for golden files.", valueName: "epoch"))
     var fixedClock: UInt64?
 
@@ -77,7 +82,7 @@ struct Serve: ParsableCommand {
     func run() throws {
         let faults = faultWords.isEmpty ? FaultOptions.none : try FaultOptions(words: faultWords)
         let options = SimOptions(
-            containers: containers, seed: seed, churn: churn, legacy: legacy,
+            containers: containers, seed: seed, churn: churn, legacy: legacy, noGetSystem: noGetSystem,
             clock: fixedClock.map { .fixed(epochSeconds: $0) } ?? .system)
 
         // Signals are handled on a queue, not by the default action, so that the sockets are removed.
@@ -108,7 +113,7 @@ struct Serve: ParsableCommand {
         }
         FileHandle.standardError.write(Data("""
             porto-sim: serving \(containers) containers (seed \(seed)\(churn ? ", churn" : "")\
-            \(legacy ? ", legacy" : "")\(noRefresh ? ", no refresh" : "")) on \(socket)\(control.map { ", control on \($0)" } ?? ""); \
+            \(legacy ? ", legacy" : "")\(noGetSystem ? ", no GetSystem" : "")\(noRefresh ? ", no refresh" : "")) on \(socket)\(control.map { ", control on \($0)" } ?? ""); \
             faults: \(faults)
 
             """.utf8))

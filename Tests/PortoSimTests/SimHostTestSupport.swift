@@ -5,8 +5,12 @@ import PortoWire
 enum Sim {
     static let epoch: UInt64 = 1_800_000_000
 
-    static func host(containers: Int = 40, seed: UInt64 = 1, churn: Bool = false, legacy: Bool = false, clock: SimClock? = nil) -> SimHost {
-        SimHost(options: SimOptions(containers: containers, seed: seed, churn: churn, legacy: legacy, clock: clock ?? .fixed(epochSeconds: epoch)))
+    static func host(
+        containers: Int = 40, seed: UInt64 = 1, churn: Bool = false, legacy: Bool = false, noGetSystem: Bool = false,
+        clock: SimClock? = nil
+    ) -> SimHost {
+        SimHost(options: SimOptions(containers: containers, seed: seed, churn: churn, legacy: legacy, noGetSystem: noGetSystem,
+                                    clock: clock ?? .fixed(epochSeconds: epoch)))
     }
 
     static func lcbRequest(_ filters: [String], _ properties: [String]) -> Porto_TPortoRequest {

@@ -91,6 +91,41 @@ import Glibc
         #expect(client.readFrame() == .closed(partial: []))
     }
 
+    @Test func noGetSystemServesAPortodOlderThan4_6() throws {
+        let directory = try makeTempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/portod.socket"
+        let process = Process()
+        process.executableURL = try Self.binary()
+        process.arguments = ["--socket", socket, "--containers", "5", "--no-get-system"]
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+        try #require(eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: socket) })
+
+        let client = try RawClient(socket)
+        let refused = try #require(try client.call(Request.getSystem))
+        #expect(refused.error == .invalidMethod && refused.errorMsg == "invalid RPC method")
+        #expect(try client.call(Request.listContainersBy(["***"]))?.error == .invalidMethod)
+        #expect(try client.call(Request.version)?.version.tag == SimHost.tagBeforeGetSystem)
+        let stat = try #require(try client.call(.with {
+            $0.get.name = ["/"]
+            $0.get.variable = ["porto_stat[restarts]"]
+        })?.get.list.first?.keyval.first)
+        #expect(!stat.hasError && UInt64(stat.value) != nil)
+
+        kill(process.processIdentifier, SIGTERM)
+        #expect(eventually(timeout: .seconds(30)) { !process.isRunning })
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("no GetSystem"), "\(log)")
+    }
+
     @Test(arguments: [
         ["--containers", "30"],  // no --socket
         ["--socket", "/tmp/x.socket", "--fault", "sometimes"],

@@ -55,6 +55,22 @@ import Testing
         }
     }
 
+    /// porto_stat holds the request counters too: on a portod without GetSystem it is what an
+    /// exporter reads them from (PORTO.md 8), so the cache must not freeze them for a second.
+    @Test func portoStatIsNeverCached() throws {
+        let host = SimHost(options: SimOptions(containers: 10, noGetSystem: true, clock: .fixed(epochSeconds: Self.epoch)))
+        try withServer(host: host) { server, _ in
+            let client = try RawClient(server.socketPath)
+            func completed() throws -> String? {
+                try client.call(Self.get(["/"], ["porto_stat[requests_completed]"]))?.get.list.first?.keyval.first?.value
+            }
+            let first = try #require(try completed().flatMap { UInt64($0) })
+            #expect(try client.call(Request.getSystem)?.error == .invalidMethod)
+            #expect(try completed() == String(first + 2))
+            #expect(server.cacheStatistics.hits == 0)
+        }
+    }
+
     @Test func getSystemCountsOpenConnections() throws {
         try withServer(host: Self.host()) { server, _ in
             let first = try RawClient(server.socketPath)

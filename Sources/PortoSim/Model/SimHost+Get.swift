@@ -175,7 +175,8 @@ extension SimHost {
 
 extension SimHost {
     /// The hidden `porto_stat` (PORTO.md §5.1): on "/" everything GetSystem has plus the spec
-    /// request counters and portod's own usage; on other containers the per-container items.
+    /// request counters and portod's own usage (with the keys of a portod before 4.6.0 on a
+    /// ``SimOptions/noGetSystem`` host); on other containers the per-container items.
     /// Not listed by ListProperties and not dumped by ListContainersBy.
     func portoStat(_ ctx: SimContext, counters: SimSystemCounters) -> [(String, UInt64)] {
         var stat: [(String, UInt64)]
@@ -199,6 +200,15 @@ extension SimHost {
                 ("cpu_usage", system.portoUptime * 4_000_000), ("cpu_system_usage", system.portoUptime * 1_500_000),
                 ("memory_usage_mb", 48), ("queued_events", 3), ("longest_read_request", 61),
             ]
+            if options.noGetSystem {
+                // Before 4.6.0: `porto_starts` was `restarts` (renamed in 4.7.2), `fatals` came
+                // in 5.0.8 and spec requests in 5.0.0 (PORTO.md 5.1, 8).
+                stat = stat.compactMap { key, value in
+                    if key == "porto_starts" { return ("restarts", value) }
+                    if key == "fatals" || key.hasPrefix("spec_requests_") { return nil }
+                    return (key, value)
+                }
+            }
         } else {
             let running = ctx.world.containers.indices.filter {
                 ctx.world.parents[$0] == ctx.i && ctx.world.containers[$0].state == .running

@@ -71,10 +71,27 @@ public final class SimHost: @unchecked Sendable {
         return lock.withLock { now << 20 | (mutations & 0xFFFFF) }
     }
 
-    /// False for requests whose answer changes with every request served (GetSystem counts
-    /// requests), so a response cache must not reuse them.
+    /// False for requests whose answer changes with every request served (GetSystem and the
+    /// hidden `porto_stat` count requests), so a response cache must not reuse them.
     public static func isCacheable(_ request: Porto_TPortoRequest) -> Bool {
-        !request.hasGetSystem
+        if request.hasGetSystem { return false }
+        if request.hasGet { return !request.get.variable.contains { $0.hasPrefix("porto_stat") } }
+        if request.hasGetProperty { return !request.getProperty.property.hasPrefix("porto_stat") }
+        return true
+    }
+
+    /// What `Version` answers on a host with ``SimOptions/noGetSystem``: a release before 4.6.0
+    /// (the one PORTO.md 8 names last before it).
+    public static let tagBeforeGetSystem = "4.4.1"
+
+    /// The RPC methods portod gained in 4.6.0 or later (PORTO.md 8), by the version that added
+    /// them; an older portod answers them `InvalidMethod` "invalid RPC method".
+    static let methodsSince50: Set<String> = ["ListContainersBy", "CreateFromSpec", "UpdateFromSpec"]
+    static let methodsSince46: Set<String> = methodsSince50.union(["GetSystem", "AsyncWait", "NewVolume", "GetVolume"])
+
+    /// The methods this host's portod does not have (``SimOptions/legacy``, ``SimOptions/noGetSystem``).
+    var missingMethods: Set<String> {
+        options.noGetSystem ? Self.methodsSince46 : options.legacy ? Self.methodsSince50 : []
     }
 
     /// Open connections, as GetSystem `client_count` reports them. The server sets it.
@@ -148,9 +165,12 @@ public final class SimHost: @unchecked Sendable {
         response.timestamp = now
         let method = request.methodName
         switch method {
+        case _ where missingMethods.contains(method):
+            response.error = .invalidMethod
+            response.errorMsg = "invalid RPC method"
         case "Version":
             var version = Porto_TVersionResponse()
-            version.tag = SimSystemCounters.version
+            version.tag = options.noGetSystem ? Self.tagBeforeGetSystem : SimSystemCounters.version
             version.revision = SimSystemCounters.revision
             response.version = version
         case "GetSystem":
@@ -172,10 +192,7 @@ public final class SimHost: @unchecked Sendable {
                 response.errorMsg = error.message
             }
         case "ListContainersBy":
-            if options.legacy {
-                response.error = .invalidMethod
-                response.errorMsg = "invalid RPC method"
-            } else if encoded {
+            if encoded {
                 guard let bytes = encodedListContainersBy(request.listContainersBy, world: world) else {
                     return (nil, nil, generation)
                 }

@@ -9,20 +9,28 @@ public struct SimOptions: Sendable {
     public var seed: UInt64 = 1
     /// When true, some first-level containers are destroyed and replaced every few seconds.
     public var churn = false
-    /// When true, the host behaves like a portod older than 5.0: `ListContainersBy` gets
-    /// `InvalidMethod` "invalid RPC method".
+    /// When true, the host behaves like a portod older than 5.0: `ListContainersBy`,
+    /// `CreateFromSpec` and `UpdateFromSpec` get `InvalidMethod` "invalid RPC method".
     public var legacy = false
+    /// When true, the host behaves like a portod older than 4.6.0 (PORTO.md 8), which implies
+    /// `legacy`: `GetSystem` (and every other RPC added since: `AsyncWait`, `NewVolume`,
+    /// `GetVolume`, the spec RPCs) gets `InvalidMethod` "invalid RPC method"; the daemon's
+    /// counters are read from `Get ["/"] ["porto_stat"]`, whose keys are those of that version
+    /// (`restarts` for `porto_starts`, no `fatals`, no spec request counters); `Version` answers
+    /// ``SimHost/tagBeforeGetSystem``. Properties stay those of 5.3.59.
+    public var noGetSystem = false
     /// Where time comes from.
     public var clock: SimClock = .system
 
     public init(
         containers: Int = 50, seed: UInt64 = 1, churn: Bool = false, legacy: Bool = false,
-        clock: SimClock = .system
+        noGetSystem: Bool = false, clock: SimClock = .system
     ) {
         self.containers = containers
         self.seed = seed
         self.churn = churn
         self.legacy = legacy
+        self.noGetSystem = noGetSystem
         self.clock = clock
     }
 }
