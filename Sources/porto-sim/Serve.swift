@@ -35,7 +35,7 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Freeze the clock at this Unix time (seconds), for golden files.", valueName: "epoch"))
     var fixedClock: UInt64?
 
-    @Option(help: ArgumentHelp("Write the request counts as JSON to this file after every request.", valueName: "path"))
+    @Option(help: ArgumentHelp("Write the request and response-cache counts as JSON to this file before every reply (and on SIGUSR1).", valueName: "path"))
     var statsFile: String?
 
     @Option(help: ArgumentHelp("Listen for control commands on this unix socket (see porto-sim --help).", valueName: "path"))

@@ -75,8 +75,16 @@ import Glibc
         #expect(containers.count == 31)
 
         let counted = try Self.run(["control", "--socket", control, "stats"])
-        #expect(counted.out == #"{"connections":1,"requests":{"ListContainersBy":2,"Version":1},"total":3}"# + "\n")
-        #expect(try String(contentsOfFile: stats, encoding: .utf8) == counted.out)
+        // The failed ListContainersBy was not looked up in the cache. The refresher's counts
+        // depend on when it first ran (see statsFileHasTheCacheCountsAndSIGUSR1RewritesIt).
+        var answer = try Self.json(counted.out)
+        #expect(answer["cache"] as? [String: Int] == ["hits": 0, "misses": 2, "stale": 0])
+        #expect(answer["requests"] as? [String: Int] == ["ListContainersBy": 2, "Version": 1])
+        #expect(answer["connections"] as? Int == 1 && answer["total"] as? Int == 3)
+        var written = try Self.json(try String(contentsOfFile: stats, encoding: .utf8))
+        answer["refresh"] = nil
+        written["refresh"] = nil
+        #expect(NSDictionary(dictionary: written) == NSDictionary(dictionary: answer))
 
         let refused = try Self.run(["control", "--socket", control, "oom", "no-such-container"])
         #expect(refused.status == 1)
@@ -89,6 +97,58 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: socket))
         #expect(!FileManager.default.fileExists(atPath: control))
         #expect(client.readFrame() == .closed(partial: []))
+    }
+
+    static func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+    }
+
+    /// The stats file holds the response cache's and the refresher's counts; a request rewrites
+    /// it, and so does SIGUSR1 when only the refresher worked since.
+    @Test func statsFileHasTheCacheCountsAndSIGUSR1RewritesIt() throws {
+        let directory = try makeTempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/portod.socket"
+        let control = directory + "/control.socket"
+        let stats = directory + "/stats.json"
+        let process = Process()
+        process.executableURL = try Self.binary()
+        // A fixed clock: the host's generation changes only with the event the test sends.
+        process.arguments = [
+            "--socket", socket, "--control", control, "--stats-file", stats, "--containers", "30",
+            "--fixed-clock", "1800000000",
+        ]
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+        try #require(eventually(timeout: .seconds(30)) {
+            FileManager.default.fileExists(atPath: socket) && FileManager.default.fileExists(atPath: control)
+        })
+        func file() throws -> [String: Any] { try Self.json(try String(contentsOfFile: stats, encoding: .utf8)) }
+        func live() throws -> [String: Any] { try Self.json(try Self.run(["control", "--socket", control, "stats"]).out) }
+        func answers(_ stats: [String: Any]) -> Int { (stats["refresh"] as? [String: Int])?["answers"] ?? -1 }
+
+        let client = try RawClient(socket)
+        _ = try client.call(Request.version)
+        _ = try client.call(Request.version)                       // from the cache
+        _ = try client.call(Request.listContainersBy(["***"]))
+        // No waiting: the file is current (the cache lookups included) once the reply has arrived.
+        #expect(try file()["cache"] as? [String: Int] == ["hits": 1, "misses": 2, "stale": 0])
+
+        // An event: the refresher rebuilds both answers for the new generation; no request rewrites the file.
+        let before = try file()
+        #expect(try Self.run(["control", "--socket", control, "oom", "web"]).status == 0)
+        try #require(eventually(timeout: .seconds(30)) { (try? answers(live())) ?? 0 >= answers(before) + 2 })
+        #expect(answers(try file()) == answers(before))
+        kill(process.processIdentifier, SIGUSR1)
+        try #require(eventually(timeout: .seconds(30)) { (try? answers(file())) ?? 0 >= answers(before) + 2 })
+        let rewritten = try file()
+        #expect(NSDictionary(dictionary: rewritten) == NSDictionary(dictionary: try live()))
+        #expect(rewritten["cache"] as? [String: Int] == ["hits": 1, "misses": 2, "stale": 0])
+        #expect((rewritten["refresh"] as? [String: Int])?["refreshes"] ?? 0 >= 1)
     }
 
     @Test func noGetSystemServesAPortodOlderThan4_6() throws {

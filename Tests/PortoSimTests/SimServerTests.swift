@@ -135,6 +135,9 @@ import Glibc
             #expect(written["requests"] as? [String: Int] == ["GetSystem": 2, "ListContainersBy": 1])
             #expect(written["total"] as? Int == 3)
             #expect(written["connections"] as? Int == 1)
+            // The second GetSystem came from the cache (the fake host lets it be cached).
+            #expect(written["cache"] as? [String: Int] == ["hits": 1, "misses": 2, "stale": 0])
+            #expect(written["refresh"] as? [String: Int] == ["answers": 0, "refreshes": 0])
             #expect(try String(contentsOfFile: path, encoding: .utf8) == server.statsJSON() + "\n")
             // Atomic writes leave no temporary files behind.
             let directory = (path as NSString).deletingLastPathComponent

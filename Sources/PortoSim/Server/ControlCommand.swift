@@ -7,7 +7,7 @@
 ///     fail-start NAME      make container NAME fail to start
 ///     state NAME STATE     move container NAME to STATE (stopped, running, paused, dead...)
 ///     restart              a portod reload: close every client connection, porto_starts + 1
-///     stats                the request counts, as one line of JSON
+///     stats                the request and cache counts, as one line of JSON
 ///
 /// Each command is answered with one line: `ok`, the JSON of `stats`, or `error: MESSAGE`.
 public enum ControlCommand: Equatable, Sendable {
@@ -28,7 +28,7 @@ public enum ControlCommand: Equatable, Sendable {
                             running, stopping, paused, dead, meta, respawning)
           restart           a portod reload: every connection is closed,
                             porto_starts + 1, uptime 0
-          stats             the request counts, as one line of JSON
+          stats             the request and cache counts, as one line of JSON
         """
 
     /// Why a line was refused; the description follows `error: ` in the answer.

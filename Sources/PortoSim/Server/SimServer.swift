@@ -18,8 +18,8 @@ import Glibc
 ///   refresh after a clock tick is being built, requests get the previous second's answer (at
 ///   most one tick old, for at most the time of the refresh; never after an event).
 /// - Every request read is counted per method (``requestCounts``), and with `statsFile` the
-///   counts are written as JSON (``statsJSON()``) before each reply is sent, so a client that got
-///   its reply can already read them.
+///   counts (and the cache's) are written as JSON (``statsJSON()``) before each reply is sent, so
+///   a client that got its reply can already read them.
 /// - ``FaultOptions`` make it misbehave for tests; ``restart()`` acts like a portod reload.
 public final class SimServer: @unchecked Sendable {
     /// The socket path clients connect to.
@@ -122,12 +122,19 @@ public final class SimServer: @unchecked Sendable {
         lock.withLock { currentFaults = faults }
     }
 
-    /// The counts as one line of JSON with sorted keys:
-    /// `{"connections":2,"requests":{"GetSystem":3,"ListContainersBy":3},"total":6}`.
+    /// The counts as one line of JSON with sorted keys: requests per method and in total,
+    /// connections accepted, the response cache (``cacheStatistics``, ``staleHits``) and the
+    /// refresher (``refreshStatistics``):
+    /// `{"cache":{"hits":4,"misses":2,"stale":0},"connections":2,"refresh":{"answers":0,"refreshes":0},`
+    /// `"requests":{"GetSystem":3,"ListContainersBy":3},"total":6}`.
     public func statsJSON() -> String {
         let (requests, connections) = lock.withLock { (counts, accepted) }
+        let cache = self.cache.statistics
+        let refresh = refreshStatistics
         let object: [String: Any] = [
             "requests": requests, "connections": connections, "total": requests.values.reduce(0, +),
+            "cache": ["hits": cache.hits, "stale": cache.stale, "misses": cache.misses],
+            "refresh": ["refreshes": refresh.refreshes, "answers": refresh.answers],
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
@@ -220,8 +227,11 @@ public final class SimServer: @unchecked Sendable {
                 counts[method, default: 0] += 1
                 return currentFaults
             }
-            writeStatsFile()
             let faulty = faults.applies(to: method)
+            // The stats file is current before a reply is sent: written once the answer was
+            // looked up in the cache, or now when no answer is built (or a delay comes first).
+            let buildsAnswer = !(faulty && (faults.hang || faults.oversizedPrefix || faults.garbage))
+            if !buildsAnswer || (faulty && faults.delay > .zero) { writeStatsFile() }
             if faulty && faults.hang { continue }
             if faulty && faults.delay > .zero {
                 guard Self.sleep(faults.delay, unlessClosed: fd) else { return }
@@ -237,7 +247,9 @@ public final class SimServer: @unchecked Sendable {
                 guard UnixSocket.writeAll(fd, [8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]) else { return }
                 continue
             }
-            guard let frame = reply(to: request, body: body, faults: faults, faulty: faulty) else { return }
+            let reply = reply(to: request, body: body, faults: faults, faulty: faulty)
+            writeStatsFile()
+            guard let frame = reply else { return }
             if faulty && faults.cutFrame {
                 var bodyLength = 0
                 var prefixLength = 0
