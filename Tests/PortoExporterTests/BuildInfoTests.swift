@@ -8,14 +8,8 @@ import Testing
     @Test(arguments: [("0123456789ab", "0123456789ab"), (nil, "unknown")] as [(String?, String)])
     func revisionFromTheEnvironment(value: String?, expected: String) throws {
         let dir = try TempDirectory()
-        let exporter = try ExporterProcess(socket: dir.file("portod.socket"), dir: dir, extra: [],
-                                           environment: ["PORTO_EXPORTER_REVISION": value])
-        defer { exporter.kill() }
-        try exporter.waitUntilListening()
-        let r = try HTTPTestClient(port: exporter.port, timeout: 30).request("GET", "/metrics")
-        #expect(r.status == 200)
-        #expect(r.text.contains("porto_exporter_build_info{version=\"\(BuildInfo.version)\",revision=\"\(expected)\",swift_version=\"\(BuildInfo.swiftVersion)\"} 1\n"))
-        try exporter.signal(SIGTERM)
-        try exporter.requireExit0(within: 20)
+        let text = try ExporterProcess.withRunning(socket: dir.file("portod.socket"), dir: dir,
+                                                   environment: ["PORTO_EXPORTER_REVISION": value]) { try $0.scrape() }
+        #expect(text.contains("porto_exporter_build_info{version=\"\(BuildInfo.version)\",revision=\"\(expected)\",swift_version=\"\(BuildInfo.swiftVersion)\"} 1\n"))
     }
 }

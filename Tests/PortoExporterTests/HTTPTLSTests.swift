@@ -24,6 +24,15 @@ final class TestPKI {
         try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/stranger.key", "-out", "\(d)/stranger.crt", "-days", "2", "-subj", "/CN=stranger"])
     }
     func path(_ name: String) -> String { dir.file(name) }
+
+    /// Writes web.yml serving TLS with the server certificate and `key` (another key tests a
+    /// mismatch), then `more` YAML (e.g. ``requireClientCert``); returns its path.
+    func webConfig(key: String = "server.key", _ more: String = "") throws -> String {
+        try dir.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: \(key)\n" + more)
+    }
+
+    /// `tls_server_config` lines asking for a client certificate signed by the test CA.
+    static let requireClientCert = "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n"
 }
 
 @Suite struct HTTPTLSTests {
@@ -36,8 +45,7 @@ final class TestPKI {
 
     @Test func servesHTTPSWithACertificateMadeInTheTest() throws {
         let pki = try TestPKI()
-        let config = try pki.dir.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n")
-        let t = try TestServer(webConfigPath: config)
+        let t = try TestServer(webConfigPath: try pki.webConfig())
         let url = "https://127.0.0.1:\(t.port)/metrics"
         let ok = try curl(["--cacert", pki.path("ca.crt"), url])
         #expect(ok.status == 0, "\(ok.body)")
@@ -54,8 +62,7 @@ final class TestPKI {
 
     @Test func minVersionTLS13RefusesTLS12() throws {
         let pki = try TestPKI()
-        let config = try pki.dir.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  min_version: TLS13\n")
-        let t = try TestServer(webConfigPath: config)
+        let t = try TestServer(webConfigPath: try pki.webConfig("  min_version: TLS13\n"))
         let url = "https://127.0.0.1:\(t.port)/metrics"
         #expect(try curl(["--cacert", pki.path("ca.crt"), url]).code == "200")
         #expect(try curl(["--cacert", pki.path("ca.crt"), "--tls-max", "1.2", url]).status != 0)
@@ -63,14 +70,7 @@ final class TestPKI {
 
     @Test func requireAndVerifyClientCert() throws {
         let pki = try TestPKI()
-        let config = try pki.dir.write("web.yml", """
-            tls_server_config:
-              cert_file: server.crt
-              key_file: server.key
-              client_auth_type: RequireAndVerifyClientCert
-              client_ca_file: ca.crt
-            """)
-        let t = try TestServer(webConfigPath: config)
+        let t = try TestServer(webConfigPath: try pki.webConfig(TestPKI.requireClientCert))
         let url = "https://127.0.0.1:\(t.port)/metrics"
         let base = ["--cacert", pki.path("ca.crt")]
         let good = try curl(base + ["--cert", pki.path("client.crt"), "--key", pki.path("client.key"), url])
@@ -84,8 +84,7 @@ final class TestPKI {
     @Test func tlsAndBasicAuthTogether() throws {
         let pki = try TestPKI()
         let hash = try #require(BasicAuth.bcryptHash("s3cret", cost: 4))
-        let config = try pki.dir.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  prom: \(hash)\n")
-        let t = try TestServer(webConfigPath: config)
+        let t = try TestServer(webConfigPath: try pki.webConfig("basic_auth_users:\n  prom: \(hash)\n"))
         let url = "https://127.0.0.1:\(t.port)/metrics"
         #expect(try curl(["--cacert", pki.path("ca.crt"), url]).code == "401")
         #expect(try curl(["--cacert", pki.path("ca.crt"), "-u", "prom:s3cret", url]).code == "200")
@@ -94,7 +93,7 @@ final class TestPKI {
     @Test func aBadKeyStopsStartUp() throws {
         let pki = try TestPKI()
         // The key of another certificate: GnuTLS refuses the pair when the daemon starts.
-        let config = try pki.dir.write("web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: stranger.key\n")
+        let config = try pki.webConfig(key: "stranger.key")
         #expect(throws: (any Error).self) { try TestServer(webConfigPath: config) }
     }
 }

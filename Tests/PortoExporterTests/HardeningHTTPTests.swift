@@ -293,14 +293,7 @@ import Testing
         try openssl(["req"] + ec + ["-keyout", "\(d)/mallory.key", "-out", "\(d)/mallory.csr", "-subj", "/CN=client"])
         try openssl(["x509", "-req", "-in", "\(d)/mallory.csr", "-CA", "\(d)/other-ca.crt", "-CAkey", "\(d)/other-ca.key",
                      "-CAcreateserial", "-out", "\(d)/mallory.crt", "-days", "2"])
-        let config = try pki.dir.write("web.yml", """
-            tls_server_config:
-              cert_file: server.crt
-              key_file: server.key
-              client_auth_type: RequireAndVerifyClientCert
-              client_ca_file: ca.crt
-            """)
-        let s = try Server(webConfigPath: config)
+        let s = try Server(webConfigPath: try pki.webConfig(TestPKI.requireClientCert))
         let url = "https://127.0.0.1:\(s.port)/metrics"
         func curl(_ arguments: [String]) throws -> String {
             let r = try Command.run("/usr/bin/curl", ["-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki.path("ca.crt")] + arguments + [url])

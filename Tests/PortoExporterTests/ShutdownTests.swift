@@ -20,16 +20,8 @@ import Testing
         let socket = dir.file("portod.socket")
         let sim = try Self.prepare(portod, socket: socket)
         defer { sim?.stop() }
-        let exporter = try ExporterProcess(socket: socket, dir: dir, extra: ["--porto.timeout", "2"])
-        defer { exporter.kill() }
-        try exporter.waitUntilListening()
-
-        let scrape = try HTTPTestClient(port: exporter.port, timeout: 30).request("GET", "/metrics")
-        #expect(scrape.status == 200)
-        #expect(scrape.text.contains("\nporto_up 0\n"))
-
-        try exporter.signal(SIGTERM)
-        try exporter.requireExit0(within: 20)
+        let text = try ExporterProcess.withRunning(socket: socket, dir: dir, extra: ["--porto.timeout", "2"]) { try $0.scrape() }
+        #expect(text.contains("\nporto_up 0\n"))
     }
 
     /// The signal lands while a collection is blocked in portod (hang) or failing (missing): the
