@@ -20,7 +20,7 @@ FROM swift:${SWIFT_VERSION}-bookworm AS build
 
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmicrohttpd-dev pkg-config zlib1g-dev libcrypt-dev \
+    && apt-get install -y --no-install-recommends libmicrohttpd-dev libyaml-dev pkg-config zlib1g-dev libcrypt-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
@@ -35,7 +35,7 @@ RUN swift build -c release --static-swift-stdlib --product porto-exporter \
     && install -D -m 0755 "$(swift build -c release --show-bin-path)/porto-exporter" /staging/porto-exporter
 
 # ================================================================================================
-# Run: Debian slim with libmicrohttpd's runtime library beside the binary
+# Run: Debian slim with the runtime libraries of libmicrohttpd and libyaml beside the binary
 # ================================================================================================
 FROM debian:bookworm-slim
 
@@ -44,7 +44,7 @@ FROM debian:bookworm-slim
 # libgcc_s: `ldd` on a --static-swift-stdlib build) are part of the base image already.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmicrohttpd12 \
+    && apt-get install -y --no-install-recommends libmicrohttpd12 libyaml-0-2 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --user-group --uid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin porto-exporter

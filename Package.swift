@@ -13,10 +13,12 @@ let package = Package(
         .executable(name: "porto-sim", targets: ["porto-sim"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // No traits: the default BinaryDelimitedStreams imports Foundation (its InputStream and
+        // OutputStream), which would link swift-corelibs-foundation into the exporter; FieldMask
+        // utilities are not used.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Porto's RPC: framing, the client, and the code generated from dev/protos/rpc.proto.
@@ -30,14 +32,20 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // libyaml (Debian's libyaml-dev): the web configuration file's parser.
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
         // The exporter's logic: metric table, collectors, exposition, HTTP.
         .target(
             name: "PortoExporter",
             dependencies: [
                 "PortoWire",
                 "CMicroHTTPD",
+                "CYAML",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ],
             linkerSettings: [.linkedLibrary("z"), .linkedLibrary("crypt")]
         ),

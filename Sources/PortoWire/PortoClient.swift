@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SwiftProtobuf
 
 /// A client for portod's RPC over its unix socket (PORTO.md section 1).
@@ -54,7 +54,7 @@ public final class PortoClient: @unchecked Sendable {
     public let timeout: Duration
     private let observer: CallObserver?
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var connection: Connection?
     private var connectsMade = 0
 

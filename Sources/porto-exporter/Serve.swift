@@ -1,9 +1,13 @@
 import ArgumentParser
 import Dispatch
-import Foundation
 import Logging
 import PortoExporter
 import PortoWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The serving mode: web config, collection, HTTP server, and a graceful stop on SIGTERM/SIGINT
 /// (taken by StopSignals).

@@ -80,18 +80,6 @@ final class ConnectionState: @unchecked Sendable {
     }
 }
 
-/// A small pthread mutex (Foundation-free).
-final class Lock: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
-}
-
 extension PortoClient: PortoTransport {
     /// ``PortoClient/connectionsOpened``.
     public var connectionGeneration: Int? { connectionsOpened }

@@ -1,5 +1,10 @@
-import Foundation
 import Logging
+import PortoWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The exporter's swift-log handler: one line per message to standard error, in either format
 /// the Prometheus exporters offer (`--log.format`):
@@ -78,7 +83,7 @@ public struct LineLogHandler: LogHandler {
             case "\n": out += "\\n"
             case "\r" where carriageReturn: out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            case _ where scalar.value < 0x20: out += "\\u00" + zeroPadded(Int(scalar.value), 2, radix: 16)
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -89,7 +94,7 @@ public struct LineLogHandler: LogHandler {
 /// Where the log handlers write: standard error, or a closure (tests). Writes are whole lines
 /// under a lock, so lines from several threads never interleave.
 public final class LogSink: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private let writeLine: @Sendable (String) -> Void
 
     public init(_ writeLine: @escaping @Sendable (String) -> Void) { self.writeLine = writeLine }
@@ -115,8 +120,9 @@ public final class LogSink: @unchecked Sendable {
         var seconds = now.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, now.tv_nsec / 1_000_000)
+        return zeroPadded(Int(parts.tm_year) + 1900, 4) + "-" + zeroPadded(Int(parts.tm_mon) + 1, 2) + "-" + zeroPadded(Int(parts.tm_mday), 2)
+            + "T" + zeroPadded(Int(parts.tm_hour), 2) + ":" + zeroPadded(Int(parts.tm_min), 2) + ":" + zeroPadded(Int(parts.tm_sec), 2)
+            + "." + zeroPadded(now.tv_nsec / 1_000_000, 3) + "Z"
     }
 
     /// Prometheus' level names: debug, info, warn, error.
@@ -128,4 +134,11 @@ public final class LogSink: @unchecked Sendable {
         case .error, .critical: "error"
         }
     }
+}
+
+/// `value` (not negative) in `radix` with leading zeros to at least `width` digits, as
+/// `String(format: "%0*d")` writes it without Foundation.
+func zeroPadded(_ value: Int, _ width: Int, radix: Int = 10) -> String {
+    let digits = String(value, radix: radix)
+    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
 }

@@ -1,5 +1,8 @@
-import Foundation
-import Yams
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The web configuration file, in the Prometheus exporter-toolkit's format
 /// (https://prometheus.io/docs/prometheus/latest/configuration/https/):
@@ -75,40 +78,55 @@ public struct WebConfig: Sendable, Equatable {
     /// - Throws: `WebConfig.Error` naming the file and the problem (unreadable, not YAML, unknown
     ///   key, bad value, not a bcrypt hash, unreadable or invalid certificate/key/CA file).
     public static func load(path: String) throws(Error) -> WebConfig {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            bytes = try readFile(path, limit: maxConfigSize)
         } catch {
-            throw Error(file: path, message: "cannot be read (\(Self.reason(error)))")
+            throw Error(file: path, message: "cannot be read (\(error.reason))")
         }
-        let base = (path as NSString).deletingLastPathComponent
-        return try parse(text, file: path, baseDirectory: base)
+        return try parse(bytes, file: path, baseDirectory: directory(of: path))
     }
 
     /// Parses YAML text; `file` is used in messages, `baseDirectory` to resolve relative paths.
     public static func parse(_ text: String, file: String, baseDirectory: String) throws(Error) -> WebConfig {
-        func fail(_ message: String, _ node: Node? = nil) -> Error {
-            if let mark = node?.mark { return Error(file: file, message: "line \(mark.line): \(message)") }
+        try parse(Array(text.utf8), file: file, baseDirectory: baseDirectory)
+    }
+
+    /// A web config file larger than this is refused before it is parsed (a real one is well
+    /// under a kilobyte).
+    static let maxConfigSize = 1 << 20
+    /// Certificate, key and CA files larger than this are refused (a CA bundle is a few hundred
+    /// kilobytes).
+    static let maxPEMSize = 16 << 20
+
+    static func parse(_ bytes: [UInt8], file: String, baseDirectory: String) throws(Error) -> WebConfig {
+        func fail(_ message: String, _ node: WebConfigYAML.Node? = nil) -> Error {
+            if let node { return Error(file: file, message: "line \(node.line): \(message)") }
             return Error(file: file, message: message)
         }
-        let root: Node?
+        let root: WebConfigYAML.Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try WebConfigYAML.parse(bytes)
         } catch {
-            throw fail("not valid YAML: \(error)")
+            let place = switch (error.line, error.column) {
+            case (let line?, let column?): "line \(line), column \(column): "
+            case (let line?, nil): "line \(line): "
+            default: ""
+            }
+            throw Error(file: file, message: place + error.message)
         }
         var config = WebConfig()
         guard let root else { return config }   // an empty file: no TLS, no auth
-        if isNull(root) { return config }
+        if root.isNull { return config }
         guard let top = root.mapping else { throw fail("the top level must be a mapping", root) }
         for (keyNode, value) in top {
             guard let key = keyNode.string else { throw fail("keys must be strings", keyNode) }
             switch key {
             case "tls_server_config":
-                if isNull(value) { continue }
+                if value.isNull { continue }
                 config.tls = try parseTLS(value, fail: fail, baseDirectory: baseDirectory, file: file)
             case "basic_auth_users":
-                if isNull(value) { continue }
+                if value.isNull { continue }
                 guard let users = value.mapping else { throw fail("basic_auth_users must be a mapping of user names to bcrypt hashes", value) }
                 for (userNode, hashNode) in users {
                     guard let user = userNode.string, !user.isEmpty else { throw fail("a basic_auth_users name must be a non-empty string", userNode) }
@@ -118,7 +136,7 @@ public struct WebConfig: Sendable, Equatable {
                     config.basicAuthUsers[user] = hash
                 }
             case "http_server_config":
-                if isNull(value) { continue }
+                if value.isNull { continue }
                 guard let http = value.mapping else { throw fail("http_server_config must be a mapping", value) }
                 for (k, v) in http {
                     guard k.string == "http2" else {
@@ -134,7 +152,7 @@ public struct WebConfig: Sendable, Equatable {
         return config
     }
 
-    private static func parseTLS(_ node: Node, fail: (String, Node?) -> Error, baseDirectory: String, file: String) throws(Error) -> TLSConfig {
+    private static func parseTLS(_ node: WebConfigYAML.Node, fail: (String, WebConfigYAML.Node?) -> Error, baseDirectory: String, file: String) throws(Error) -> TLSConfig {
         guard let mapping = node.mapping else { throw fail("tls_server_config must be a mapping", node) }
         var certFile: String?
         var keyFile: String?
@@ -145,7 +163,7 @@ public struct WebConfig: Sendable, Equatable {
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw fail("keys must be strings", keyNode) }
             func string() throws(Error) -> String {
-                guard let s = value.string, value.scalar != nil else { throw fail("tls_server_config.\(key) must be a string", value) }
+                guard let s = value.string else { throw fail("tls_server_config.\(key) must be a string", value) }
                 return s
             }
             switch key {
@@ -165,7 +183,7 @@ public struct WebConfig: Sendable, Equatable {
                 }
                 if key == "min_version" { minVersion = v } else { maxVersion = v }
             case "cipher_suites", "curve_preferences", "prefer_server_cipher_suites":
-                if isNull(value) || value.sequence?.isEmpty == true { continue }
+                if value.isNull || value.sequence?.isEmpty == true { continue }
                 throw fail("tls_server_config.\(key) is not supported by this exporter (it serves TLS through GnuTLS; restrict versions with min_version/max_version)", keyNode)
             case "cert", "key", "client_ca":
                 throw fail("tls_server_config.\(key) (inline PEM) is not supported; use \(key)_file", keyNode)
@@ -184,16 +202,17 @@ public struct WebConfig: Sendable, Equatable {
             guard clientCAFile != nil else { throw fail("client_auth_type \(clientAuth.rawValue) needs client_ca_file", node) }
         }
         func read(_ path: String, what: String) throws(Error) -> String {
-            let resolved = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
+            let resolved = path.hasPrefix("/") ? path : join(baseDirectory, path)
+            let bytes: [UInt8]
             do {
-                let pem = try String(contentsOfFile: resolved, encoding: .utf8)
-                guard pem.contains("-----BEGIN ") else { throw fail("\(what) \(resolved) is not PEM", nil) }
-                return pem
-            } catch let error as Error {
-                throw error
+                bytes = try readFile(resolved, limit: maxPEMSize)
             } catch {
-                throw fail("\(what) \(resolved) cannot be read (\(Self.reason(error)))", nil)
+                throw fail("\(what) \(resolved) cannot be read (\(error.reason))", nil)
             }
+            guard let pem = String(validating: bytes, as: UTF8.self), pem.contains("-----BEGIN ") else {
+                throw fail("\(what) \(resolved) is not PEM", nil)
+            }
+            return pem
         }
         var tls = TLSConfig(
             certFile: certFile, keyFile: keyFile,
@@ -208,16 +227,45 @@ public struct WebConfig: Sendable, Equatable {
         return tls
     }
 
-    private static func isNull(_ node: Node) -> Bool {
-        if case .scalar(let s) = node { return s.style == .plain && ["", "~", "null", "Null", "NULL"].contains(s.string) }
-        return false
+    /// Why a file could not be read: errno's text, or the size limit.
+    struct ReadFailure: Swift.Error {
+        var reason: String
     }
 
-    private static func reason(_ error: Swift.Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
+    /// The whole file at `path`, if it is at most `limit` bytes.
+    static func readFile(_ path: String, limit: Int) throws(ReadFailure) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ReadFailure(reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ReadFailure(reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { return bytes }
+            guard bytes.count + n <= limit else { throw ReadFailure(reason: "larger than \(limit >> 20) MiB") }
+            bytes.append(contentsOf: chunk[..<n])
         }
-        return nsError.localizedDescription
+    }
+
+    /// The directory part of `path`, as NSString.deletingLastPathComponent gives it: "" for a bare
+    /// name, "/" for a file in the root.
+    static func directory(of path: String) -> String {
+        var path = Substring(path)
+        while path.count > 1, path.hasSuffix("/") { path = path.dropLast() }
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        if slash == path.startIndex { return "/" }
+        var directory = path[..<slash]
+        while directory.count > 1, directory.hasSuffix("/") { directory = directory.dropLast() }
+        return String(directory)
+    }
+
+    /// `name` inside `directory` ("" is the current directory).
+    static func join(_ directory: String, _ name: String) -> String {
+        if directory.isEmpty { return name }
+        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 }

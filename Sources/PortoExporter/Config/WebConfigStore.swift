@@ -1,5 +1,10 @@
-import Foundation
 import Logging
+import PortoWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The current web configuration, re-read when its file changes.
 ///
@@ -16,7 +21,7 @@ public final class WebConfigStore: @unchecked Sendable {
     public let path: String?
     private let logger: Logger
     private let checkInterval: Duration
-    private let lock = NSLock()
+    private let lock = Lock()
     private var config: WebConfig
     private var fingerprint: Fingerprint
     private var rejectedFingerprint: Fingerprint?

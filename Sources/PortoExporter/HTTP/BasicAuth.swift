@@ -1,5 +1,12 @@
 import CMicroHTTPD
-import Foundation
+import Dispatch
+import FoundationEssentials
+import PortoWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// HTTP Basic authentication against bcrypt hashes (libxcrypt's `crypt_rn`), as the
 /// exporter-toolkit does it, hardened against floods:
@@ -16,7 +23,7 @@ import Foundation
 public final class BasicAuth: @unchecked Sendable {
     public enum Outcome: Sendable, Equatable { case allowed, denied }
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var cache: [Digest: (Outcome, UInt64)] = [:]
     private var cacheOrder: [Digest] = []
     private let cacheLimit: Int

@@ -1,5 +1,10 @@
 import CMicroHTTPD
-import Foundation
+import PortoWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// One libmicrohttpd daemon listening on one address. Owns the `MHD_Daemon` pointer and every
 /// piece of C memory the daemon reads (options, bind address, PEM strings); `stop()` (or
@@ -14,7 +19,7 @@ final class HTTPDaemon: @unchecked Sendable {
     private var daemon: OpaquePointer?
     private let options: UnsafeMutablePointer<CMicroHTTPD_Options>
     private var allocations: [UnsafeMutableRawPointer] = []
-    private let lock = NSLock()
+    private let lock = Lock()
 
     struct Settings {
         var connectionLimit: UInt32 = 256

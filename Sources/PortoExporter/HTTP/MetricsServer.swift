@@ -1,6 +1,11 @@
 import CMicroHTTPD
-import Foundation
 import Logging
+import PortoWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The exporter's HTTP face: `/metrics` (or `--web.telemetry-path`), a landing page at `/`,
 /// `/-/healthy` and `/-/ready`, over one libmicrohttpd daemon per listen address.
@@ -36,7 +41,7 @@ public final class MetricsServer: @unchecked Sendable {
     private let logger: Logger
     private let auth = BasicAuth()
     private var daemons: [HTTPDaemon] = []
-    private let lock = NSLock()
+    private let lock = Lock()
     private var inFlightScrapes = 0
     private var activeRequests = 0
     private var readyFlag = false
@@ -95,7 +100,7 @@ public final class MetricsServer: @unchecked Sendable {
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: timeout)
         while clock.now < end, lock.withLock({ activeRequests > 0 }) {
-            Thread.sleep(forTimeInterval: 0.01)
+            usleep(10_000)
         }
         // libmicrohttpd forbids stopping with a suspended connection; a scrape still suspended
         // here has outlived its deadline timer, which cannot happen unless `timeout` is shorter.
@@ -107,7 +112,7 @@ public final class MetricsServer: @unchecked Sendable {
     /// Per-request state, kept in libmicrohttpd's `*req_cls` (retained), released when the
     /// request completes.
     final class Exchange: @unchecked Sendable {
-        let lock = NSLock()
+        let lock = Lock()
         var response: Response?
         var suspended = false
         var handled = false
@@ -309,8 +314,17 @@ public final class MetricsServer: @unchecked Sendable {
     }
 
     static func htmlEscape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     fileprivate func log(_ message: String) {

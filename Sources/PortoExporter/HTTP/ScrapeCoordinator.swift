@@ -1,5 +1,10 @@
 import Dispatch
-import Foundation
+import PortoWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Single-flight collection with per-scrape deadlines.
 ///
@@ -18,7 +23,7 @@ public final class ScrapeCoordinator: @unchecked Sendable {
     private let timedOut: @Sendable () -> any ScrapeSnapshot
     private let queue = DispatchQueue(label: "porto-exporter.collection")
     private let timers = DispatchQueue(label: "porto-exporter.scrape-deadlines", attributes: .concurrent)
-    private let lock = NSLock()
+    private let lock = Lock()
     private var flight: Flight?
     private var collections = 0
 

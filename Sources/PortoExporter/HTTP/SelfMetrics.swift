@@ -1,5 +1,10 @@
-import Foundation
+import FoundationEssentials
 import PortoWire
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The exporter's own metrics that do not come from portod: build information, the latency of
 /// its own Porto RPCs (fed by `PortoClient`'s `CallObserver`), and the process metrics that
@@ -34,7 +39,7 @@ public final class SelfMetrics: @unchecked Sendable {
     public static let requestBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     private let buildLabels: Labels
-    private let lock = NSLock()
+    private let lock = Lock()
     private var histograms: [String: Histogram] = [:]
     private let exporterMetricsEnabled: Bool
 
@@ -98,8 +103,16 @@ struct ProcessStats {
             if let rss = field(24) { stats.residentBytes = rss * pageSize }
             if let start = field(22), ticks > 0, let boot = bootTime { stats.startTimeSeconds = Double(boot) + Double(start) / ticks }
         }
-        if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            stats.openFDs = UInt64(entries.count)
+        if let directory = opendir("/proc/self/fd") {
+            // Every entry but "." and "..", the directory's own descriptor included (as
+            // FileManager.contentsOfDirectory counted it).
+            var count: UInt64 = 0
+            while let entry = readdir(directory) {
+                let isDot = withUnsafeBytes(of: entry.pointee.d_name) { $0[0] == 0x2E && ($0[1] == 0 || ($0[1] == 0x2E && $0[2] == 0)) }
+                if !isDot { count += 1 }
+            }
+            closedir(directory)
+            stats.openFDs = count
         }
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 { stats.maxFDs = UInt64(limit.rlim_cur) }
@@ -123,7 +136,7 @@ public enum BuildInfo {
     public static let version = "0.1.0"
     /// The git revision, when the build passes it (`PORTO_EXPORTER_REVISION` at run time is a
     /// fallback for packaging that cannot rebuild); "unknown" otherwise.
-    public static let revision = ProcessInfo.processInfo.environment["PORTO_EXPORTER_REVISION"] ?? "unknown"
+    public static let revision = getenv("PORTO_EXPORTER_REVISION").map { String(cString: $0) } ?? "unknown"
     public static let swiftVersion: String = {
         #if compiler(>=6.4)
         "6.4"
