@@ -37,7 +37,9 @@ import Testing
             port = UInt16(line[range.upperBound...].prefix { $0.isNumber }) ?? 0
             return port != 0
         }
-        let first = try HTTPTestClient(port: port, timeout: 30).request("GET", "/metrics")
+        // A keep-alive connection, open before the signal, asks again during the shutdown.
+        let keptAlive = try HTTPTestClient(port: port, timeout: 30)
+        let first = try keptAlive.request("GET", "/metrics")
         #expect(first.text.contains("\nporto_up 1\n"))
 
         // Every answer of portod now takes 700 ms: a collection takes a few seconds.
@@ -50,6 +52,11 @@ import Testing
 
         // New connections are refused while the scrape in flight goes on.
         try waitUntil { (try? HTTPTestClient(port: port, timeout: 2)) == nil }
+        // ... and a scrape on a connection that was already open is refused, not suspended
+        // (libmicrohttpd aborts the process if it stops with a suspended connection).
+        let late = try keptAlive.request("GET", "/metrics")
+        #expect(late.status == 503)
+        #expect(late.text == "Shutting down\n")
         let r = try inFlight.readResponse()
         #expect(r.status == 200)
         #expect(r.text.contains("\nporto_up 1\n"))

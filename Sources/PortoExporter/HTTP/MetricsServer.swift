@@ -184,13 +184,23 @@ public final class MetricsServer: @unchecked Sendable {
 
     /// Called with the exchange locked.
     private func startScrape(_ exchange: Exchange, connection: OpaquePointer, head: Bool) -> Int32 {
-        let admitted = lock.withLock {
-            if configuration.maxRequests > 0 && inFlightScrapes >= configuration.maxRequests { return false }
+        enum Admission { case admitted, full, stopping }
+        let admission: Admission = lock.withLock {
+            // Once shutdown has begun a scrape is refused, not suspended: shutdown stops the
+            // daemons when the requests it waits for are done, and libmicrohttpd aborts the
+            // process if a connection is still suspended then (a keep-alive connection can ask
+            // after the wait has ended).
+            if stopping { return .stopping }
+            if configuration.maxRequests > 0 && inFlightScrapes >= configuration.maxRequests { return .full }
             inFlightScrapes += 1
-            return true
+            return .admitted
         }
-        guard admitted else {
+        switch admission {
+        case .admitted: break
+        case .full:
             return queue(plain(503, "Too many concurrent scrapes (--web.max-requests=\(configuration.maxRequests))\n"), on: connection)
+        case .stopping:
+            return queue(plain(503, "Shutting down\n"), on: connection)
         }
         exchange.countedScrape = true
         let format = ContentNegotiation.format(accept: header(connection, "Accept"))
