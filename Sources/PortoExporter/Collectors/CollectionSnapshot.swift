@@ -28,10 +28,6 @@ public final class CollectionSnapshot: ScrapeSnapshot, @unchecked Sendable {
         self.init(writer: writer, report: CollectionReport(up: false, results: [], connectionError: .timeout("scrape deadline passed")), selfMetrics: selfMetrics)
     }
 
-    /// The last scrape sharing this snapshot has been answered: its samples are freed right after
-    /// this, and glibc would keep the pages (MallocArenas).
-    deinit { MallocArenas.trimSoon() }
-
     public var reachedPorto: Bool { report.up }
 
     public func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {

@@ -1,6 +1,7 @@
 import CMicroHTTPD
 import Dispatch
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,8 +16,8 @@ import Musl
 /// before any thread exists, unless the operator already chose through the environment.
 ///
 /// glibc also keeps what a scrape frees: at 100 containers the two arenas held 18 MB of which 3 MB
-/// were in use between scrapes. `trimSoon` hands the free pages back once a scrape's memory is
-/// released (dev/footprint.sh shows the difference).
+/// were in use between scrapes. `trimAfterRelease` hands the free pages back once a scrape's memory
+/// is released (dev/footprint.sh shows the difference).
 public enum MallocArenas {
     /// The cap applied when the environment says nothing.
     public static let defaultLimit: Int32 = 2
@@ -114,15 +115,19 @@ public enum MallocArenas {
 
     private static let trimQueue = DispatchQueue(label: "porto-exporter.malloc-trim", qos: .utility)
 
-    /// How long `trimSoon` waits. Run at once, on another core, the trim raced the caller: a
-    /// deinit's stored properties are freed after its body returns, and one sample in three of a
-    /// 1,000-container soak still held 1.3-2.2 MB that a later malloc_trim gave back.
-    static let trimDelay: DispatchTimeInterval = .milliseconds(50)
+    /// Trims run since start-up (tests).
+    static var trimCount: Int { trims.withLock { $0 } }
+    private static let trims = Mutex(0)
 
-    /// `releaseFreeMemory` on a utility queue a moment later, so that it runs after the caller
-    /// (typically a deinit whose stored properties are freed after it returns) is done.
-    public static func trimSoon() {
-        trimQueue.asyncAfter(deadline: .now() + trimDelay) { releaseFreeMemory() }
+    /// `releaseFreeMemory` on a utility queue, off the caller's thread. Call it after the memory
+    /// is freed: from the owner that dropped the last reference to a collection's snapshot
+    /// (``SharedScrape``), not from the snapshot's own deinit, whose stored properties are freed
+    /// after its body returns (a trim started there raced the frees: docs/LOAD.md).
+    public static func trimAfterRelease() {
+        trimQueue.async {
+            releaseFreeMemory()
+            trims.withLock { $0 += 1 }
+        }
     }
 
     /// Decides from the process environment and applies the decision. Call it first thing in

@@ -208,10 +208,11 @@ public final class MetricsServer: @unchecked Sendable {
         let deadline = scrapeDeadline(header(connection, "X-Prometheus-Scrape-Timeout-Seconds"))
         coordinator.scrape(deadline: deadline) { [self] shared in
             if shared.snapshot.reachedPorto { lock.withLock { readyFlag = true } }
-            // The answer is rendered when libmicrohttpd asks for it, on the connection's thread.
-            // A HEAD answer has no body but says its length: rendered here once, to count.
+            // The answer is rendered when libmicrohttpd asks for it, on the connection's thread,
+            // once for all the scrapes of this collection with the same format and encoding.
+            // A HEAD answer has no body but says its length: read here, to count.
             let stream = ResponseStream(shared, format: format, gzip: gzip)
-            let length = head ? ResponseStream(shared, format: format, gzip: stream.isGzip).drainCount() : nil
+            let length = head ? stream.drainCount() : nil
             var headers = [("Content-Type", format.contentType), ("Vary", "Accept-Encoding")]
             if stream.isGzip { headers.append(("Content-Encoding", "gzip")) }
             exchange.lock.withLock {

@@ -1,16 +1,20 @@
-/// One scrape's answer, rendered while libmicrohttpd sends it: each time the socket can take
-/// more, libmicrohttpd asks for up to a block of bytes and gets the next part of the exposition
-/// (compressed on the way when gzip was negotiated). An answer holds one chunk of text (about
-/// 32 KB) and zlib's state, never a whole body, however large the scrape and however slowly the
-/// client reads; the snapshot it renders from is shared with the other scrapes of the collection.
+/// One scrape's answer as libmicrohttpd sends it: each time the socket can take more,
+/// libmicrohttpd asks for up to a block of bytes and gets the next part of the exposition. The
+/// bytes come from the ``SharedAnswer`` of the scrape's snapshot, format and encoding: the first
+/// reader to need a chunk renders (and compresses) it, the others copy it. A reader holds its
+/// place in the shared answer, never a body of its own, however large the scrape and however
+/// slowly the client reads.
 ///
 /// Used by one libmicrohttpd thread at a time (the connection's).
 final class ResponseStream: @unchecked Sendable {
-    /// Keeps the snapshot alive while the answer is sent.
-    private let shared: SharedScrape
-    private let source: any ChunkSource
-    private let deflater: Gzip.Deflater?
-    private var pending = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Keeps the snapshot alive while the answer is sent; released first when the stream goes
+    /// (the last stream of a snapshot frees it and trims: ``SharedScrape``).
+    private var shared: SharedScrape?
+    private var answer: SharedAnswer?
+    private let reader: Int
+    /// The chunk being copied, its number and how far it has been copied.
+    private var current: SharedAnswer.Chunk?
+    private var index = 0
     private var offset = 0
     private var ended = false
     /// Bytes handed to libmicrohttpd so far.
@@ -18,43 +22,65 @@ final class ResponseStream: @unchecked Sendable {
 
     /// Whether the answer is gzip-compressed (false when gzip was asked for but zlib could not
     /// start: then the answer is sent uncompressed, without `Content-Encoding`).
-    var isGzip: Bool { deflater != nil }
+    let isGzip: Bool
 
-    init(_ shared: SharedScrape, format: ExpositionFormat, gzip: Bool, level: Int32 = Gzip.defaultLevel) {
+    init(_ shared: SharedScrape, format: ExpositionFormat, gzip: Bool) {
         self.shared = shared
-        source = shared.snapshot.chunks(format)
-        deflater = gzip ? Gzip.Deflater(level: level) : nil
+        let answer = shared.answer(format, gzip: gzip)
+        self.answer = answer
+        isGzip = answer.isGzip
+        reader = answer.attach()
+    }
+
+    deinit {
+        answer?.detach(reader)
+        current = nil
+        answer = nil
+        shared = nil
     }
 
     /// Writes up to `max` bytes of the answer into `buffer`. Returns the number written (at
     /// least 1 unless the answer is complete: then 0), or nil when compression failed.
     func read(into buffer: UnsafeMutableRawPointer, max: Int) -> Int? {
-        let n: Int?
-        if let deflater {
-            n = deflater.read(into: buffer, max: max) { source.next() }
-        } else {
-            var written = 0
-            while written < max {
-                if offset == pending.count {
-                    if ended { break }
-                    guard let chunk = source.next() else { ended = true; break }
-                    pending = chunk
-                    offset = 0
-                    continue
+        guard let answer else { return nil }
+        var written = 0
+        while written < max {
+            if let chunk = current, offset < chunk.bytes.count {
+                let take = min(max - written, chunk.bytes.count - offset)
+                chunk.bytes.withUnsafeBytes { bytes in
+                    (buffer + written).copyMemory(from: bytes.baseAddress! + offset, byteCount: take)
                 }
-                let take = min(max - written, pending.count - offset)
-                (buffer + written).copyMemory(from: pending.baseAddress! + offset, byteCount: take)
                 offset += take
                 written += take
+                continue
             }
-            n = written
+            if ended { break }
+            // With bytes in hand, do not wait for another reader's chunk: send these first.
+            switch answer.chunk(current == nil ? index : index + 1, for: reader, wait: written == 0) {
+            case .chunk(let chunk):
+                if current != nil { index += 1 }
+                current = chunk
+                offset = 0
+            case .end:
+                if current != nil { index += 1 }
+                current = nil
+                ended = true
+            case .pending:
+                return sent(written)
+            case .failed:
+                return nil
+            }
         }
-        if let n { sent += n }
+        return sent(written)
+    }
+
+    private func sent(_ n: Int) -> Int {
+        sent += n
         return n
     }
 
-    /// Renders the whole answer and returns its length (the `Content-Length` of a HEAD answer;
-    /// the stream is used up).
+    /// Reads the whole answer and returns its length (the `Content-Length` of a HEAD answer;
+    /// the stream is used up and holds no chunk).
     func drainCount() -> Int? {
         let block = UnsafeMutableRawPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { block.deallocate() }

@@ -80,6 +80,9 @@ public final class ScrapeCoordinator: @unchecked Sendable {
                     return pending
                 }
                 for waiter in waiters { waiter.completion(snapshot) }
+                // Every scrape of the collection has its answer: rendered chunks that all of them
+                // have sent may go.
+                snapshot.handOutDone()
             }
         }
         let remaining = ContinuousClock.now.duration(to: deadline)
@@ -90,7 +93,11 @@ public final class ScrapeCoordinator: @unchecked Sendable {
                 waiter.done = true
                 return true
             }
-            if expired { waiter.completion(SharedScrape(timedOut())) }
+            if expired {
+                let snapshot = SharedScrape(timedOut())
+                waiter.completion(snapshot)
+                snapshot.handOutDone()
+            }
         }
     }
 }
