@@ -57,15 +57,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            // What the loader reads at start-up stays resident in a small process (BENCHMARKS.md,
-            // "Memory at 100 containers"): lld with RELR relocations packs .rela.dyn's 87,000
-            // relative relocations into 16 KB, and --no-export-dynamic undoes the -export-dynamic
-            // of swiftc's -static-stdlib, which exported 18,000 symbols nobody looks up (the
-            // backtracer reads .symtab). -3 MB steady RSS; PIE and ASLR stay. DT_RELR needs
-            // glibc 2.36 (bookworm) at run time.
+            exclude: ["link-order.txt"],
+            // Pages of the executable that a small process touches stay resident (BENCHMARKS.md,
+            // "Memory at 100 containers"). lld with RELR relocations packs .rela.dyn's 87,000
+            // relative relocations into 16 KB; --no-export-dynamic undoes the -export-dynamic of
+            // swiftc's -static-stdlib, which exported 18,000 symbols nobody looks up (the
+            // backtracer reads .symtab): -3 MB steady RSS. link-order.txt (dev/link-order.sh)
+            // puts the functions that run together at the start of .text: -2 MB. PIE and ASLR
+            // stay. DT_RELR needs glibc 2.36 (bookworm) at run time.
             linkerSettings: [
                 .unsafeFlags(
-                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+                    [
+                        "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+                        "-Xlinker", "--no-export-dynamic",
+                        "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Sources/porto-exporter/link-order.txt",
+                        "-Xlinker", "--no-warn-symbol-ordering",
+                    ],
                     .when(platforms: [.linux])
                 )
             ]
