@@ -9,7 +9,8 @@
 # no scrape yet) and one second after SCRAPES (300) sequential scrapes with gzip, as Prometheus asks, and the
 # exporter's CPU time per scrape (user + system, from /proc/PID/stat) over those scrapes.
 # PORTO_SIM overrides the porto-sim binary. Environment variables such as MALLOC_ARENA_MAX pass
-# through to the exporter.
+# through to the exporter. BREAKDOWN=1 also prints, after the scrapes, the resident KiB of each
+# mapped file (/proc/PID/smaps: the executable, each shared library, anonymous memory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${CONTAINERS:=100}" "${SCRAPES:=300}"
@@ -77,8 +78,15 @@ for i in range(scrapes):
 EOF
   sleep 1   # steady means between scrapes, as Prometheus leaves 15 s between them
   steady=$(memory "$exporter_pid")
+  if [ -n "${BREAKDOWN:-}" ]; then
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { n = split($6, p, "/"); file = NF >= 6 ? p[n] : "[anonymous]" }
+         /^Rss:/ { rss[file] += $2 }
+         END { for (f in rss) if (rss[f] > 0) printf "    %6d %s\n", rss[f], f }' "/proc/$exporter_pid/smaps" |
+      sort -rn >"$work/breakdown"
+  fi
   cpu_ms=$(( ($(cpu "$exporter_pid") - cpu_before) * 1000 / $(getconf CLK_TCK) ))
   printf '%-50s %-22s %-22s %s\n' "$exporter" "$idle" "$steady" "$(awk -v t="$cpu_ms" -v n="$SCRAPES" 'BEGIN { printf "%.2f", t / n }')"
+  [ -n "${BREAKDOWN:-}" ] && cat "$work/breakdown"
   kill "$exporter_pid"; wait "$exporter_pid" 2>/dev/null || true
   exporter_pid=''
 done
