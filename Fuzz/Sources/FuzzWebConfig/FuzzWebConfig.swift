@@ -7,10 +7,10 @@ import PortoExporter
 /// fuzzer must not read `/dev/stdin` or `/dev/zero`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzWebConfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    // The bytes as they are (libyaml reads them: invalid UTF-8, UTF-16, NULs included).
     let bytes = UnsafeBufferPointer(start: data, count: size).map { $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 }
-    let text = String(decoding: bytes, as: UTF8.self)
     do {
-        let config = try WebConfig.parse(text, file: "fuzz.yml", baseDirectory: "/nonexistent-porto-exporter-fuzz")
+        let config = try WebConfig.parse(bytes, file: "fuzz.yml", baseDirectory: "/nonexistent-porto-exporter-fuzz")
         for (user, hash) in config.basicAuthUsers {
             precondition(!user.isEmpty && hash.hasPrefix("$2"))
         }

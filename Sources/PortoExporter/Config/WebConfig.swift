@@ -99,7 +99,8 @@ public struct WebConfig: Sendable, Equatable {
     /// kilobytes).
     static let maxPEMSize = 16 << 20
 
-    static func parse(_ bytes: [UInt8], file: String, baseDirectory: String) throws(Error) -> WebConfig {
+    /// Parses the bytes of a file (UTF-8, or UTF-16 with a byte order mark).
+    public static func parse(_ bytes: [UInt8], file: String, baseDirectory: String) throws(Error) -> WebConfig {
         func fail(_ message: String, _ node: WebConfigYAML.Node? = nil) -> Error {
             if let node { return Error(file: file, message: "line \(node.line): \(message)") }
             return Error(file: file, message: message)
