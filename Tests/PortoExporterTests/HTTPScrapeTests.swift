@@ -99,4 +99,25 @@ final class DeadlineRecorder: @unchecked Sendable {
         #expect(r.text.contains("tag=\"finished\""))
         stopped.wait()
     }
+
+    /// A scrape answered by its collection lets go of its completion (and the HTTP exchange it
+    /// holds) at once, not when its deadline timer would have fired: at hundreds of answers a
+    /// second, timers left to run out held megabytes for the length of the scrape timeout.
+    @Test func anAnsweredScrapeReleasesItsCompletionBeforeItsDeadline() throws {
+        final class Token: @unchecked Sendable {}
+        let coordinator = ScrapeCoordinator(collect: { _ in FixedSnapshot() }, timedOut: { FixedSnapshot(tag: "timeout") })
+        let answered = DispatchSemaphore(value: 0)
+        weak var held: Token?
+        do {
+            let token = Token()
+            held = token
+            coordinator.scrape(deadline: .now + .seconds(600)) { shared in
+                withExtendedLifetime(token) {}
+                #expect(shared.snapshot.render(.text) == FixedSnapshot().render(.text))
+                answered.signal()
+            }
+        }
+        #expect(answered.wait(timeout: .now() + 10) == .success)
+        try waitUntil(timeout: 10) { held == nil }
+    }
 }

@@ -27,10 +27,24 @@ public final class ScrapeCoordinator: @unchecked Sendable {
     private var flight: Flight?
     private var collections = 0
 
+    /// A scrape waiting for its answer. Its deadline timer is cancelled as soon as it is
+    /// answered, which frees the timer and everything the completion holds (the HTTP exchange):
+    /// at hundreds of answers a second, timers left to run out held megabytes for the length of
+    /// the scrape timeout.
     private final class Waiter: @unchecked Sendable {
-        let completion: Completion
-        var done = false   // guarded by the coordinator's lock
+        // Guarded by the coordinator's lock:
+        private var completion: Completion?
+        var timer: (any DispatchSourceTimer)?
         init(_ completion: @escaping Completion) { self.completion = completion }
+
+        /// The completion, once: nil when the scrape was answered already. Cancels the timer.
+        func take() -> Completion? {
+            guard let completion else { return nil }
+            self.completion = nil
+            timer?.cancel()
+            timer = nil
+            return completion
+        }
     }
     private final class Flight: @unchecked Sendable { var waiters: [Waiter] = [] }
 
@@ -58,7 +72,9 @@ public final class ScrapeCoordinator: @unchecked Sendable {
     /// the caller's thread, at the latest around `deadline`.
     public func scrape(deadline: ContinuousClock.Instant, completion: @escaping Completion) {
         let waiter = Waiter(completion)
+        let timer = DispatchSource.makeTimerSource(queue: timers)
         let start: Flight? = lock.withLock {
+            waiter.timer = timer
             if let flight {
                 flight.waiters.append(waiter)
                 return nil
@@ -73,13 +89,11 @@ public final class ScrapeCoordinator: @unchecked Sendable {
             let collectionDeadline = Self.collectionDeadline(for: deadline)
             queue.async { [self] in
                 let snapshot = SharedScrape(collect(collectionDeadline))
-                let waiters: [Waiter] = lock.withLock {
+                let completions: [Completion] = lock.withLock {
                     if flight === start { flight = nil }
-                    let pending = start.waiters.filter { !$0.done }
-                    pending.forEach { $0.done = true }
-                    return pending
+                    return start.waiters.compactMap { $0.take() }
                 }
-                for waiter in waiters { waiter.completion(snapshot) }
+                for completion in completions { completion(snapshot) }
                 // Every scrape of the collection has its answer: rendered chunks that all of them
                 // have sent may go.
                 snapshot.handOutDone()
@@ -87,17 +101,15 @@ public final class ScrapeCoordinator: @unchecked Sendable {
         }
         let remaining = ContinuousClock.now.duration(to: deadline)
         let nanoseconds = max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)
-        timers.asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds))) { [self] in
-            let expired = lock.withLock {
-                if waiter.done { return false }
-                waiter.done = true
-                return true
-            }
-            if expired {
-                let snapshot = SharedScrape(timedOut())
-                waiter.completion(snapshot)
-                snapshot.handOutDone()
-            }
+        timer.schedule(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds)))
+        timer.setEventHandler { [self] in
+            guard let completion = lock.withLock({ waiter.take() }) else { return }
+            let snapshot = SharedScrape(timedOut())
+            completion(snapshot)
+            snapshot.handOutDone()
         }
+        // Activated even when the scrape was answered (and the timer cancelled) meanwhile:
+        // libdispatch does not allow releasing a source that was never activated.
+        timer.activate()
     }
 }
