@@ -102,7 +102,9 @@ import Testing
         for c in clients { statuses.append(try c.readStatus()) }
         #expect(statuses.filter { $0 == 503 }.count == 6, "\(statuses)")
         #expect(statuses.filter { $0 == 200 }.count == 2, "\(statuses)")
-        // Recovered: every slot is free again.
+        // Recovered: every slot is free again (a slot is freed when libmicrohttpd has sent the
+        // whole answer, which may be just after the client has read its status line).
+        try waitUntil(timeout: 30) { s.server.inFlightScrapeCount == 0 }
         let after = try (0..<2).map { _ in try RawConnection(port: s.port) }
         for c in after { c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n") }
         for c in after { #expect(try c.readStatus() == 200) }
