@@ -3,7 +3,8 @@
 # binary in turn under wrk (C connections, S seconds, as Prometheus asks: OpenMetrics + gzip),
 # alternating the binaries for R rounds so that the machine's load falls on both alike. Prints
 # answers/s, latency p50/p99, non-2xx answers, collections (porto-sim's ListContainersBy count),
-# exporter CPU per answer, and RSS (steady after the load, peak VmHWM) for each run.
+# exporter CPU per answer, and RSS (peak VmHWM; 1 s after the burst; steady, i.e. after 5 sequential
+# scrapes that follow it) for each run.
 #
 #   dev/bench-concurrent.sh [BASE_REV]      (default BASE_REV: main)
 #
@@ -107,7 +108,12 @@ try:
                                       "-H", "Accept-Encoding: gzip", url], capture_output=True, text=True, check=True).stdout
                 cpu1, lcb1 = cpu(exp.pid), lcb_count(stats)
                 peak = status(exp.pid, "VmHWM")
-                time.sleep(1)   # between scrapes, as Prometheus leaves them
+                time.sleep(1)
+                burst = status(exp.pid, "VmRSS")   # after the burst, before any other scrape
+                # Steady: between sequential scrapes, as Prometheus leaves them (as dev/soak.sh
+                # and dev/footprint.sh measure it).
+                for _ in range(5): urllib.request.urlopen(url, timeout=10).read()
+                time.sleep(0.3)
                 steady = status(exp.pid, "VmRSS")
             finally:
                 exp.send_signal(signal.SIGTERM); exp.wait(timeout=30)
@@ -120,19 +126,20 @@ try:
             errors = (re.search(r"Socket errors: .*", out) or [""])[0]
             rows.append(dict(label=label, round=r + 1, requests=requests, rate=rate, p50=seconds_of(lat["50"]),
                              p99=seconds_of(lat["99"]), non2xx=non2xx, errors=errors, collections=lcb1 - lcb0,
-                             cpu=(cpu1 - cpu0) / max(requests, 1), peak=peak, steady=steady))
+                             cpu=(cpu1 - cpu0) / max(requests, 1), peak=peak, burst=burst, steady=steady))
             x = rows[-1]
             print(f"round {x['round']} {label:6}: {x['rate']:7.1f} answers/s ({x['requests']} in {seconds} s), p50 {x['p50']*1000:7.0f} ms, "
                   f"p99 {x['p99']*1000:7.0f} ms, non-2xx {x['non2xx']}{', ' + errors if errors else ''}, collections {x['collections']}, "
-                  f"CPU {x['cpu']*1000:.1f} ms/answer, RSS steady {x['steady']/1024:.1f} MB, peak {x['peak']/1024:.1f} MB", flush=True)
+                  f"CPU {x['cpu']*1000:.1f} ms/answer, RSS peak {x['peak']/1024:.1f} MB, 1 s after {x['burst']/1024:.1f} MB, steady {x['steady']/1024:.1f} MB", flush=True)
     print(f"\n{containers} containers, wrk {connections} connections, {seconds} s per run, {rounds} round(s) alternating; medians:")
     med = {}
     for label in ("before", "after"):
         xs = [x for x in rows if x["label"] == label]
-        med[label] = {k: statistics.median(x[k] for x in xs) for k in ("rate", "p50", "p99", "cpu", "steady", "peak", "collections")}
+        med[label] = {k: statistics.median(x[k] for x in xs) for k in ("rate", "p50", "p99", "cpu", "steady", "burst", "peak", "collections")}
         m = med[label]
         print(f"  {label:6}: {m['rate']:7.1f} answers/s, p50 {m['p50']*1000:6.0f} ms, p99 {m['p99']*1000:6.0f} ms, "
-              f"CPU {m['cpu']*1000:5.1f} ms/answer, collections {m['collections']:.0f}, RSS steady {m['steady']/1024:.1f} MB, peak {m['peak']/1024:.1f} MB")
+              f"CPU {m['cpu']*1000:5.1f} ms/answer, collections {m['collections']:.0f}, RSS peak {m['peak']/1024:.1f} MB, "
+              f"1 s after {m['burst']/1024:.1f} MB, steady {m['steady']/1024:.1f} MB")
     print(f"  after/before: answers/s x{med['after']['rate']/med['before']['rate']:.2f}, "
           f"p99 x{med['after']['p99']/med['before']['p99']:.2f}, CPU per answer x{med['after']['cpu']/med['before']['cpu']:.2f}")
     if any(x["non2xx"] or x["errors"] for x in rows if x["label"] == "after"):
