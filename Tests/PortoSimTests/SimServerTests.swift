@@ -139,9 +139,43 @@ import Glibc
             #expect(written["cache"] as? [String: Int] == ["hits": 1, "misses": 2, "stale": 0])
             #expect(written["refresh"] as? [String: Int] == ["answers": 0, "refreshes": 0])
             #expect(try String(contentsOfFile: path, encoding: .utf8) == server.statsJSON() + "\n")
-            // Atomic writes leave no temporary files behind.
+            // Atomic writes: the file trades places with its temporary file (which holds the
+            // previous counts), removed when the server stops.
             let directory = (path as NSString).deletingLastPathComponent
-            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["portod.socket", "stats.json"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["portod.socket", "stats.json", "stats.json.tmp"])
+            let previous = try String(contentsOfFile: path + ".tmp", encoding: .utf8)
+            #expect(previous.contains("\"total\":2}"))
+            server.stop()
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == ["stats.json"])
+            #expect(try String(contentsOfFile: path, encoding: .utf8) == server.statsJSON() + "\n")
+        }
+    }
+
+    /// statsJSON is written by hand (it is written before every reply): the bytes are
+    /// JSONSerialization's with sorted keys, for many methods, in mixed case orders.
+    @Test func statsJSONIsWhatJSONSerializationWrites() throws {
+        try withServer { server, _ in
+            let client = try RawClient(server.socketPath)
+            var requests: [Porto_TPortoRequest] = [Request.version, Request.getSystem, Request.list("***"), Porto_TPortoRequest()]
+            requests += [Request.listContainersBy(["***"]), Request.getSystem]
+            requests.append(.with { $0.get.name = ["/"]; $0.get.variable = ["state"] })
+            requests.append(.with { $0.getProperty.name = "/"; $0.getProperty.property = "state" })
+            requests.append(.with { $0.listVolumes = .init() })
+            requests.append(.with { $0.listProperties = .init() })
+            requests.append(.with { $0.setSymlink.container = "a"; $0.setSymlink.symlink = "b"; $0.setSymlink.target = "c" })
+            requests.append(.with { $0.setLabel.name = "a"; $0.setLabel.label = "B"; $0.setLabel.value = "c" })
+            for request in requests { _ = try client.call(request) }
+            #expect(server.requestCounts.count == 11)
+            let cache = server.cacheStatistics
+            let refresh = server.refreshStatistics
+            let object: [String: Any] = [
+                "requests": server.requestCounts, "connections": server.connectionCount,
+                "total": server.requestCounts.values.reduce(0, +),
+                "cache": ["hits": cache.hits, "stale": server.staleHits, "misses": cache.misses],
+                "refresh": ["refreshes": refresh.refreshes, "answers": refresh.answers],
+            ]
+            let expected = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            #expect(server.statsJSON() == String(decoding: expected, as: UTF8.self))
         }
     }
 

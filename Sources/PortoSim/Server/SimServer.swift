@@ -52,7 +52,7 @@ public final class SimServer: @unchecked Sendable {
     /// parent directory must exist).
     ///
     /// - Parameter statsFile: when set, the request counts are written there as JSON, atomically
-    ///   (temporary file + rename), once at start and before each reply.
+    ///   (``writeStatsFile()``), once at start and before each reply.
     /// - Parameter refresh: whether answers are rebuilt in the background as the clock ticks
     ///   (``RefreshOptions``); off by default.
     /// - Throws: ``SocketSetupError`` when the socket cannot be created.
@@ -127,27 +127,76 @@ public final class SimServer: @unchecked Sendable {
     /// refresher (``refreshStatistics``):
     /// `{"cache":{"hits":4,"misses":2,"stale":0},"connections":2,"refresh":{"answers":0,"refreshes":0},`
     /// `"requests":{"GetSystem":3,"ListContainersBy":3},"total":6}`.
+    ///
+    /// Written by hand, not by JSONSerialization: it is written before every reply (``statsFile``),
+    /// and JSONSerialization (boxing, and sorting keys through ICU collation) cost more than the
+    /// answer to a ListContainersBy of 100 containers. The bytes are the ones JSONSerialization
+    /// writes with `.sortedKeys` (SimServerTests compares them).
     public func statsJSON() -> String {
         let (requests, connections) = lock.withLock { (counts, accepted) }
         let cache = self.cache.statistics
         let refresh = refreshStatistics
-        let object: [String: Any] = [
-            "requests": requests, "connections": connections, "total": requests.values.reduce(0, +),
-            "cache": ["hits": cache.hits, "stale": cache.stale, "misses": cache.misses],
-            "refresh": ["refreshes": refresh.refreshes, "answers": refresh.answers],
-        ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        // Method names are identifiers (Porto_TPortoRequest.methodName): nothing to escape.
+        // JSONSerialization's .sortedKeys order: case-insensitive, then by code point.
+        let methods = requests.sorted {
+            let (a, b) = ($0.key.lowercased(), $1.key.lowercased())
+            return a != b ? a < b : $0.key < $1.key
+        }
+        var json = "{\"cache\":{\"hits\":\(cache.hits),\"misses\":\(cache.misses),\"stale\":\(cache.stale)},"
+        json += "\"connections\":\(connections),"
+        json += "\"refresh\":{\"answers\":\(refresh.answers),\"refreshes\":\(refresh.refreshes)},"
+        json += "\"requests\":{"
+        json += methods.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
+        json += "},\"total\":\(requests.values.reduce(0, +))}"
+        return json
     }
 
-    /// Writes ``statsJSON()`` to ``statsFile`` (temporary file + rename), if there is one.
+    /// Writes ``statsJSON()`` to ``statsFile``, if there is one, so that a reader sees the old
+    /// counts or the new ones, never part of a write: the JSON is written into the temporary
+    /// file beside it (``statsFile`` + `.tmp`), which then trades places with ``statsFile``
+    /// (`renameat2` `RENAME_EXCHANGE`; a plain rename for the first write, or where the exchange
+    /// is not available). The temporary file then holds the previous counts, and the next write
+    /// overwrites it in place: a reader that opens the file and reads it at once sees one whole
+    /// write; one that keeps it open across two more requests may not.
+    ///
+    /// It is written before every reply, so it must cost little beside an answer: a new file
+    /// renamed over the old one (`Data.write(options: .atomic)`, which also fsyncs) made ext4
+    /// create an inode, flush its data and free (discard) the old one's blocks at every request,
+    /// several times the CPU of answering a ListContainersBy of 100 containers (BENCHMARKS.md,
+    /// porto-sim). The temporary file is removed by ``stop()``.
     public func writeStatsFile() {
         guard let statsFile else { return }
         statsLock.withLock {
-            let data = Data((statsJSON() + "\n").utf8)
-            try? data.write(to: URL(fileURLWithPath: statsFile), options: .atomic)
+            let bytes = Array((statsJSON() + "\n").utf8)
+            let temporary = statsFile + ".tmp"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)
+            guard fd >= 0 else { return }
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + offset, $0.count - offset, off_t(offset)) }
+                if n > 0 {
+                    offset += n
+                } else if !(n < 0 && errno == EINTR) {
+                    break
+                }
+            }
+            // What the file held before (two writes ago) is no longer than this, but in case.
+            if offset == bytes.count && lseek(fd, 0, SEEK_END) > off_t(offset) { ftruncate(fd, off_t(offset)) }
+            close(fd)
+            guard offset == bytes.count else { return }
+            if let exchange = Self.renameat2, exchange(AT_FDCWD, temporary, AT_FDCWD, statsFile, Self.renameExchange) == 0 {
+                return
+            }
+            rename(temporary, statsFile)
         }
     }
+
+    /// glibc's `renameat2`, which Swift's Glibc module does not export (a GNU extension); nil
+    /// when the C library has none.
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32) -> Int32
+    private static let renameat2: RenameAt2? = dlsym(nil, "renameat2").map { unsafeBitCast($0, to: RenameAt2.self) }
+    /// RENAME_EXCHANGE (linux/fs.h): both paths must exist; they trade places atomically.
+    private static let renameExchange: UInt32 = 1 << 1
 
     // MARK: - Life cycle
 
@@ -164,6 +213,7 @@ public final class SimServer: @unchecked Sendable {
     public func stop() {
         refresher?.stop()
         listener.stop()
+        if let statsFile { statsLock.withLock { _ = unlink(statsFile + ".tmp") } }
     }
 
     /// Carries out one control command and returns its one-line answer: `ok`, the stats JSON, or
