@@ -4,23 +4,9 @@ import Testing
 @testable import PortoExporter
 
 /// portod before 4.6 (no GetSystem): the daemon collector reads `porto_stat` of "/" and `Version`
-/// instead. porto-sim --legacy (portod < 5.0: no ListContainersBy) answered in-process, with
-/// GetSystem refused as an older portod refuses it (InvalidMethod "invalid RPC method", PORTO.md 8).
+/// instead. porto-sim's `noGetSystem` host (portod < 4.6, PORTO.md 8: GetSystem and
+/// ListContainersBy answer InvalidMethod "invalid RPC method") answered in-process.
 @Suite struct DaemonLegacyTests {
-    final class NoGetSystem: PortoTransport, @unchecked Sendable {
-        let inner: SimTransport
-        private let lock = Lock()
-        private var _methods: [String] = []
-        init(_ host: SimHost) { inner = SimTransport(host) }
-        var methods: [String] { lock.withLock { _methods } }
-
-        func call(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> Porto_TPortoResponse {
-            lock.withLock { _methods.append(request.methodName) }
-            if request.hasGetSystem { throw PortoError.porto(.invalidMethod, message: "invalid RPC method") }
-            return try inner.call(request, timeout: timeout)
-        }
-    }
-
     static let daemonOnly = CollectionConfiguration(groups: [.daemon])
 
     static func samples(_ text: String) -> [String: String] {
@@ -33,14 +19,15 @@ import Testing
     }
 
     @Test func withoutGetSystemTheDaemonMetricsComeFromPortoStat() throws {
-        let transport = NoGetSystem(SimGoldenTests.host(legacy: true))
+        let host = SimHost(options: SimOptions(containers: 50, seed: 1, noGetSystem: true, clock: .fixed(epochSeconds: SimGoldenTests.epoch)))
+        let transport = FakeTransportRecorder(SimTransport(host))
         let (text, report) = SimGoldenTests.scrape(transport, Self.daemonOnly, format: .text)
         #expect(report.up)
         #expect(text.contains("porto_exporter_collector_success{collector=\"daemon\"} 1\n"))
         #expect(transport.methods == ["GetSystem", "Get", "Version"])
 
-        // The same host read with GetSystem: every sample porto_stat carries is there, with the
-        // same value except the request counters (the fallback's own requests count).
+        // The same host on a portod that has GetSystem: every sample porto_stat carries is there,
+        // with the same value except the request counters (the fallback's own requests count).
         let (expectedText, _) = SimGoldenTests.scrape(SimTransport(SimGoldenTests.host(legacy: true)), Self.daemonOnly, format: .text)
         let got = Self.samples(text), expected = Self.samples(expectedText)
         for name in ["porto_daemon_errors_total", "porto_daemon_warnings_total", "porto_daemon_porto_starts_total",
@@ -53,9 +40,10 @@ import Testing
             #expect(got[key] != nil, "\(key)")
         }
         // Version and revision from Version; the kernel version only GetSystem tells.
-        let version = try #require(SimGoldenTests.host(legacy: true).respond(to: {
+        let version = try #require(host.respond(to: {
             var r = Porto_TPortoRequest(); r.version = Porto_TVersionRequest(); return r
         }())?.version)
+        #expect(version.tag == SimHost.tagBeforeGetSystem)
         #expect(got["porto_daemon_info{version=\"\(version.tag)\",revision=\"\(version.revision)\",kernel_version=\"\"}"] == "1")
     }
 

@@ -8,20 +8,38 @@ final class TestPKI {
     let dir: TempDirectory
     init() throws {
         dir = try TempDirectory()
+        try makeCA("ca", subject: "/CN=test CA")
+        try makeCertificate("server", signedBy: "ca", x509Extension: "subjectAltName=IP:127.0.0.1,DNS:localhost")
+        try makeCertificate("client", signedBy: "ca", x509Extension: "extendedKeyUsage=clientAuth")
+        try makeCA("stranger", subject: "/CN=stranger")
+    }
+
+    /// A new P-256 key, unencrypted (`openssl req` arguments).
+    static let newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    func openssl(_ arguments: [String]) throws {
+        let r = try Command.run("/usr/bin/openssl", arguments)
+        guard r.status == 0 else { throw HTTPTestClient.Failure(description: "openssl \(arguments.joined(separator: " ")): \(r.stderr)") }
+    }
+
+    /// A self-signed certificate `name`.crt and its key `name`.key (a CA, or a stranger).
+    func makeCA(_ name: String, subject: String) throws {
         let d = dir.path
-        func openssl(_ arguments: [String]) throws {
-            let r = try Command.run("/usr/bin/openssl", arguments)
-            guard r.status == 0 else { throw HTTPTestClient.Failure(description: "openssl \(arguments.joined(separator: " ")): \(r.stderr)") }
+        try openssl(["req", "-x509"] + Self.newKey + ["-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).crt", "-days", "2", "-subj", subject])
+    }
+
+    /// `name`.crt and `name`.key, signed by the CA `ca` (``makeCA(_:subject:)``), with the subject
+    /// CN=`name` unless told otherwise, and one X.509v3 extension if given.
+    func makeCertificate(_ name: String, signedBy ca: String, subject: String? = nil, x509Extension: String? = nil) throws {
+        let d = dir.path
+        try openssl(["req"] + Self.newKey + ["-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", subject ?? "/CN=\(name)"])
+        var sign = ["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/\(ca).crt", "-CAkey", "\(d)/\(ca).key", "-CAcreateserial",
+                    "-out", "\(d)/\(name).crt", "-days", "2"]
+        if let x509Extension {
+            try dir.write("\(name).ext", x509Extension + "\n")
+            sign += ["-extfile", "\(d)/\(name).ext"]
         }
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/ca.key", "-out", "\(d)/ca.crt", "-days", "2", "-subj", "/CN=test CA"])
-        for (name, ext) in [("server", "subjectAltName=IP:127.0.0.1,DNS:localhost"), ("client", "extendedKeyUsage=clientAuth")] {
-            try openssl(["req"] + ec + ["-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", "/CN=\(name)"])
-            try dir.write("\(name).ext", ext + "\n")
-            try openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/ca.crt", "-CAkey", "\(d)/ca.key", "-CAcreateserial",
-                         "-out", "\(d)/\(name).crt", "-days", "2", "-extfile", "\(d)/\(name).ext"])
-        }
-        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/stranger.key", "-out", "\(d)/stranger.crt", "-days", "2", "-subj", "/CN=stranger"])
+        try openssl(sign)
     }
     func path(_ name: String) -> String { dir.file(name) }
 

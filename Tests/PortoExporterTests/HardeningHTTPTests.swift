@@ -285,16 +285,8 @@ import Testing
     @Test func badClientCertificatesAreRefusedAndTheServerGoesOn() throws {
         let pki = try TestPKI()
         // A second CA and a client certificate from it: well-formed, but not trusted.
-        let d = pki.dir.path
-        func openssl(_ arguments: [String]) throws {
-            let r = try Command.run("/usr/bin/openssl", arguments)
-            try #require(r.status == 0, "\(r.stderr)")
-        }
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + ec + ["-keyout", "\(d)/other-ca.key", "-out", "\(d)/other-ca.crt", "-days", "2", "-subj", "/CN=other CA"])
-        try openssl(["req"] + ec + ["-keyout", "\(d)/mallory.key", "-out", "\(d)/mallory.csr", "-subj", "/CN=client"])
-        try openssl(["x509", "-req", "-in", "\(d)/mallory.csr", "-CA", "\(d)/other-ca.crt", "-CAkey", "\(d)/other-ca.key",
-                     "-CAcreateserial", "-out", "\(d)/mallory.crt", "-days", "2"])
+        try pki.makeCA("other-ca", subject: "/CN=other CA")
+        try pki.makeCertificate("mallory", signedBy: "other-ca", subject: "/CN=client")
         let s = try Server(webConfigPath: try pki.webConfig(TestPKI.requireClientCert))
         let url = "https://127.0.0.1:\(s.port)/metrics"
         func curl(_ arguments: [String]) throws -> String {
@@ -305,8 +297,8 @@ import Testing
         let bad: [(String, [String])] = [
             ("no certificate", []),
             ("self-signed", ["--cert", pki.path("stranger.crt"), "--key", pki.path("stranger.key")]),
-            ("signed by another CA", ["--cert", "\(d)/mallory.crt", "--key", "\(d)/mallory.key"]),
-            ("a CA's own certificate", ["--cert", "\(d)/other-ca.crt", "--key", "\(d)/other-ca.key"]),
+            ("signed by another CA", ["--cert", pki.path("mallory.crt"), "--key", pki.path("mallory.key")]),
+            ("a CA's own certificate", ["--cert", pki.path("other-ca.crt"), "--key", pki.path("other-ca.key")]),
         ]
         for (name, arguments) in bad {
             let code = try curl(arguments)
