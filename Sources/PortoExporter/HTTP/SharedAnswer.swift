@@ -1,5 +1,3 @@
-import Glibc
-
 /// One rendering of a snapshot in one format and encoding, shared by every scrape of the snapshot
 /// that asked for it: the exposition is rendered (and compressed) once, chunk by chunk, by
 /// whichever reader first needs a chunk that does not exist yet; the other readers copy the same
@@ -186,35 +184,5 @@ final class SharedAnswer: @unchecked Sendable {
     /// Chunks made and bytes made, and bytes still held (tests).
     var counts: (made: Int, madeBytes: Int, heldBytes: Int) {
         state.withLock { (dropped + chunks.count, madeBytes, madeBytes - droppedBytes) }
-    }
-}
-
-/// A pthread mutex with a condition variable (Foundation-free).
-final class ConditionLock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
-    /// Waits for a broadcast; called with the lock held (it is held again on return).
-    func wait() { pthread_cond_wait(condition, mutex) }
-    func broadcast() { pthread_cond_broadcast(condition) }
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        lock()
-        defer { unlock() }
-        return try body()
     }
 }
