@@ -25,19 +25,10 @@ if [ -z "$sim" ]; then
   sim=$(swift build -c release --static-swift-stdlib --show-bin-path)/porto-sim
 fi
 
-work=$(mktemp -d /tmp/porto-footprint.XXXXXX)
-sim_pid='' exporter_pid=''
-cleanup() {
-  [ -n "$exporter_pid" ] && kill "$exporter_pid" 2>/dev/null && wait "$exporter_pid" 2>/dev/null || true
-  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. dev/lib/processes.sh
+processes_init footprint
 
-"$sim" --socket "$work/portod.socket" --containers "$CONTAINERS" >"$work/sim.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 100); do [ -S "$work/portod.socket" ] && break; sleep 0.1; done
-[ -S "$work/portod.socket" ] || { cat "$work/sim.log"; echo "footprint: porto-sim did not start" >&2; exit 1; }
+start_sim "$sim" --containers "$CONTAINERS"
 
 memory() {  # VmRSS RssAnon RssFile of PID, in KiB
   awk '/^(VmRSS|RssAnon|RssFile):/ { v[$1] = $2 } END { printf "%6d %6d %6d", v["VmRSS:"], v["RssAnon:"], v["RssFile:"] }' "/proc/$1/status"
@@ -53,13 +44,7 @@ for exporter in "$@"; do
   : >"$work/exporter.log"
   "$exporter" --porto.socket "$work/portod.socket" --web.listen-address 127.0.0.1:0 >"$work/exporter.log" 2>&1 &
   exporter_pid=$!
-  port=''
-  for _ in $(seq 300); do
-    port=$(sed -n 's/.*msg=listening address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/exporter.log" | head -1)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  [ -n "$port" ] || { cat "$work/exporter.log"; echo "footprint: $exporter did not start" >&2; exit 1; }
+  port=$(wait_for_listening_port)
   sleep 1
   idle=$(memory "$exporter_pid")
   cpu_before=$(cpu "$exporter_pid")

@@ -19,35 +19,20 @@ swift build -c release --static-swift-stdlib --product porto-exporter >/dev/null
 swift build -c release --static-swift-stdlib --product porto-sim >/dev/null
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 
-work=$(mktemp -d /tmp/porto-link-order.XXXXXX)
-sim_pid='' exporter_pid=''
-cleanup() {
-  [ -n "$exporter_pid" ] && kill "$exporter_pid" 2>/dev/null && wait "$exporter_pid" 2>/dev/null || true
-  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. dev/lib/processes.sh
+processes_init link-order
 
 # valgrind 3.19 cannot read Swift 6.3's DWARF 5; the symbol table is all this needs.
 cp "$bin/porto-exporter" "$work/porto-exporter"
 strip --strip-debug "$work/porto-exporter"
 
-"$bin/porto-sim" --socket "$work/portod.socket" --containers "$CONTAINERS" >"$work/sim.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 100); do [ -S "$work/portod.socket" ] && break; sleep 0.1; done
-[ -S "$work/portod.socket" ] || { cat "$work/sim.log"; echo "link-order: porto-sim did not start" >&2; exit 1; }
+start_sim "$bin/porto-sim" --containers "$CONTAINERS"
 
 valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.out" \
   "$work/porto-exporter" --porto.socket "$work/portod.socket" --web.listen-address 127.0.0.1:0 \
   >"$work/exporter.log" 2>&1 &
 exporter_pid=$!
-port=''
-for _ in $(seq 1200); do
-  port=$(sed -n 's/.*msg=listening address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/exporter.log" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/exporter.log"; echo "link-order: the exporter did not start" >&2; exit 1; }
+port=$(wait_for_listening_port 1200)   # callgrind starts slowly
 
 python3 - "$port" <<'EOF'
 import gzip, http.client, sys

@@ -42,23 +42,13 @@ if [ -z "$sim" ]; then
   sim=$bin/porto-sim
 fi
 
-work=$(mktemp -d /tmp/porto-soak.XXXXXX)
+. dev/lib/processes.sh
+processes_init soak
 out=.build-soak
 mkdir -p "$out"
-sim_pid='' exporter_pid=''
-cleanup() {
-  [ -n "$exporter_pid" ] && kill "$exporter_pid" 2>/dev/null && wait "$exporter_pid" 2>/dev/null || true
-  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$sim" --socket "$work/portod.socket" --containers "$CONTAINERS" --churn \
-  --stats-file "$work/stats.json" >"$work/sim.log" 2>&1 &
-sim_pid=$!
-for _ in $(seq 100); do [ -S "$work/portod.socket" ] && break; sleep 0.1; done
-[ -S "$work/portod.socket" ] || { cat "$work/sim.log"; echo "soak: porto-sim did not start" >&2; exit 1; }
+start_sim "$sim" --containers "$CONTAINERS" --churn --stats-file "$work/stats.json"
 
 # --web.max-requests above the wrk connection count: this measures serving, not refusal.
 "$exporter" --porto.socket "$work/portod.socket" --web.listen-address "127.0.0.1:$port" \

@@ -1,5 +1,5 @@
 import Foundation
-import PortoSim
+@testable import PortoSim
 import Testing
 @testable import PortoWire
 
@@ -249,7 +249,7 @@ import Testing
             }
         }
         for cut in stride(from: 1, to: bytes.count, by: 7) { attempt(Array(bytes[..<cut])) }
-        var rng = SplitMix(seed: 42)
+        var rng = SimRandom(seed: 42)   // porto-sim's SplitMix64
         for _ in 0..<300 {
             var corrupted = bytes
             for _ in 0..<3 { corrupted[Int(rng.next() % UInt64(corrupted.count))] = UInt8(truncatingIfNeeded: rng.next()) }
@@ -278,17 +278,4 @@ private func varint(_ n: Int) -> [UInt8] {
     var out: [UInt8] = []
     Framing.appendVarint(UInt32(n), to: &out)
     return out
-}
-
-/// A small deterministic generator for the corruption test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
