@@ -4,7 +4,7 @@
 #   docker run -d --name porto-exporter -p 9658:9658 \
 #     -v /run/portod.socket:/run/portod.socket porto-exporter
 #
-# portod's socket is mode 0666 and every client may read (PORTO.md 1.1), so the exporter runs as an
+# portod's socket is mode 0666 and every client may read (docs/porto.md §1.1), so the exporter runs as an
 # unprivileged user and needs no capability. A full portod stop removes and re-creates the socket
 # file, which leaves a bind-mounted file pointing at the old one; mount the directory instead to
 # survive that: `-v /run:/host/run:ro ... --porto.socket=/host/run/portod.socket`.

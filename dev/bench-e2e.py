@@ -233,7 +233,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--burst-delay-ms", type=int, default=300)
     parser.add_argument("--json", help="also write the figures as JSON here")
-    parser.add_argument("--enforce-targets", action="store_true", help="exit non-zero when a target of issue 6 is missed")
+    parser.add_argument("--enforce-targets", action="store_true", help="exit non-zero when a target (CPU per scrape against the floor, steady RSS) is missed")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="porto-bench-")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory footprint of porto-exporter binaries (issue 6: steady RSS at most 20 MB at 100 containers).
+# Memory footprint of porto-exporter binaries (the target: steady RSS at most 20 MB at 100 containers).
 #
 #   dev/footprint.sh [BINARY ...]     default: the release build, as dev/run.sh and the Dockerfile
 #                                     make it (swift build -c release --static-swift-stdlib)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load and soak test of porto-exporter against porto-sim (issue 7). Results go to docs/LOAD.md.
+# Load and soak test of porto-exporter against porto-sim. Results go to docs/LOAD.md.
 #
 #   dev/soak.sh                 full run: release build, 1,000 containers with churn, wrk with 64
 #                               connections for 60 s, then 5,000 sequential scrapes

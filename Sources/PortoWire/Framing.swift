@@ -1,5 +1,5 @@
 /// Porto's framing: every message, in either direction, is a base-128 varint32 length followed by
-/// exactly that many bytes of serialized protobuf (PORTO.md §1.2). There is no other header.
+/// exactly that many bytes of serialized protobuf (docs/porto.md §1.2). There is no other header.
 ///
 /// These are pure functions over bytes, shared by the client (``PortoClient``) and the simulated
 /// portod, so that both ends agree on every edge of the format.

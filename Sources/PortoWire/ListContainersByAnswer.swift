@@ -9,7 +9,7 @@
 /// messages of all containers never exist at once.
 ///
 /// ``entries`` are in name order (byte order, as the exporter writes containers). portod sends
-/// them sorted by name already (PORTO.md 2.3, a single `***` filter); if an answer is not, the
+/// them sorted by name already (docs/porto.md §2.3, a single `***` filter); if an answer is not, the
 /// (name, range) pairs are sorted, never decoded messages.
 ///
 /// The result is what decoding the whole answer gives: the same containers, fields merged as a

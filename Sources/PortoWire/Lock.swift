@@ -8,7 +8,7 @@ import Darwin
 
 /// A mutual exclusion lock: a pthread mutex with the part of NSLock's interface this package uses.
 /// Foundation's NSLock would link swift-corelibs-foundation and CoreFoundation into the exporter
-/// (several megabytes of resident code; issue 6).
+/// (several megabytes of resident code; BENCHMARKS.md, memory).
 package final class Lock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 

@@ -1,13 +1,13 @@
 import FoundationEssentials
 import SwiftProtobuf
 
-/// A client for portod's RPC over its unix socket (PORTO.md section 1).
+/// A client for portod's RPC over its unix socket (docs/porto.md §1).
 ///
 /// One `PortoClient` holds at most one connection. It is opened on the first call and kept open
 /// between calls: portod logs every connection of a read-only client, so an exporter should keep
-/// one long-lived connection rather than connect per scrape (PORTO.md 1.6). The client is locked
+/// one long-lived connection rather than connect per scrape (docs/porto.md §1.6). The client is locked
 /// internally and may be shared between threads; calls are serialised, one request in flight at a
-/// time, as portod itself handles a connection (PORTO.md 1.3).
+/// time, as portod itself handles a connection (docs/porto.md §1.3).
 ///
 /// Every call has one deadline, shared by connect, write and read; nothing blocks past it.
 ///
@@ -20,13 +20,13 @@ import SwiftProtobuf
 ///   may then have processed it.
 ///
 /// AsyncWait push messages that arrive while waiting for the reply to any other request are
-/// skipped (PORTO.md 1.4).
+/// skipped (docs/porto.md §1.4).
 ///
 /// ```swift
 /// let porto = PortoClient(socketPath: PortoClient.socketPathFromEnvironment(), timeout: .seconds(5))
 /// let (tag, _) = try porto.version()
 /// let containers = try porto.listContainersBy(properties: ["state", "cpu_usage", "memory_usage"])
-/// // containers[0] is "/", the host as a whole; see PORTO.md 4 before adding levels together.
+/// // containers[0] is "/", the host as a whole; see docs/porto.md §4 before adding levels together.
 /// ```
 public final class PortoClient: @unchecked Sendable {
     /// portod's socket: `/run/portod.socket`.
@@ -62,7 +62,8 @@ public final class PortoClient: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - socketPath: the unix socket of portod (see ``socketPathFromEnvironment(_:)``).
-    ///   - timeout: the default deadline of each call, connect included. PORTO.md advises 2-10 s.
+    ///   - timeout: the default deadline of each call, connect included. 2-10 s suits an exporter
+    ///     (docs/porto.md §1.8).
     ///   - observer: see ``CallObserver``.
     public init(socketPath: String = PortoClient.defaultSocketPath, timeout: Duration = .seconds(5),
                 observer: CallObserver? = nil) {
@@ -91,7 +92,7 @@ public final class PortoClient: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - request: a request with exactly one method field set. Fields that upstream's schema marks
-    ///     `required` must be set (PORTO.md 0): otherwise portod closes the connection without a
+    ///     `required` must be set (docs/porto.md §0): otherwise portod closes the connection without a
     ///     reply, which surfaces here as `.socket(.closed, …)`.
     ///   - timeout: this call's deadline; the client's ``timeout`` when nil.
     /// - Returns: the response, whose `error` is `Success`.
@@ -109,7 +110,7 @@ public final class PortoClient: @unchecked Sendable {
             } catch {
                 throw PortoError.decode("\(method) response (\(body.count) bytes) is not a TPortoResponse: \(error)")
             }
-            // A push for an AsyncWait subscription (PORTO.md 1.4) is not the reply.
+            // A push for an AsyncWait subscription (docs/porto.md §1.4) is not the reply.
             if response.hasAsyncWait && !isAsyncWait { return nil }
             guard response.hasError else {
                 throw PortoError.porto(.lostError, message: "\(method) response has no error field")

@@ -12,7 +12,7 @@ import Darwin
 public enum PortoError: Error, Sendable, Equatable, CustomStringConvertible {
     /// portod answered with an envelope error other than `Success`, with its `errorMsg` (free text
     /// meant for people). A response without the `error` field is reported as `.lostError`, the
-    /// field's declared default (PORTO.md 1.3): it is never taken as success.
+    /// field's declared default (docs/porto.md §1.3): it is never taken as success.
     case porto(Porto_EError, message: String)
     /// The socket failed: see ``SocketFailure``. `message` names the operation, path and errno.
     case socket(SocketFailure, message: String)
@@ -44,7 +44,7 @@ public enum PortoError: Error, Sendable, Equatable, CustomStringConvertible {
 /// How the connection to portod failed, in the terms a caller acts on.
 public enum SocketFailure: Sendable, Equatable, CustomStringConvertible {
     /// No socket at the path (ENOENT, ENOTDIR): portod is not running or the path is wrong. A full
-    /// portod stop removes the socket file (PORTO.md 1.7).
+    /// portod stop removes the socket file (docs/porto.md §1.7).
     case unreachable
     /// The socket file exists but nobody listens on it (ECONNREFUSED).
     case refused
@@ -52,7 +52,7 @@ public enum SocketFailure: Sendable, Equatable, CustomStringConvertible {
     /// this usually means a directory on the path, a chroot or a security module.
     case permissionDenied
     /// portod closed the connection (EOF, ECONNRESET or EPIPE) between frames: after a reload or
-    /// restart, when it could not parse the request, or when it refused the client (PORTO.md 1.1).
+    /// restart, when it could not parse the request, or when it refused the client (docs/porto.md §1.1).
     case closed
     /// The connection ended inside a frame: a response was cut short.
     case closedMidFrame

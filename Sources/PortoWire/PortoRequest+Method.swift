@@ -6,7 +6,7 @@ extension Porto_TPortoRequest {
     /// is set (portod answers such a request with `InvalidMethod`).
     ///
     /// When several method fields are set (portod runs only the first in its dispatch order unless it
-    /// is verbose, PORTO.md section 1.2), the first in schema order is returned.
+    /// is verbose, docs/porto.md §1.2), the first in schema order is returned.
     public var methodName: String {
         if hasVersion { return "Version" }
         if hasGetSystem { return "GetSystem" }

@@ -129,13 +129,13 @@ public struct WireReader: Sendable {
     }
 }
 
-/// The envelope of an encoded `TPortoResponse` (PORTO.md 1.2), read without decoding the rest.
+/// The envelope of an encoded `TPortoResponse` (docs/porto.md §1.2), read without decoding the rest.
 public struct ResponseEnvelope: Sendable, Equatable {
     /// `error`, nil when the field is missing (or holds a value this schema does not know, which a
     /// proto2 decoder keeps as an unknown field): the caller takes that as `LostError`.
     public var error: Porto_EError?
     public var errorMessage: String
-    /// Whether the response carries an `AsyncWait` push (PORTO.md 1.4) rather than a reply.
+    /// Whether the response carries an `AsyncWait` push (docs/porto.md §1.4) rather than a reply.
     public var isAsyncWait: Bool
 
     public init(error: Porto_EError?, errorMessage: String, isAsyncWait: Bool) {

@@ -4,7 +4,7 @@ import Testing
 @testable import PortoExporter
 
 /// The built `porto-exporter` binary scraped over HTTP while it reads porto-sim in its
-/// `--no-get-system` mode (a portod older than 4.6.0, PORTO.md 8): the daemon metrics come from
+/// `--no-get-system` mode (a portod older than 4.6.0, docs/porto.md §8): the daemon metrics come from
 /// `Get ["/"] ["porto_stat"]` and `Version`, GetSystem is tried again on every scrape, porto_up is 1.
 @Suite struct DaemonLegacyHTTPTests {
     /// The value of the sample `series` (name and labels, exactly) in `text`.

@@ -4,7 +4,7 @@ import Testing
 @testable import PortoExporter
 
 /// portod before 4.6 (no GetSystem): the daemon collector reads `porto_stat` of "/" and `Version`
-/// instead. porto-sim's `noGetSystem` host (portod < 4.6, PORTO.md 8: GetSystem and
+/// instead. porto-sim's `noGetSystem` host (portod < 4.6, docs/porto.md §8: GetSystem and
 /// ListContainersBy answer InvalidMethod "invalid RPC method") answered in-process.
 @Suite struct DaemonLegacyTests {
     static let daemonOnly = CollectionConfiguration(groups: [.daemon])

@@ -4,7 +4,7 @@ import PortoWire
 import Testing
 @testable import PortoExporter
 
-/// portod misbehaving (issue 7), with porto-sim's fault modes over a real unix socket and the
+/// portod misbehaving, with porto-sim's fault modes over a real unix socket and the
 /// exporter's real client and collection. For each fault: the collection returns (its deadline is
 /// honoured) with `porto_up 0` or the failing collector reported, nothing crashes, no file
 /// descriptor leaks, and the first collection after recovery is complete.
@@ -238,7 +238,7 @@ import Testing
     func containersVanishingBetweenListAndRead(legacy: Bool) throws {
         // Every third container is destroyed after the list and before it is read: Get answers
         // ContainerDoesNotExist on each of its variables, ListContainersBy an entry with only its
-        // name and that error (PORTO.md 1.3). Neither may fail the collection or leave a sample.
+        // name and that error (docs/porto.md §1.3). Neither may fail the collection or leave a sample.
         let dir = try Rig.makeTempDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var options = SimOptions()

@@ -3,7 +3,7 @@ import PortoSim
 import Testing
 @testable import PortoExporter
 
-/// portod misbehaving, seen through HTTP (issue 7): for each porto-sim fault mode, `/metrics` with
+/// portod misbehaving, seen through HTTP: for each porto-sim fault mode, `/metrics` with
 /// a 2 s scrape timeout answers 200 (bounded generously: no timed assertion) with `porto_up 0` or
 /// the failing collector reported, the server stays up, and once the fault is cleared the next
 /// scrape is complete. `HardeningFaultTests` checks the same faults at the `Collection` level.

@@ -3,7 +3,7 @@ import Logging
 import Testing
 @testable import PortoExporter
 
-/// Hostile HTTP clients against the real server on 127.0.0.1:0 (issue 7): whatever a client
+/// Hostile HTTP clients against the real server on 127.0.0.1:0: whatever a client
 /// sends or withholds, it gets an answer (or a clean close), never a 5xx other than the 503 of
 /// `--web.max-requests`, and the server goes on serving the next client.
 @Suite struct HardeningHTTPTests {

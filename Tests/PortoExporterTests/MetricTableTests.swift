@@ -32,7 +32,7 @@ import Testing
         }
     }
 
-    /// The names issue 3 fixes for dashboards and alerts.
+    /// Names that dashboards and alerts rely on: renaming one breaks them.
     @Test(arguments: [
         ("cpu_usage", "porto_container_cpu_usage_seconds_total"),
         ("cpu_usage_system", "porto_container_cpu_usage_system_seconds_total"),

@@ -4,7 +4,7 @@ import Testing
 @testable import PortoExporter
 
 /// A transport that answers in-process from porto-sim's model (no socket): portod's answer, or
-/// a closed connection when portod would close it (PORTO.md 1.2).
+/// a closed connection when portod would close it (docs/porto.md §1.2).
 final class SimTransport: PortoTransport, @unchecked Sendable {
     let host: SimHost
     init(_ host: SimHost) { self.host = host }

@@ -2,7 +2,7 @@ import Testing
 import PortoWire
 @testable import PortoSim
 
-/// Version, GetSystem, List and the envelope, checked against PORTO.md §1 and §5.1.
+/// Version, GetSystem, List and the envelope, checked against docs/porto.md §1 and §5.1.
 @Suite struct SimHostBasicsTests {
     @Test func versionIsPortod5359() throws {
         var req = Porto_TPortoRequest()

@@ -2,7 +2,7 @@ import Testing
 import PortoWire
 @testable import PortoSim
 
-/// Counters over time (PORTO.md §3.4): they grow only while a container runs, freeze when it is
+/// Counters over time (docs/porto.md §3.4): they grow only while a container runs, freeze when it is
 /// paused or dead, and restart from zero on stop + start; hierarchical parents never go down.
 @Suite struct SimHostCounterTests {
     static let counters = ["cpu_usage", "cpu_usage_system", "minor_faults", "io_read", "io_write", "net_rx_bytes", "memory_reclaimed"]

@@ -2,7 +2,7 @@ import Testing
 import PortoWire
 @testable import PortoSim
 
-/// The nested-container double-count trap (PORTO.md §4): a container that does not own a
+/// The nested-container double-count trap (docs/porto.md §4): a container that does not own a
 /// controller reports its nearest owning ancestor's values, and `cgroups` marks it inherited.
 @Suite struct SimHostDoubleCountTests {
     static let properties = ["cgroups", "memory_usage", "cpu_usage", "cpu_throttled", "io_read", "state", "level"]

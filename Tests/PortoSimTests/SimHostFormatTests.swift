@@ -3,7 +3,7 @@ import Testing
 import PortoWire
 @testable import PortoSim
 
-/// Get's legacy string formats (PORTO.md §3.1), names (§2.1) and labels (§3.3).
+/// Get's legacy string formats (docs/porto.md §3.1), names (§2.1) and labels (§3.3).
 @Suite struct SimHostFormatTests {
     @Test(arguments: [(2.0, "2c"), (2.5, "2.5c"), (0.0, "0c"), (0.123456789, "0.123456789c"), (16.0, "16c")])
     func cores(value: Double, text: String) {
@@ -18,7 +18,7 @@ import PortoWire
         #expect(Sim.value(host, "web/frontend", "cpu_limit_total")?.value == "2.5c")
     }
 
-    /// Splits Porto's `"k: v; k: v"` the way PORTO.md §3.1 says clients must.
+    /// Splits Porto's `"k: v; k: v"` the way docs/porto.md §3.1 says clients must.
     static func parseMap(_ text: String) -> [(String, String)] {
         guard !text.isEmpty else { return [] }
         return text.components(separatedBy: "; ").map { item in

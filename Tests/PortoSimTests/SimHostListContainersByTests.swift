@@ -2,7 +2,7 @@ import Testing
 import PortoWire
 @testable import PortoSim
 
-/// ListContainersBy behaviour (PORTO.md §1.3, §3.1, §3.3 LCB column).
+/// ListContainersBy behaviour (docs/porto.md §1.3, §3.1, §3.3 field column).
 @Suite struct SimHostListContainersByTests {
     @Test func onlyTheRequestedPropertiesAreFilled() throws {
         let host = Sim.host()
@@ -78,7 +78,7 @@ import PortoWire
         let props = ["cpu_wait", "memory_guarantee", "hugetlb_usage", "io_time", "place_usage", "cpu_usage"]
         let mac = try #require(Sim.lcb(host, ["mac"], props).first)
         #expect(!mac.status.hasCpuWait && !mac.spec.hasMemoryGuarantee && !mac.status.hasPlaceUsage)
-        // hugetlb_usage: portod's LCB sets it only when it is 0 (PORTO.md §3.3); Get has the value.
+        // hugetlb_usage: portod's LCB sets it only when it is 0 (docs/porto.md §3.3); Get has the value.
         #expect(!mac.status.hasHugetlbUsage)
         #expect(Sim.value(host, "mac", "hugetlb_usage")?.value == String(64 << 20))
         let sleeper = try #require(Sim.lcb(host, ["sleeper"], props).first)

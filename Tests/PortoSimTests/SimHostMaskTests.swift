@@ -2,7 +2,7 @@ import Testing
 import PortoWire
 @testable import PortoSim
 
-/// Masks and root handling (PORTO.md §2.2, §2.3).
+/// Masks and root handling (docs/porto.md §2.2, §2.3).
 @Suite struct SimHostMaskTests {
     @Test(arguments: [
         ("web", "***", true), ("web/frontend", "***", true), ("/", "***", true),
@@ -43,7 +43,7 @@ import PortoWire
 
     @Test func lcbMatchesLiterallyAndOnceUnderTheFirstFilter() {
         let host = Sim.host()
-        // Absolute names and "self" never match in ListContainersBy (PORTO.md §2.2).
+        // Absolute names and "self" never match in ListContainersBy (docs/porto.md §2.2).
         for filter in ["/porto/web", "self"] {
             let result = Sim.lcb(host, [filter], ["state"])
             #expect(result.count == 1)
@@ -51,8 +51,8 @@ import PortoWire
             #expect(result.first?.spec.name == filter)
         }
         // Several filters: each container once, and the whole list in name order as for `***`
-        // (PORTO.md §2.2, §2.3; portod walks its containers by name and takes the first filter
-        // that matches, rpc.cpp ListContainersBy).
+        // (docs/porto.md §2.2, §2.3; portod walks its containers by name and takes the first filter
+        // that matches).
         let names = Sim.lcb(host, ["web/frontend", "web***"], ["state"]).map(\.spec.name)
         #expect(names == ["web", "web/frontend", "web/frontend/worker-1", "web/frontend/worker-1/task"])
         let overlapping = Sim.lcb(host, ["*", "***", "web***", "web"], ["state"]).map(\.spec.name)
@@ -90,8 +90,8 @@ import PortoWire
 
     @Test func getGivesExplicitNamesFirstThenMaskMatchesInNameOrder() {
         let host = Sim.host()
-        // portod (rpc.cpp GetContainerCombined): the named containers in request order, then each
-        // container matching any mask once, in name order, never "/" (PORTO.md §2.3).
+        // portod: the named containers in request order, then each
+        // container matching any mask once, in name order, never "/" (docs/porto.md §2.3).
         let names = Sim.get(host, ["web***", "web", "*", "/", "nope", "web"], ["state"]).list.map(\.name)
         let firstLevel = Sim.list(host, mask: "*")
         let webTree = Sim.list(host, mask: "web***")

@@ -3,7 +3,7 @@ import Testing
 @testable import PortoSim
 
 /// `porto-sim --no-get-system` (``SimOptions/noGetSystem``): a portod older than 4.6.0, checked
-/// against PORTO.md 8 (a newer RPC gets InvalidMethod "invalid RPC method"; the replacement for
+/// against docs/porto.md §8 (a newer RPC gets InvalidMethod "invalid RPC method"; the replacement for
 /// GetSystem is `Get ["/"] ["porto_stat"]`) and 5.1 (porto_stat's keys; `restarts` before 4.7.2).
 @Suite struct SimHostNoGetSystemTests {
     static func request(_ fill: (inout Porto_TPortoRequest) -> Void) -> Porto_TPortoRequest {
@@ -14,7 +14,7 @@ import Testing
 
     static let getSystem = request { $0.getSystem = .init() }
     static let version = request { $0.version = .init() }
-    /// The RPCs PORTO.md 8 dates 4.6.0 or later, that an older portod does not know.
+    /// The RPCs docs/porto.md §8 dates 4.6.0 or later, that an older portod does not know.
     static let newerMethods: [Porto_TPortoRequest] = [
         getSystem,                                          // 4.6.0
         request { $0.asyncWait = .init() },                 // 4.12.2

@@ -2,7 +2,7 @@ import Testing
 import PortoWire
 @testable import PortoSim
 
-/// States and availability rules (PORTO.md §3.2): RT properties are unavailable in stopped and
+/// States and availability rules (docs/porto.md §3.2): RT properties are unavailable in stopped and
 /// starting, DO properties only in dead.
 @Suite struct SimHostStateTests {
     @Test(arguments: [20, 40, 200])

@@ -2,7 +2,7 @@ import Testing
 import PortoWire
 @testable import PortoSim
 
-/// Volumes, layers and storages (PORTO.md §6).
+/// Volumes, layers and storages (docs/porto.md §6).
 @Suite struct SimHostVolumeTests {
     @Test func listVolumesWalksLinks() throws {
         var req = Porto_TPortoRequest()

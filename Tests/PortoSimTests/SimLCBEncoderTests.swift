@@ -4,7 +4,7 @@ import PortoWire
 
 /// The server sends ``SimHost/encodedAnswer(to:counting:)``, whose ListContainersBy part is
 /// written by hand (``SimLCBEncoder``): it must be byte for byte what SwiftProtobuf makes of the
-/// message ``SimHost/respond(to:)`` builds, which the other suites check against PORTO.md.
+/// message ``SimHost/respond(to:)`` builds, which the other suites check against docs/porto.md.
 @Suite struct SimLCBEncoderTests {
     /// What porto-exporter's default collectors ask for, plus the awkward cases.
     static let propertyLists: [[String]] = [

@@ -4,7 +4,7 @@ import PortoWire
 import Testing
 
 /// The server in front of the real synthetic host: what the host expects of the server (cache
-/// rules, connection counts) and what PORTO.md says about the pair.
+/// rules, connection counts) and what docs/porto.md says about the pair.
 @Suite struct SimServerHostTests {
     static let epoch: UInt64 = 1_800_000_000
 
@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func namelessListContainersByFilterClosesTheConnection() throws {
-        // PORTO.md 0: a ListContainersBy filter without `name` got 0 bytes back and EOF.
+        // docs/porto.md §0: a ListContainersBy filter without `name` got 0 bytes back and EOF.
         try withServer(host: Self.host()) { server, _ in
             let client = try RawClient(server.socketPath)
             try client.send(Request.listContainersBy([nil]))
@@ -56,7 +56,7 @@ import Testing
     }
 
     /// porto_stat holds the request counters too: on a portod without GetSystem it is what an
-    /// exporter reads them from (PORTO.md 8), so the cache must not freeze them for a second.
+    /// exporter reads them from (docs/porto.md §8), so the cache must not freeze them for a second.
     @Test func portoStatIsNeverCached() throws {
         let host = SimHost(options: SimOptions(containers: 10, noGetSystem: true, clock: .fixed(epochSeconds: Self.epoch)))
         try withServer(host: host) { server, _ in

@@ -45,7 +45,7 @@ import Testing
         }
         #expect(server.staleHits == 0)
         // The refresher's builds are not requests: GetSystem counts the client's only, the one
-        // before and the 3 Gets (ListContainersBy is a spec request, not counted: PORTO.md §5).
+        // before and the 3 Gets (ListContainersBy is a spec request, not counted: docs/porto.md §5.1).
         let after = try #require(try client.call(Request.getSystem)).getSystem.requestCompleted
         #expect(after == completed + 4)
     }

@@ -5,7 +5,7 @@ import PortoWire
 import Glibc
 #endif
 
-/// A tiny host for the server's own tests: it answers a few methods the way PORTO.md says portod
+/// A tiny host for the server's own tests: it answers a few methods the way docs/porto.md says portod
 /// does, counts how often it was asked, and lets a test bump its generation.
 final class FakeHost: SimResponder, @unchecked Sendable {
     private let lock = NSLock()
@@ -37,7 +37,7 @@ final class FakeHost: SimResponder, @unchecked Sendable {
             // Echo the mask, so that each client can recognise its own answer.
             response.list.name = [request.list.mask]
         case "ListContainersBy":
-            // portod drops a request whose filter lacks the upstream-required name (PORTO.md 0).
+            // portod drops a request whose filter lacks the upstream-required name (docs/porto.md §0).
             guard request.listContainersBy.filters.allSatisfy(\.hasName) else { return nil }
             response.listContainersBy.containers = request.listContainersBy.filters.map {
                 var container = Porto_TContainer()

@@ -6,7 +6,7 @@ import Testing
 import Glibc
 #endif
 
-/// The server's protocol behaviour, through real sockets (PORTO.md 1.1-1.3).
+/// The server's protocol behaviour, through real sockets (docs/porto.md §1.1-1.3).
 @Suite struct SimServerTests {
     @Test func answersARequest() throws {
         try withServer { server, _ in

@@ -23,7 +23,7 @@ final class FakePortoServer: @unchecked Sendable {
         /// Close the connection now (also what happens at the end of a script).
         case close
         /// Answer every request with `host.respond(to:)` until the client closes; a nil answer
-        /// closes the connection without a reply, as portod does (PORTO.md 1.2).
+        /// closes the connection without a reply, as portod does (docs/porto.md §1.2).
         case serve(SimHost)
     }
 

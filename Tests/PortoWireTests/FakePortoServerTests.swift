@@ -4,7 +4,7 @@ import Testing
 import PortoSim
 import PortoWire
 
-/// The scripted fake checked with a raw socket, byte for byte, against PORTO.md 1.2: a request is a
+/// The scripted fake checked with a raw socket, byte for byte, against docs/porto.md §1.2: a request is a
 /// varint32 length and that many bytes; a reply is framed the same way; nothing else is sent.
 @Suite struct FakePortoServerTests {
     /// A raw blocking connection to `path` with a 5 s receive timeout.
@@ -60,7 +60,7 @@ import PortoWire
         nameless.listContainersBy.filters = [Porto_TListContainersFilter()]
         let request = try Framing.frame(try nameless.serializedBytes())
         #expect(send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count)
-        #expect(Self.readToEnd(fd).isEmpty, "no reply, EOF (PORTO.md 0)")
+        #expect(Self.readToEnd(fd).isEmpty, "no reply, EOF (docs/porto.md §0)")
     }
 
     @Test func connectionsBeyondTheScriptAreClosedAtOnce() throws {

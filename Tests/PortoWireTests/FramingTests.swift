@@ -1,7 +1,7 @@
 import Testing
 @testable import PortoWire
 
-/// Framing at the varint32 edges (PORTO.md 1.2: base-128 varint32 length, then the body).
+/// Framing at the varint32 edges (docs/porto.md §1.2: base-128 varint32 length, then the body).
 @Suite struct FramingTests {
     static let edges: [(UInt32, [UInt8])] = [
         (0, [0x00]),

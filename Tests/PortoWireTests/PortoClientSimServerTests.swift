@@ -61,7 +61,7 @@ import Testing
         let first = try SimServer.start(socketPath: path, host: host)
         let client = PortoClient(socketPath: path)
         #expect(try client.version().tag == "5.3.59")
-        first.stop()  // a full stop removes the socket file (PORTO.md 1.7)
+        first.stop()  // a full stop removes the socket file (docs/porto.md §1.7)
         let error = Self.expectFailure { _ = try client.version() }
         guard case .socket(.unreachable, _) = error else {
             Issue.record("expected unreachable, got \(String(describing: error))")

@@ -4,7 +4,7 @@ import Testing
 @testable import PortoWire
 
 /// Every typed call of PortoClient against the simulated host (PortoSim's model), served over a
-/// real unix socket, and checked against what PORTO.md says portod answers.
+/// real unix socket, and checked against what docs/porto.md says portod answers.
 @Suite struct PortoClientSimTests {
     /// A client connected to a fresh simulated host of `containers` containers.
     static func withSim<T>(containers: Int = 30, legacy: Bool = false,
@@ -32,7 +32,7 @@ import Testing
             #expect(system.portoVersion == "5.3.59")
             #expect(system.containerLimit == 3000)
             #expect(system.containerCount > 0)
-            #expect(system.requestQueued >= 1)  // counts the GetSystem itself (PORTO.md 5.1)
+            #expect(system.requestQueued >= 1)  // counts the GetSystem itself (docs/porto.md §5.1)
         }
     }
 
@@ -78,7 +78,7 @@ import Testing
 
     @Test func aFilterWithoutNameSentRawMakesPortodCloseTheConnection() throws {
         try Self.withSim { client, server in
-            // What the typed call protects against (PORTO.md 0): no reply, EOF.
+            // What the typed call protects against (docs/porto.md §0): no reply, EOF.
             var request = Porto_TPortoRequest()
             request.listContainersBy.filters = [Porto_TListContainersFilter()]
             let error = #expect(throws: PortoError.self) { try client.call(request) }

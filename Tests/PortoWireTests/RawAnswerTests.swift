@@ -180,7 +180,7 @@ import Testing
             #expect(entry.net == (expected.spec.hasNet ? expected.spec.net : nil))
             #expect(try answer.container(entry, scratch: &scratch) == expected)
         }
-        // portod sends them sorted (PORTO.md 2.3): the positions are 0, 1, 2, ...
+        // portod sends them sorted (docs/porto.md §2.3): the positions are 0, 1, 2, ...
         #expect(answer.entries.map(\.position) == Array(0..<answer.entries.count))
     }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # porto-exporter links no Foundation (swift-corelibs-foundation and its CoreFoundation), only the
 # FoundationEssentials its dependencies use: Foundation's code and start-up cost about 3.4 MB of
-# resident memory, and issue 6 wants 20 MB at 100 containers (BENCHMARKS.md, memory).
+# resident memory, and the target is 20 MB at 100 containers (BENCHMARKS.md, memory).
 #
 #   dev/ci.d/25-no-foundation.sh [BINARY ...]   default: the debug porto-exporter (dev/ci-bin.sh);
 #                                               give a release one to check it too

@@ -1,6 +1,6 @@
 import PortoExporter
 
-/// The legacy value parser reads the strings `Get` returns (PORTO.md 3.1) from any portod: any
+/// The legacy value parser reads the strings `Get` returns (docs/porto.md §3.1) from any portod: any
 /// text must give a value or nil, never a crash, and what it gives must be consistent: an
 /// unsigned integer is only digits, cores are finite and not negative, a map's keys and values
 /// never contain the `"; "` separator it was split on, and the integer map is the string map

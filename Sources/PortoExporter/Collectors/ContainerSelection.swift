@@ -7,7 +7,7 @@ import Darwin
 /// Which containers are exported: `--container.include` / `--container.exclude` masks and
 /// `--container.max-depth`.
 ///
-/// Masks have Porto's own meaning (PORTO.md 2.2), so a Porto user can guess them: `***` matches
+/// Masks have Porto's own meaning (docs/porto.md §2.2), so a Porto user can guess them: `***` matches
 /// everything, `prefix***` and `***suffix` match across `/`, and any other mask is a shell glob in
 /// which `*` and `?` do not cross `/` (`*` is the first level, `a/*` a's children). A container is
 /// exported if it matches some include mask (or there is none), no exclude mask, and its level

@@ -11,7 +11,7 @@ import PortoWire
 /// one container at a time (``ListContainersByAnswer``), so that at 10,000 containers the decoded
 /// messages of all of them never exist at once.
 ///
-/// Double counting (PORTO.md 4): a nested container that does not own a controller reads its
+/// Double counting (docs/porto.md §4): a nested container that does not own a controller reads its
 /// ancestor's cgroup. A sample whose metric has a controller is written only if the container owns
 /// it (its `cgroups` entry for that controller is not `inherited`); network samples only for a
 /// container with its own network namespace or in the host's (where the values are its own

@@ -1,8 +1,8 @@
 import PortoWire
 
-/// portod before 4.6.0 has no `GetSystem`: it answers InvalidMethod (PORTO.md 8). The same
-/// counters are in the hidden property `porto_stat` of "/" (`Get ["/"] ["porto_stat"]`, PORTO.md
-/// 5.1, a `"key: value; …"` map), and the version in `Version`; the kernel version is not told
+/// portod before 4.6.0 has no `GetSystem`: it answers InvalidMethod (docs/porto.md §8). The same
+/// counters are in the hidden property `porto_stat` of "/" (`Get ["/"] ["porto_stat"]`, docs/porto.md
+/// §5.1, a `"key: value; …"` map), and the version in `Version`; the kernel version is not told
 /// (`porto_daemon_info{kernel_version=""}`).
 extension DaemonCollector {
     /// A GetSystem answer rebuilt from `porto_stat` and `Version`.
@@ -28,7 +28,7 @@ extension DaemonCollector {
     }
 
     /// The GetSystem fields `porto_stat` carries. Its keys are GetSystem's field names, except
-    /// `requests_*` for `request_*` and, before 4.7.2, `restarts` for `porto_starts` (PORTO.md 5.1, 8);
+    /// `requests_*` for `request_*` and, before 4.7.2, `restarts` for `porto_starts` (docs/porto.md §5.1, §8);
     /// keys GetSystem does not have (spec requests, portod's own usage, ...) and values that are not
     /// whole numbers are left out.
     static func system(fromPortoStat text: String) -> Porto_TGetSystemResponse {

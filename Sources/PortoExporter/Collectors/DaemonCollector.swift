@@ -1,6 +1,6 @@
 import PortoWire
 
-/// portod's own figures: one `GetSystem` (PORTO.md 5.1), written as ``DaemonMetrics``, plus
+/// portod's own figures: one `GetSystem` (docs/porto.md §5.1), written as ``DaemonMetrics``, plus
 /// `porto_daemon_info` and the request latency histogram. A field the daemon does not send (an
 /// older portod) drops that sample only; a portod without GetSystem (< 4.6) is read through
 /// `porto_stat` (DaemonCollector+Legacy.swift).
@@ -14,7 +14,7 @@ struct DaemonCollector: Collector {
         do throws(PortoError) {
             system = try context.call(request).getSystem
         } catch PortoError.porto(.invalidMethod, _) {
-            // portod < 4.6 (PORTO.md 8). Asked again every scrape: one refused call costs as little
+            // portod < 4.6 (docs/porto.md §8). Asked again every scrape: one refused call costs as little
             // as a Version, and a portod upgraded behind the same connection is seen at once.
             system = try Self.legacySystem(context)
         }

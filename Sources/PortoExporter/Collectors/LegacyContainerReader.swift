@@ -24,7 +24,7 @@ enum LegacyContainerReader {
     /// Turns a Get answer into containers. Per-value errors (not available in this state, not
     /// supported, unknown property) and unparseable values leave the field unset. A container
     /// answered with ContainerDoesNotExist was destroyed between portod's listing and its read
-    /// (PORTO.md 1.3): it is left out, as ListContainersBy leaves it out.
+    /// (docs/porto.md §1.3): it is left out, as ListContainersBy leaves it out.
     static func containers(from response: Porto_TGetResponse) -> [Porto_TContainer] {
         var result: [Porto_TContainer] = []
         result.reserveCapacity(response.list.count)

@@ -1,4 +1,4 @@
-/// Parses the string values `Get` returns (PORTO.md 3.1), for portods without ListContainersBy.
+/// Parses the string values `Get` returns (docs/porto.md §3.1), for portods without ListContainersBy.
 ///
 /// Each function returns nil for a value it cannot parse: the caller drops that one sample.
 /// Public only so that the libFuzzer target `FuzzLegacy` (Fuzz/) can reach it.
@@ -35,7 +35,7 @@ public enum LegacyValueParser {
     }
 
     /// A `"key: value; key: value"` map, split on `"; "` and then on the first `": "`, in the
-    /// given order. Keys may contain spaces and values may contain `:` (PORTO.md 3.1); there is
+    /// given order. Keys may contain spaces and values may contain `:` (docs/porto.md §3.1); there is
     /// no escaping. An entry without `": "` makes the whole value unparseable (nil). `""` is
     /// an empty map.
     public static func stringMap(_ s: String) -> [(key: String, value: String)]? {

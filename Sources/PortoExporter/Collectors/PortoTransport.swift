@@ -35,7 +35,7 @@ extension PortoTransport {
     }
 }
 
-/// Per-connection decisions: which fallbacks an old portod needs (PORTO.md 8).
+/// Per-connection decisions: which fallbacks an old portod needs (docs/porto.md §8).
 ///
 /// A decision belongs to the connection it was made on (``PortoTransport/connectionGeneration``
 /// when portod answered InvalidMethod). It is forgotten when that connection is gone: when a

@@ -1,6 +1,6 @@
 import PortoWire
 
-/// Volume space and inodes (PORTO.md 6): one `GetVolume` for every volume visible to the
+/// Volume space and inodes (docs/porto.md §6): one `GetVolume` for every volume visible to the
 /// exporter, or `ListVolumes` on a portod without GetVolume (before 4.15; InvalidMethod, kept for
 /// the connection). Volumes are listed once per link path: deduplicated by id, keeping the first
 /// path in sorted order.

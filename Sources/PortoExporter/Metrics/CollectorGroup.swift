@@ -19,7 +19,7 @@ public enum CollectorGroup: String, Sendable, CaseIterable, Comparable {
     case storages
 
     /// Whether the group is on without a flag. `vm` (virtual_memory reads /proc/PID/status of every
-    /// process in every container, PORTO.md 7) is off by default.
+    /// process in every container, docs/porto.md §7) is off by default.
     public var enabledByDefault: Bool { self != .vm }
 
     /// The default set of enabled groups.

@@ -48,7 +48,7 @@ public enum Conversion: Sendable {
 
 /// Which time a counter's `_created` (OpenMetrics) is taken from.
 public enum CreatedFrom: Sendable {
-    /// cgroup counters restart from 0 when the container starts (PORTO.md 3.4).
+    /// cgroup counters restart from 0 when the container starts (docs/porto.md §3.4).
     case startTime
     /// Counters kept since the container was created (`oom_kills_total`, `respawn_count`).
     case creationTime

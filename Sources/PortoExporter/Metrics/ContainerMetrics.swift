@@ -10,7 +10,7 @@ public enum ContainerMetrics {
     public typealias S = Porto_TContainerStatus
     public typealias P = Porto_TContainerSpec
 
-    /// Every container state portod reports (PORTO.md 3.3); `porto_container_state` has one series
+    /// Every container state portod reports (docs/porto.md §3.3); `porto_container_state` has one series
     /// per state, plus the current one if portod reports a state not listed here.
     public static let states = ["stopped", "starting", "running", "stopping", "paused", "dead", "meta", "respawning"]
 
@@ -114,7 +114,7 @@ public enum ContainerMetrics {
             "porto_container_processes", .gauge, property: "process_count", group: .process,
             field: .status(\S.processCount, read: { $0.hasProcessCount ? $0.processCount : nil }), unit: "processes",
             help: "Processes in the container and its descendants.",
-            notes: "Porto walks the whole freezer subtree (descendants included); the costliest property (PORTO.md 7)."),
+            notes: "Porto walks the whole freezer subtree (descendants included); the costliest property (docs/porto.md §7)."),
         ContainerMetric(
             "porto_container_threads", .gauge, property: "thread_count", group: .process,
             field: .status(\S.threadCount, read: { $0.hasThreadCount ? $0.threadCount : nil }), unit: "threads",

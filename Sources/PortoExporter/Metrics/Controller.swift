@@ -1,4 +1,4 @@
-/// The resource behind a container metric, for the ownership filter (PORTO.md 4).
+/// The resource behind a container metric, for the ownership filter (docs/porto.md §4).
 ///
 /// A nested container that does not own a controller reads its nearest ancestor's cgroup, so its
 /// value is the ancestor's, not its own. The containers collector exports a container's sample
@@ -9,7 +9,7 @@ public enum Controller: String, Sendable {
     case cpu
     case memory
     case blkio
-    /// Disk keys come from blkio; the `fs` and `total_writeback` keys from memory (PORTO.md 3.3).
+    /// Disk keys come from blkio; the `fs` and `total_writeback` keys from memory (docs/porto.md §3.3).
     case blkioOrMemory
     /// The container's network namespace: exported for a container with its own netns, or in the
     /// host netns (per-container socket statistics), dropped when it inherits a parent's netns.

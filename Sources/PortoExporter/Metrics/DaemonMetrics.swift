@@ -12,7 +12,7 @@ public struct DaemonMetric: @unchecked Sendable {
 }
 
 /// The table of `porto_daemon_*` metrics: every field of `TGetSystemResponse`, named
-/// `porto_daemon_` + field + base unit + `_total` for counters (PORTO.md 5.1 gives the kinds).
+/// `porto_daemon_` + field + base unit + `_total` for counters (docs/porto.md §5.1 gives the kinds).
 ///
 /// The `*_count` gauges drop `_count` (`container_count` → `porto_daemon_containers`): promtool
 /// lint reserves the suffix for histograms and summaries.

@@ -45,7 +45,7 @@ public enum MetricsCatalog {
         ### Nested containers: the double-count trap
 
         A nested container that does not own a cgroup controller reads its nearest ancestor's cgroup
-        (PORTO.md 4): `a/b` without its own memory cgroup reports `a`'s `memory_usage`. The exporter
+        (docs/porto.md §4): `a/b` without its own memory cgroup reports `a`'s `memory_usage`. The exporter
         applies the **ownership filter**: a sample whose metric depends on a controller (column
         *ownership* below) is written only when the container owns that controller (its `cgroups`
         entry is not `inherited`; on the Get path, when its cgroup path differs from its parent's).
@@ -83,13 +83,13 @@ public enum MetricsCatalog {
         md += """
 
         Not exported: `env`, `env_secret`, `command`, `command_argv` and every other spec string; `hugetlb_usage`
-        (ListContainersBy fills it only when it is 0, PORTO.md 3.3); `time` (derived from `start_time`;
+        (ListContainersBy fills it only when it is 0, docs/porto.md §3.3); `time` (derived from `start_time`;
         on "/" the host uptime); `net_netstat`, `net_snmp`, `net_snmp6` (hundreds of keys); `io_limit` and
         other per-path limit maps; the `Latency` key of the net maps (milliseconds since the last socket
         statistics poll, a gauge that grows without bound for stopped containers).
 
         `_created` (OpenMetrics only): counters of cgroups and network namespaces restart at every start
-        (PORTO.md 3.4), so their `_created` is the container's `start_time`; `oom_kills_total` and
+        (docs/porto.md §3.4), so their `_created` is the container's `start_time`; `oom_kills_total` and
         `respawn_count` count since creation, so theirs is `creation_time`.
 
         ## Daemon metrics (GetSystem)

@@ -1,6 +1,6 @@
 import PortoWire
 
-/// How a container is networked (PORTO.md §3.3 Network).
+/// How a container is networked (docs/porto.md §3.3 Network).
 enum SimNet: Equatable {
     /// `net=inherited` (the default): the parent's network namespace.
     case inherited
@@ -8,7 +8,7 @@ enum SimNet: Equatable {
     case own(config: String, devices: [String])
 }
 
-/// How a dead container died (PORTO.md §3.3 exit_status/exit_code).
+/// How a dead container died (docs/porto.md §3.3 exit_status/exit_code).
 struct SimExit: Equatable {
     var status: Int32
     var code: Int32
@@ -160,7 +160,7 @@ final class SimContainer: @unchecked Sendable {
         return c
     }
 
-    /// Whether runtime (RT) properties can be read (PORTO.md §3.2).
+    /// Whether runtime (RT) properties can be read (docs/porto.md §3.2).
     var hasRuntime: Bool { state != .stopped && state != .starting }
 
     /// The seconds this run has accumulated: frozen when paused or dead, nil without runtime.

@@ -1,4 +1,4 @@
-/// A set of cgroup controllers, as in the `controllers` property (PORTO.md §3.3, §4).
+/// A set of cgroup controllers, as in the `controllers` property (docs/porto.md §3.3, §4).
 struct SimControllers: OptionSet, Sendable, Hashable {
     let rawValue: UInt16
 
@@ -23,16 +23,16 @@ struct SimControllers: OptionSet, Sendable, Hashable {
     ]
 
     /// The controllers that appear in the `cgroups` property: the mounted ones (net_cls is off by
-    /// default since 5.0.31, PORTO.md §3.3).
+    /// default since 5.0.31, docs/porto.md §3.3).
     static let mounted: [(SimControllers, String)] = named.filter { $0.0 != .netCls }
 
     /// What "/" owns: everything that is mounted.
     static let root: SimControllers = [
         .freezer, .memory, .cpu, .cpuacct, .blkio, .devices, .hugetlb, .cpuset, .pids, .perfEvent, .cgroup2,
     ]
-    /// What a first-level container owns (PORTO.md §4).
+    /// What a first-level container owns (docs/porto.md §4).
     static let firstLevel: SimControllers = root
-    /// What a deeper container owns unless a limit or `controllers=` adds more (PORTO.md §4).
+    /// What a deeper container owns unless a limit or `controllers=` adds more (docs/porto.md §4).
     static let nested: SimControllers = [.freezer, .perfEvent, .cgroup2]
 
     var names: [String] {

@@ -3,14 +3,14 @@
 public enum SimEvent: Sendable, Equatable {
     /// The kernel OOM-kills a task in the named container. The kill is counted by the container
     /// that owns the memory cgroup the task lived in (the container itself, or its nearest ancestor
-    /// owning `memory`, PORTO.md §3.3): its `oom_kills` goes up by one, and `oom_kills_total` goes
+    /// owning `memory`, docs/porto.md §3.3): its `oom_kills` goes up by one, and `oom_kills_total` goes
     /// up by one on it and on every ancestor including "/". GetSystem `container_oom` goes up by one.
     case oomKill(String)
     /// A start of the named container fails: it ends up `stopped` with `start_error` set, and
     /// GetSystem `container_start_failed` goes up by one. Its descendants are stopped too.
     case failStart(String)
     /// portod restarts: `porto_starts` + 1, `porto_uptime` starts again from 0; GetSystem counters
-    /// persist (they live in /run/portod.stat, PORTO.md §5.1), containers are untouched.
+    /// persist (they live in /run/portod.stat, docs/porto.md §5.1), containers are untouched.
     case restart
     /// Moves the named container to a state the way portod would: stopping a container stops its
     /// subtree (counters reset on the next start), pausing freezes its subtree's counters, `dead`
@@ -18,7 +18,7 @@ public enum SimEvent: Sendable, Equatable {
     case setState(String, SimState)
 }
 
-/// The lifecycle states of a Porto container (PORTO.md §3.3 `state`).
+/// The lifecycle states of a Porto container (docs/porto.md §3.3 `state`).
 public enum SimState: String, Sendable, CaseIterable {
     case stopped, starting, running, stopping, paused, dead, meta, respawning
 }

@@ -9,7 +9,7 @@ struct SimError: Error {
 extension SimHost {
     // MARK: - Names
 
-    /// Resolves a name the way a host client's request is resolved (PORTO.md §2.1): "/", "self"
+    /// Resolves a name the way a host client's request is resolved (docs/porto.md §2.1): "/", "self"
     /// and "." are the root, `/porto/x` is `x`.
     func resolve(_ name: String, world: SimWorld) -> Int? {
         switch name {
@@ -23,7 +23,7 @@ extension SimHost {
 
     // MARK: - List
 
-    /// Names matching the mask (default `***`), sorted; never "/" (PORTO.md §2.3).
+    /// Names matching the mask (default `***`), sorted; never "/" (docs/porto.md §2.3).
     func list(_ req: Porto_TListRequest, world: SimWorld) -> Porto_TListResponse {
         let mask = req.hasMask ? req.mask : "***"
         var r = Porto_TListResponse()
@@ -41,7 +41,7 @@ extension SimHost {
             case property(SimProperty, key: String?)
             /// A label read by name (`A.b`) or as `labels[A.b]`.
             case label(String)
-            /// The hidden `porto_stat` (PORTO.md §5.1), or one of its keys.
+            /// The hidden `porto_stat` (docs/porto.md §5.1), or one of its keys.
             case portoStat(key: String?)
             case unknown
         }
@@ -65,7 +65,7 @@ extension SimHost {
         return Variable(text: text, kind: .unknown)
     }
 
-    /// `PREFIX.name` with PREFIX of 2 to 16 upper-case letters (PORTO.md §3.3 labels).
+    /// `PREFIX.name` with PREFIX of 2 to 16 upper-case letters (docs/porto.md §3.3 labels).
     static func isLabelName(_ text: String) -> Bool {
         guard let dot = text.firstIndex(of: ".") else { return false }
         let prefix = text[..<dot]
@@ -105,8 +105,8 @@ extension SimHost {
         }
     }
 
-    /// Get (PORTO.md §2.3, §3.1). As portod's handler orders them (rpc.cpp
-    /// `GetContainerCombined`): first the explicitly named containers in request order (repeats
+    /// Get (docs/porto.md §2.3, §3.1). As portod's handler orders them
+    /// (docs/porto.md §2.3): first the explicitly named containers in request order (repeats
     /// kept), then every container matching any of the masks, in name order, once each and never
     /// "/". A container both named and matched by a mask appears twice.
     func get(_ req: Porto_TGetRequest, world: SimWorld, counters: SimSystemCounters) -> Porto_TGetResponse {
@@ -174,7 +174,7 @@ extension SimHost {
 }
 
 extension SimHost {
-    /// The hidden `porto_stat` (PORTO.md §5.1): on "/" everything GetSystem has plus the spec
+    /// The hidden `porto_stat` (docs/porto.md §5.1): on "/" everything GetSystem has plus the spec
     /// request counters and portod's own usage (with the keys of a portod before 4.6.0 on a
     /// ``SimOptions/noGetSystem`` host); on other containers the per-container items.
     /// Not listed by ListProperties and not dumped by ListContainersBy.
@@ -202,7 +202,7 @@ extension SimHost {
             ]
             if options.noGetSystem {
                 // Before 4.6.0: `porto_starts` was `restarts` (renamed in 4.7.2), `fatals` came
-                // in 5.0.8 and spec requests in 5.0.0 (PORTO.md 5.1, 8).
+                // in 5.0.8 and spec requests in 5.0.0 (docs/porto.md §5.1, §8).
                 stat = stat.compactMap { key, value in
                     if key == "porto_starts" { return ("restarts", value) }
                     if key == "fatals" || key.hasPrefix("spec_requests_") { return nil }

@@ -1,16 +1,16 @@
 import PortoWire
 
 extension SimHost {
-    /// ListContainersBy (PORTO.md §1.3, §2.2, §3.1): filters matched literally against relative
+    /// ListContainersBy (docs/porto.md §1.3, §2.2, §3.1): filters matched literally against relative
     /// names with Porto's masks, "/" included when a filter matches it; only the requested
-    /// properties are filled. As portod's handler does (rpc.cpp `ListContainersBy`), containers
+    /// properties are filled. As portod's handler does (docs/porto.md §2.3), containers
     /// come in name order, each once, under the first filter that matches it (name and labels);
     /// then, in filter order, one `ContainerDoesNotExist` entry per filter whose name no container
     /// was matched under (a filter repeated with the same name counts as found once any of its
     /// copies matched). Returns nil for a filter without `name` (portod fails to parse the
     /// request and closes the connection). An empty filter list matches nothing: portod's
     /// handler loops over the filters, so the schema's "default: all" comment is wrong here too
-    /// (PORTO.md §0).
+    /// (docs/porto.md §0).
     func listContainersBy(_ req: Porto_TListContainersRequest, world: SimWorld) -> [Porto_TContainer]? {
         guard let plan = Self.lcbPlan(req, world: world) else { return nil }
         return plan.entries.map { entry in
@@ -51,7 +51,7 @@ extension SimHost {
                 let property = SimPropertyTable.all[index]
                 if property.fill != nil { plan.properties.append(property) }
             } else if name != "porto_stat" {
-                // Hidden properties are not dumped (PORTO.md §3.1); other names are unknown.
+                // Hidden properties are not dumped (docs/porto.md §3.1); other names are unknown.
                 var error = Porto_TError()
                 error.error = .invalidProperty
                 error.msg = "Unknown property \(name)"
@@ -103,7 +103,7 @@ extension SimHost {
         return out
     }
 
-    /// The entry of a filter that matched nothing (PORTO.md §1.3).
+    /// The entry of a filter that matched nothing (docs/porto.md §1.3).
     static func missingContainer(_ name: String) -> Porto_TContainer {
         var missing = Porto_TContainer()
         var spec = Porto_TContainerSpec()

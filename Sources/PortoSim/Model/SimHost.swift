@@ -15,7 +15,7 @@ public struct SimEncodedAnswer: Sendable {
     }
 }
 
-/// A synthetic Porto host that answers requests the way portod 5.3.59 does (PORTO.md), without
+/// A synthetic Porto host that answers requests the way portod 5.3.59 does (docs/porto.md), without
 /// sockets: `SimServer` serves it over a unix socket, tests call it directly.
 ///
 /// Everything is deterministic: the containers, their names, states, labels and usage rates come
@@ -81,10 +81,10 @@ public final class SimHost: @unchecked Sendable {
     }
 
     /// What `Version` answers on a host with ``SimOptions/noGetSystem``: a release before 4.6.0
-    /// (the one PORTO.md 8 names last before it).
+    /// (the one docs/porto.md §8 names last before it).
     public static let tagBeforeGetSystem = "4.4.1"
 
-    /// The RPC methods portod gained in 4.6.0 or later (PORTO.md 8), by the version that added
+    /// The RPC methods portod gained in 4.6.0 or later (docs/porto.md §8), by the version that added
     /// them; an older portod answers them `InvalidMethod` "invalid RPC method".
     static let methodsSince50: Set<String> = ["ListContainersBy", "CreateFromSpec", "UpdateFromSpec"]
     static let methodsSince46: Set<String> = methodsSince50.union(["GetSystem", "AsyncWait", "NewVolume", "GetVolume"])
@@ -114,7 +114,7 @@ public final class SimHost: @unchecked Sendable {
     // MARK: - Answering
 
     /// The answer portod would give; nil means portod closes the connection without a reply
-    /// (a missing upstream-`required` field, PORTO.md §1.2: a ListContainersBy filter without
+    /// (a missing upstream-`required` field, docs/porto.md §1.2: a ListContainersBy filter without
     /// `name`, a GetProperty without `name` or `property`).
     public func respond(to request: Porto_TPortoRequest) -> Porto_TPortoResponse? {
         answer(to: request, counting: true, encoded: false).response

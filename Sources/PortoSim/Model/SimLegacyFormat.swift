@@ -1,6 +1,6 @@
 import Foundation
 
-/// Porto's legacy string formats, as `Get` returns them (PORTO.md §3.1).
+/// Porto's legacy string formats, as `Get` returns them (docs/porto.md §3.1).
 enum SimLegacyFormat {
     /// CPU amounts: `"2c"`, `"2.5c"`, `"0c"`, with at most 9 decimals and no trailing zeros.
     static func cores(_ value: Double) -> String {

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Porto's name masks (PORTO.md §2.2, `StringMatch` in util/string.cpp).
+/// Porto's name masks (docs/porto.md §2.2, portod's `StringMatch`).
 enum SimMask {
     /// True when `name` contains a glob character, so `Get`/`List` treat it as a mask rather than
     /// as one container's name.

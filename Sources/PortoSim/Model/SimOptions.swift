@@ -12,7 +12,7 @@ public struct SimOptions: Sendable {
     /// When true, the host behaves like a portod older than 5.0: `ListContainersBy`,
     /// `CreateFromSpec` and `UpdateFromSpec` get `InvalidMethod` "invalid RPC method".
     public var legacy = false
-    /// When true, the host behaves like a portod older than 4.6.0 (PORTO.md 8), which implies
+    /// When true, the host behaves like a portod older than 4.6.0 (docs/porto.md §8), which implies
     /// `legacy`: `GetSystem` (and every other RPC added since: `AsyncWait`, `NewVolume`,
     /// `GetVolume`, the spec RPCs) gets `InvalidMethod` "invalid RPC method"; the daemon's
     /// counters are read from `Get ["/"] ["porto_stat"]`, whose keys are those of that version

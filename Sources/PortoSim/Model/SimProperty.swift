@@ -10,7 +10,7 @@ struct SimContext {
     var isRoot: Bool { i == 0 }
 
     /// The value of `slot` read through `controller`: the container's own cgroup when it owns the
-    /// controller, otherwise its nearest owning ancestor's (the double-count trap, PORTO.md §4).
+    /// controller, otherwise its nearest owning ancestor's (the double-count trap, docs/porto.md §4).
     @inline(__always)
     func read(_ controller: SimControllers, _ slot: Int) -> UInt64 {
         world.value(world.owner(of: i, controller), slot)
@@ -25,11 +25,11 @@ struct SimLCBBuilder {
     var hasStatus = false
 }
 
-/// One container property as portod 5.3.59 serves it (PORTO.md §3).
+/// One container property as portod 5.3.59 serves it (docs/porto.md §3).
 ///
 /// Immutable; its closures capture only key paths and constants, hence `@unchecked Sendable`.
 final class SimProperty: @unchecked Sendable {
-    /// Availability rules of PORTO.md §3.2.
+    /// Availability rules of docs/porto.md §3.2.
     enum Availability {
         /// Readable in every state.
         case any

@@ -1,7 +1,7 @@
 import PortoWire
 
 /// The catalogue of container properties the synthetic host serves: one entry per property, with
-/// its availability, its controller, its value and where ListContainersBy puts it (PORTO.md §3.3).
+/// its availability, its controller, its value and where ListContainersBy puts it (docs/porto.md §3.3).
 enum SimPropertyTable {
     static let all: [SimProperty] = identity + cpu + memory + processes + io + network + spec
     static let byName: [String: Int] = {
@@ -76,7 +76,7 @@ enum SimPropertyTable {
         SimProperty("taint", "container problems", fill: nil) { _ in .none },
     ]
 
-    /// `time` (PORTO.md §3.3): running → now − start, dead → run length, stopped → 0, "/" → uptime.
+    /// `time` (docs/porto.md §3.3): running → now − start, dead → run length, stopped → 0, "/" → uptime.
     static func runningTime(_ ctx: SimContext) -> UInt64 {
         let c = ctx.c
         guard let start = c.startTime, c.hasRuntime else { return 0 }
@@ -173,7 +173,7 @@ enum SimPropertyTable {
         SimProperty("mlock_usage", "locked memory [bytes]", .runtime, controllers: .memory, fill: SimProperty.status(\.mlockUsage)) {
             .uint($0.read(.memory, SimSlots.mlockUsage))
         },
-        // ListContainersBy bug kept from portod (PORTO.md §3.3): the field is set only when 0.
+        // ListContainersBy bug kept from portod (docs/porto.md §3.3): the field is set only when 0.
         SimProperty("hugetlb_usage", "HugeTLB memory usage [bytes]", .runtime, controllers: .hugetlb, fill: .custom(status: \.hugetlbUsage, probe: 0) { b, v in
             if case .uint(let x) = v, x == 0 { b.status.hugetlbUsage = 0; b.hasStatus = true }
         }) { .uint($0.read(.hugetlb, SimSlots.hugetlbUsage)) },
@@ -233,7 +233,7 @@ enum SimPropertyTable {
         SimProperty("memory_pressure", "memory pressure stall time [microseconds]", .runtime, controllers: .cgroup2, fill: SimProperty.status(\.memoryPressure)) {
             .uintMap([("full", $0.read(.cgroup2, SimSlots.memoryPressureFull)), ("some", $0.read(.cgroup2, SimSlots.memoryPressureSome))])
         },
-        // Only containers that own memory count kills; the others stay at 0 (PORTO.md §3.3).
+        // Only containers that own memory count kills; the others stay at 0 (docs/porto.md §3.3).
         SimProperty("oom_kills", "count of tasks killed by OOM since start", controllers: .memory,
                     isSet: { $0.c.oomKills > 0 }, fill: SimProperty.status(\.oomKills)) { ctx in
             .uint(ctx.c.controllers.contains(.memory) || ctx.isRoot ? ctx.c.oomKills : 0)
@@ -290,7 +290,7 @@ enum SimPropertyTable {
         ioProperty("io_ops", "disk operations", .ops, fs: true, writeback: false, \.ioOps),
         ioProperty("io_read_ops", "disk read operations", .readOps, fs: false, writeback: false, \.ioReadOps),
         ioProperty("io_write_ops", "disk write operations", .writeOps, fs: false, writeback: false, \.ioWriteOps),
-        // Empty on mainline kernels without CFQ/BFQ (PORTO.md §3.3).
+        // Empty on mainline kernels without CFQ/BFQ (docs/porto.md §3.3).
         SimProperty("io_time", "disk io time [nanoseconds]", .runtime, controllers: [.blkio, .memory], fill: SimProperty.status(\.ioTime)) { _ in
             .uintMap([])
         },
@@ -357,7 +357,7 @@ enum SimPropertyTable {
     }
 
     /// Device counters of the container's network namespace, or sock-diag `Uplink`/`Latency` for
-    /// containers in the host's namespace (PORTO.md §3.3 Network).
+    /// containers in the host's namespace (docs/porto.md §3.3 Network).
     static func netMap(_ ctx: SimContext, _ stat: NetStat) -> SimValue {
         let world = ctx.world
         let owner = world.netOwner[ctx.i]

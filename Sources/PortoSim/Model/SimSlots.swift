@@ -2,7 +2,7 @@
 /// (they accumulate and are carried over resets), then gauges.
 enum SimSlots {
     /// Disks of the synthetic host. `hw` sums sd*, nvme* and vd* only, so `md0` is left out of it
-    /// (PORTO.md §3.3 Disk IO).
+    /// (docs/porto.md §3.3 Disk IO).
     static let disks = ["md0", "nvme0n1", "sda", "sdb", "vda"]
     static let hwDisks: [Bool] = disks.map { $0.hasPrefix("sd") || $0.hasPrefix("nvme") || $0.hasPrefix("vd") }
 

@@ -1,6 +1,6 @@
 import PortoWire
 
-/// The daemon's own counters behind GetSystem (PORTO.md §5.1). They live in /run/portod.stat on a
+/// The daemon's own counters behind GetSystem (docs/porto.md §5.1). They live in /run/portod.stat on a
 /// real host and survive portod restarts, so `.restart` keeps them.
 struct SimSystemCounters {
     static let version = "5.3.59"
@@ -12,7 +12,7 @@ struct SimSystemCounters {
     var portoStarts: UInt64 = 3
     var requestCompleted: UInt64 = 48_211
     var requestFailed: UInt64 = 17
-    /// Spec requests (ListContainersBy) are not counted in request_completed (PORTO.md §5.1).
+    /// Spec requests (ListContainersBy) are not counted in request_completed (docs/porto.md §5.1).
     var specRequests: UInt64 = 0
     var clientCount: UInt64 = 1
     var clientConnected: UInt64 = 1_204
@@ -93,7 +93,7 @@ extension SimHost {
         r.clientCount = s.clientCount
         r.clientMax = 1_000
         r.clientConnected = s.clientConnected
-        // Counts the GetSystem being answered (PORTO.md §5.1).
+        // Counts the GetSystem being answered (docs/porto.md §5.1).
         r.requestQueued = 1
         r.requestCompleted = s.requestCompleted
         r.requestFailed = s.requestFailed
@@ -118,7 +118,7 @@ extension SimHost {
 
     func listProperties() -> Porto_TListPropertiesResponse {
         var r = Porto_TListPropertiesResponse()
-        // Properties the kernel cannot support are left out of the list (PORTO.md §3.1).
+        // Properties the kernel cannot support are left out of the list (docs/porto.md §3.1).
         r.list = SimPropertyTable.all.compactMap { p in
             guard p.availability != .unsupported else { return nil }
             var e = Porto_TListPropertiesResponse.TContainerPropertyListEntry()

@@ -81,7 +81,7 @@ struct SimTopology {
     // MARK: - Showcase
 
     /// Awkward label values: quotes, backslashes, newlines, colons, non-ASCII text. portod 5.3.59
-    /// refuses most of these with `InvalidLabel` (PORTO.md §3.3), but older and newer daemons do
+    /// refuses most of these with `InvalidLabel` (docs/porto.md §3.3), but older and newer daemons do
     /// not, and the exporter must escape whatever it gets, so the sim serves them on purpose.
     /// None holds `"; "`: Get's map format has no escaping, and these must survive a round trip
     /// through it.
@@ -201,7 +201,7 @@ struct SimTopology {
         add(Self.longChild, .running)
         add("Az09_-@:.all/x-y_z@w:v.u", .running)
         add("batch/cron", .running) {
-            // virt_mode=job owns no cgroups at all (PORTO.md §4).
+            // virt_mode=job owns no cgroups at all (docs/porto.md §4).
             $0.virtMode = "job"
             $0.controllers = []
         }

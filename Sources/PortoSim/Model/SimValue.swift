@@ -20,7 +20,7 @@ enum SimValue {
     case cgroups(SimCgroupSet)
     case controllers([String])
 
-    /// The legacy string form (PORTO.md §3.1). Errors and `none` render as "".
+    /// The legacy string form (docs/porto.md §3.1). Errors and `none` render as "".
     var legacy: String {
         switch self {
         case .none, .error: return ""

@@ -1,4 +1,4 @@
-/// A volume of the synthetic host (PORTO.md §6), with the containers it is linked into.
+/// A volume of the synthetic host (docs/porto.md §6), with the containers it is linked into.
 struct SimVolume {
     struct Link {
         var container: String
@@ -35,7 +35,7 @@ struct SimVolume {
     static let hostFSInodes: UInt64 = 31_457_280
 
     /// (space used, space available, inodes used, inodes available) at `now`. Figures are cached by
-    /// portod and refreshed once a minute (PORTO.md §6), so they move in 60-second steps.
+    /// portod and refreshed once a minute (docs/porto.md §6), so they move in 60-second steps.
     func usage(now: UInt64, start: UInt64) -> (UInt64, UInt64, UInt64, UInt64) {
         let refreshes = (now > start ? now - start : 0) / 60
         if sharesHostFS {

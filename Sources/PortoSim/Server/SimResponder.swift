@@ -4,7 +4,7 @@ import PortoWire
 /// in the server's own tests.
 public protocol SimResponder: AnyObject, Sendable {
     /// The answer portod would give; nil means portod closes the connection without a reply
-    /// (unparseable request, missing upstream-required field; PORTO.md 1.2).
+    /// (unparseable request, missing upstream-required field; docs/porto.md §1.2).
     func respond(to request: Porto_TPortoRequest) -> Porto_TPortoResponse?
 
     /// Changes whenever any answer may change. The server caches encoded answers per generation,

@@ -8,9 +8,9 @@ import Glibc
 ///
 /// - Several clients at once, each on its own thread; one request at a time per connection: a
 ///   request is read whole, answered, and only then is the next one read, so replies come back in
-///   order (PORTO.md 1.3).
+///   order (docs/porto.md §1.3).
 /// - A request over 32 MiB, a malformed length prefix, bad protobuf, or a request the host answers
-///   with nil closes the connection with no reply (PORTO.md 1.2).
+///   with nil closes the connection with no reply (docs/porto.md §1.2).
 /// - Encoded replies are cached per host generation (``ResponseCache``), so repeated identical
 ///   requests cost a dictionary lookup and a write. With ``RefreshOptions`` enabled (porto-sim
 ///   does), a background thread rebuilds the answers asked for lately whenever the generation
@@ -200,7 +200,7 @@ public final class SimServer: @unchecked Sendable {
 
     // MARK: - Life cycle
 
-    /// Acts like a portod reload (PORTO.md 1.7): the host restarts (`porto_starts` + 1, uptime 0),
+    /// Acts like a portod reload (docs/porto.md §1.7): the host restarts (`porto_starts` + 1, uptime 0),
     /// then every open connection is closed, so its client sees EOF; the socket keeps accepting.
     public func restart() {
         host.inject(.restart)

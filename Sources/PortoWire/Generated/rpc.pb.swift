@@ -2912,7 +2912,7 @@ public nonisolated struct Porto_TContainerStatus: @unchecked Sendable {
   }
 
   /// porto-exporter: fields sent by portod 5.3.59 but missing from the given schema
-  /// (PORTO.md section 0). Added so that they decode as typed fields, not unknown fields.
+  /// (docs/porto.md §0). Added so that they decode as typed fields, not unknown fields.
   public var cpuBurstUsage: UInt64 {
     get {_storage._cpuBurstUsage ?? 0}
     set {_uniqueStorage()._cpuBurstUsage = newValue}
@@ -5302,7 +5302,7 @@ public nonisolated struct Porto_TGetSystemResponse: @unchecked Sendable {
   /// Clears the value of `networkRepairs`. Subsequent reads from it will return its default value.
   public mutating func clearNetworkRepairs() {_uniqueStorage()._networkRepairs = nil}
 
-  /// porto-exporter: fields sent by portod 5.3.59 but missing from the given schema (PORTO.md section 0).
+  /// porto-exporter: fields sent by portod 5.3.59 but missing from the given schema (docs/porto.md §0).
   public var fatals: UInt64 {
     get {_storage._fatals ?? 0}
     set {_uniqueStorage()._fatals = newValue}
