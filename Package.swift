@@ -89,11 +89,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PortoWireTests", dependencies: ["PortoWire", "PortoSim"]),
-        .testTarget(name: "PortoSimTests", dependencies: ["PortoSim", "PortoWire"]),
+        // What the test targets share: temporary directories, waits, raw HTTP clients, commands.
+        .target(name: "PortoTestSupport", path: "Tests/PortoTestSupport"),
+        .testTarget(name: "PortoWireTests", dependencies: ["PortoWire", "PortoSim", "PortoTestSupport"]),
+        .testTarget(name: "PortoSimTests", dependencies: ["PortoSim", "PortoWire", "PortoTestSupport"]),
         .testTarget(
             name: "PortoExporterTests",
-            dependencies: ["PortoExporter", "PortoWire", "PortoSim"],
+            dependencies: ["PortoExporter", "PortoWire", "PortoSim", "PortoTestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -152,29 +152,3 @@ final class TestServer {
         try waitUntil { try t.client().request("GET", "/metrics").status == 200 }
     }
 }
-
-/// A one-shot barrier for scripted collections.
-final class Gate: @unchecked Sendable {
-    private let semaphore = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var isOpen = false
-    func wait(timeout: Double = 20) {
-        if lock.withLock({ isOpen }) { return }
-        _ = semaphore.wait(timeout: .now() + timeout)
-        semaphore.signal()
-    }
-    func open() {
-        lock.withLock { isOpen = true }
-        semaphore.signal()
-    }
-}
-
-/// Polls `condition` every 10 ms for at most `timeout` seconds.
-func waitUntil(timeout: Double = 10, _ condition: () throws -> Bool) throws {
-    let end = Date().addingTimeInterval(timeout)
-    while Date() < end {
-        if try condition() { return }
-        Thread.sleep(forTimeInterval: 0.01)
-    }
-    throw HTTPTestClient.Failure(description: "condition not met within \(timeout) s")
-}

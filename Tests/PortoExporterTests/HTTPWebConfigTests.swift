@@ -3,25 +3,6 @@ import Logging
 import Testing
 @testable import PortoExporter
 
-/// A temporary directory removed at deinit.
-final class TempDirectory {
-    let path: String
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/porto-exporter-test-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw HTTPTestClient.Failure(description: "mkdtemp failed")
-        }
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        _ = made
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-    @discardableResult func write(_ name: String, _ text: String) throws -> String {
-        try text.write(toFile: file(name), atomically: false, encoding: .utf8)
-        return file(name)
-    }
-}
-
 func basicAuthorization(_ user: String, _ password: String) -> String {
     "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
 }

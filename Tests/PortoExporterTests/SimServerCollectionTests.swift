@@ -11,14 +11,12 @@ import Glibc
 /// per-method request counters.
 @Suite struct SimServerCollectionTests {
     /// A fresh socket path in its own temporary directory (tests run in parallel).
-    static func socketPath() -> String {
-        var template = Array("/tmp/porto-collectors-XXXXXX".utf8CString)
-        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        return "\(dir)/portod.socket"
+    static func socketPath() throws -> String {
+        "\(try makeTemporaryDirectory())/portod.socket"
     }
 
     static func start(faults: FaultOptions = .none) throws -> (SimServer, String) {
-        let path = socketPath()
+        let path = try socketPath()
         let host = SimHost(options: SimOptions(containers: 30, seed: 3, clock: .fixed(epochSeconds: 1_780_000_000)))
         return (try SimServer.start(socketPath: path, host: host, faults: faults), path)
     }
@@ -59,7 +57,7 @@ import Glibc
     /// connection and the client reconnects and resends without an error; the fallback must not
     /// outlive the old portod.
     @Test func getFallbackEndsWhenTheClientSilentlyReconnectsToAnUpgradedPortod() throws {
-        let path = Self.socketPath()
+        let path = try Self.socketPath()
         let clock = SimClock.fixed(epochSeconds: 1_780_000_000)
         let old = try SimServer.start(socketPath: path, host: SimHost(options: SimOptions(containers: 10, seed: 3, legacy: true, clock: clock)))
         let client = PortoClient(socketPath: path, timeout: .seconds(10))

@@ -1,3 +1,6 @@
+// The helpers every test target shares (temporary directories, waits, raw HTTP clients) are in
+// the PortoTestSupport target; re-exported here so that every file of this target sees them.
+@_exported import PortoTestSupport
 import PortoWire
 @testable import PortoExporter
 

@@ -152,7 +152,7 @@ final class SimProcess {
 
     /// Starts `porto-sim --socket … --control … --stats-file …` followed by `arguments`.
     init(_ arguments: [String]) throws {
-        directory = try makeTempDirectory()
+        directory = try makeTemporaryDirectory()
         log = directory + "/sim.log"
         process.executableURL = try SimServerExecutableTests.binary()
         process.arguments = ["--socket", socket, "--control", controlSocket, "--stats-file", statsPath] + arguments

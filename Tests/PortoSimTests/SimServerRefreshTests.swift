@@ -9,7 +9,7 @@ import Testing
     static let epoch: UInt64 = 1_800_000_000
 
     static func start<Host: SimResponder>(_ host: Host, _ refresh: RefreshOptions) throws -> (SimServer, String) {
-        let directory = try makeTempDirectory()
+        let directory = try makeTemporaryDirectory()
         let server = try SimServer.start(socketPath: directory + "/portod.socket", host: host, refresh: refresh)
         return (server, directory)
     }

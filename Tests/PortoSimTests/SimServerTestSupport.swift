@@ -1,4 +1,7 @@
 import Foundation
+// The helpers every test target shares (temporary directories, waits, raw clients) are in the
+// PortoTestSupport target; re-exported here so that every file of this target sees them.
+@_exported import PortoTestSupport
 import PortoSim
 import PortoWire
 #if canImport(Glibc)
@@ -63,13 +66,6 @@ final class FakeHost: SimResponder, @unchecked Sendable {
     }
 }
 
-/// A unique, short directory for one test's sockets (sun_path holds at most 107 bytes).
-func makeTempDirectory() throws -> String {
-    let path = "/tmp/psim-" + UUID().uuidString.prefix(8).lowercased()
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-    return path
-}
-
 /// Starts a server for a ``FakeHost`` on a fresh socket and runs `body`.
 func withServer<R>(
     faults: FaultOptions = .none, statsFile: Bool = false, _ body: (SimServer, FakeHost) throws -> R
@@ -82,7 +78,7 @@ func withServer<Host: SimResponder, R>(
     host: Host, faults: FaultOptions = .none, statsFile: Bool = false,
     _ body: (SimServer, Host) throws -> R
 ) throws -> R {
-    let directory = try makeTempDirectory()
+    let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let server = try SimServer.start(
         socketPath: directory + "/portod.socket", host: host, faults: faults,
@@ -196,14 +192,4 @@ enum Request {
             $0.listContainersBy.fieldOptions.properties = ["state"]
         }
     }
-}
-
-/// Polls `condition` every 10 ms for at most `timeout`; returns whether it became true.
-func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        usleep(10_000)
-    }
-    return condition()
 }

@@ -210,7 +210,7 @@ import Glibc
     }
 
     @Test func stopRemovesTheSocketFileAndClosesConnections() throws {
-        let directory = try makeTempDirectory()
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/portod.socket"
         let server = try SimServer.start(socketPath: path, host: FakeHost())
@@ -226,7 +226,7 @@ import Glibc
     }
 
     @Test func replacesAStaleSocketFile() throws {
-        let directory = try makeTempDirectory()
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/portod.socket"
         // A socket file with nobody listening, as a killed server leaves it.
@@ -238,7 +238,7 @@ import Glibc
     }
 
     @Test func refusesToStartOverALiveServerOrAnotherFile() throws {
-        let directory = try makeTempDirectory()
+        let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/portod.socket"
         let server = try SimServer.start(socketPath: path, host: FakeHost())

@@ -1,5 +1,8 @@
 import Foundation
 import Glibc
+// The helpers every test target shares (temporary directories, waits, raw clients) are in the
+// PortoTestSupport target; re-exported here so that every file of this target sees them.
+@_exported import PortoTestSupport
 import PortoSim
 import PortoWire
 
@@ -168,15 +171,6 @@ struct TestSetupError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// A fresh directory under /tmp with a short name (sun_path holds 107 bytes).
-func makeTemporaryDirectory() throws -> String {
-    var template = Array("/tmp/pw-XXXXXX".utf8CString)
-    guard let result = mkdtemp(&template) else {
-        throw TestSetupError(description: "mkdtemp failed: errno \(errno)")
-    }
-    return String(cString: result)
-}
-
 /// A unix stream socket bound at `path`; listening (backlog `backlog`) when `listen` is true.
 func bindUnixSocket(path: String, listen shouldListen: Bool, backlog: Int32 = 16) throws -> Int32 {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -194,17 +188,6 @@ func bindUnixSocket(path: String, listen shouldListen: Bool, backlog: Int32 = 16
         guard listen(fd, backlog) == 0 else { throw TestSetupError(description: "listen: errno \(errno)") }
     }
     return fd
-}
-
-/// Waits until `condition` holds, at most 5 s; returns whether it held.
-@discardableResult
-func waitUntil(_ condition: () -> Bool) -> Bool {
-    let start = ContinuousClock.now
-    while start.duration(to: .now) < .seconds(5) {
-        if condition() { return true }
-        usleep(2_000)
-    }
-    return condition()
 }
 
 /// Runs `body` on a new thread of its own and returns its result (waits at most 20 s). For

@@ -70,6 +70,6 @@ import PortoWire
         defer { Glibc.close(fd) }
         #expect(Self.readToEnd(fd).isEmpty)
         #expect(server.accepts == 1)
-        #expect(waitUntil { server.closes == 1 })
+        #expect(eventually { server.closes == 1 })
     }
 }

@@ -45,7 +45,7 @@ import Testing
             let client = PortoClient(socketPath: path)
             let before = try client.getSystem()
             server.restart()  // like a reload: every connection sees EOF, the socket stays
-            #expect(waitUntil { server.openConnections == 0 })
+            #expect(eventually { server.openConnections == 0 })
             let after = try client.getSystem()
             #expect(after.portoStarts == before.portoStarts + 1)
             #expect(client.connectionsOpened == 2)
@@ -79,7 +79,7 @@ import Testing
         try Self.withServer(faults: faults) { server, path in
             let client = PortoClient(socketPath: path)
             for _ in 0..<5 {
-                #expect(waitUntil { server.openConnections == 0 })
+                #expect(eventually { server.openConnections == 0 })
                 _ = try client.version()
             }
             #expect(server.requestCounts["Version"] == 5)

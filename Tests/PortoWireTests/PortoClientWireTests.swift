@@ -58,7 +58,7 @@ import Testing
             return
         }
         #expect(message.contains("exceeds"))
-        #expect(waitUntil { server.closes == 1 }, "the client must close the connection")
+        #expect(eventually { server.closes == 1 }, "the client must close the connection")
     }
 
     @Test(arguments: [
@@ -334,7 +334,7 @@ import Testing
         defer { server.stop() }
         let client = PortoClient(socketPath: server.path)
         #expect(try client.version().tag == "first")
-        #expect(waitUntil { server.closes == 1 })
+        #expect(eventually { server.closes == 1 })
         #expect(try client.version().tag == "second")
         #expect(server.accepts == 2)
         #expect(server.requests.count == 2)
@@ -347,10 +347,10 @@ import Testing
         ])
         defer { server.stop() }
         let open = try Connection.open(path: server.path, deadline: Deadline(after: .seconds(5)))
-        #expect(waitUntil { server.closes == 1 })
+        #expect(eventually { server.closes == 1 })
         #expect(open.peerHasClosed)
         let other = try Connection.open(path: server.path, deadline: Deadline(after: .seconds(5)))
-        #expect(waitUntil { server.accepts == 2 })
+        #expect(eventually { server.accepts == 2 })
         #expect(!other.peerHasClosed, "an open, quiet connection")
         _ = open
         other.close()

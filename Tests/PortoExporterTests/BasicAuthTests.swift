@@ -5,7 +5,7 @@ import Testing
 /// Basic auth must accept exactly the configured credentials. crypt(3) takes C strings, so a NUL
 /// byte in the decoded `user:password` would cut the password short before hashing: a password
 /// followed by NUL and anything at all would pass.
-@Suite struct HardeningAuthTests {
+@Suite struct BasicAuthTests {
     @Test func aNulByteInTheCredentialsIsRefused() throws {
         let hash = try #require(BasicAuth.bcryptHash("s3cret", cost: 4))
         let users = ["prom": hash]

@@ -1,34 +1,36 @@
 import Foundation
-import PortoExporter
 
 /// A tiny blocking HTTP/1.1 client over a raw TCP socket, for exact control in tests: what is
 /// sent is byte for byte what the test wrote, several requests can share one connection, and
 /// every read has a bounded wait.
-final class HTTPTestClient {
-    struct Response: CustomStringConvertible {
-        var status: Int
-        var headers: [(String, String)]
-        var body: [UInt8]
-        func header(_ name: String) -> String? {
+public final class HTTPTestClient {
+    public struct Response: CustomStringConvertible {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        public func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var description: String { "HTTP \(status) \(headers) \(text.prefix(200))" }
+        public var text: String { String(decoding: body, as: UTF8.self) }
+        public var description: String { "HTTP \(status) \(headers) \(text.prefix(200))" }
     }
 
-    struct Failure: Error, CustomStringConvertible { var description: String }
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
+    }
 
     private let fd: Int32
     private var buffer: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port`; reads wait at most `timeout` seconds each.
-    init(port: UInt16, timeout: Double = 10) throws {
+    public init(port: UInt16, timeout: Double = 10) throws {
         fd = try Self.connect(port: port, timeout: timeout)
     }
 
     /// A TCP socket connected to 127.0.0.1:`port`, each read and write waiting at most `timeout`
-    /// seconds (shared with the hardening tests' RawConnection).
-    static func connect(port: UInt16, timeout: Double) throws -> Int32 {
+    /// seconds (shared with ``RawConnection``).
+    public static func connect(port: UInt16, timeout: Double) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
@@ -52,7 +54,7 @@ final class HTTPTestClient {
     deinit { close(fd) }
 
     /// Sends raw bytes.
-    func send(_ text: String) throws {
+    public func send(_ text: String) throws {
         var bytes = Array(text.utf8)
         while !bytes.isEmpty {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -62,7 +64,7 @@ final class HTTPTestClient {
     }
 
     /// Sends a request with the given headers (Host is added) and reads the answer.
-    func request(_ method: String = "GET", _ path: String, headers: [String: String] = [:]) throws -> Response {
+    public func request(_ method: String = "GET", _ path: String, headers: [String: String] = [:]) throws -> Response {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n"
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { text += "\(name): \(value)\r\n" }
         text += "\r\n"
@@ -71,7 +73,7 @@ final class HTTPTestClient {
     }
 
     /// Reads one response; HEAD responses have no body whatever Content-Length says.
-    func readResponse(method: String = "GET") throws -> Response {
+    public func readResponse(method: String = "GET") throws -> Response {
         let headerEnd: Int = try {
             while true {
                 if let range = find([13, 10, 13, 10]) { return range }
@@ -114,7 +116,7 @@ final class HTTPTestClient {
     }
 
     /// Whether the server closed the connection (waits at most the read timeout).
-    func isClosedByPeer() -> Bool {
+    public func isClosedByPeer() -> Bool {
         var byte: UInt8 = 0
         let n = recv(fd, &byte, 1, 0)
         return n == 0
@@ -133,39 +135,5 @@ final class HTTPTestClient {
         let n = recv(fd, &chunk, chunk.count, 0)
         guard n > 0 else { throw Failure(description: n == 0 ? "connection closed" : "recv: errno \(errno) (timeout?)") }
         buffer += chunk[0..<n]
-    }
-}
-
-/// Runs an external command with a bounded wait; returns its exit status, stdout and stderr.
-enum Command {
-    struct Result { var status: Int32; var stdout: [UInt8]; var stderr: String; var output: String { String(decoding: stdout, as: UTF8.self) } }
-
-    static func run(_ executable: String, _ arguments: [String], timeout: Double = 30) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = LockedData(), errData = LockedData()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData.set(out.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData.set(err.fileHandleForReading.readDataToEndOfFile()); group.leave() }
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        _ = group.wait(timeout: .now() + 5)
-        return Result(status: process.terminationStatus, stdout: Array(outData.get()), stderr: String(decoding: errData.get(), as: UTF8.self))
-    }
-
-    final class LockedData: @unchecked Sendable {
-        private let lock = NSLock()
-        private var data = Data()
-        func set(_ d: Data) { lock.withLock { data = d } }
-        func get() -> Data { lock.withLock { data } }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// exporter's real client and collection. For each fault: the collection returns (its deadline is
 /// honoured) with `porto_up 0` or the failing collector reported, nothing crashes, no file
 /// descriptor leaks, and the first collection after recovery is complete.
-@Suite struct HardeningFaultTests {
+@Suite struct PortodFaultTests {
     /// porto-sim, a client and a collection, in a temporary directory of their own.
     final class Rig {
         let dir: String
@@ -19,7 +19,7 @@ import Testing
         let collection: Collection
 
         init(containers: Int = 30, churn: Bool = false, faults: FaultOptions = .none, timeout: Duration = .seconds(30)) throws {
-            dir = try Self.makeTempDirectory()
+            dir = try makeTemporaryDirectory()
             socketPath = dir + "/portod.socket"
             var options = SimOptions()
             options.containers = containers
@@ -61,12 +61,6 @@ import Testing
             #expect(!scrape.text.contains("porto_exporter_collector_success{collector=") || !scrape.text.contains("porto_exporter_collector_success{collector=\"containers\"} 0"),
                     sourceLocation: sourceLocation)
             #expect(scrape.text.contains("porto_container_state{"), sourceLocation: sourceLocation)
-        }
-
-        static func makeTempDirectory() throws -> String {
-            var template = Array((NSTemporaryDirectory() + "/porto-hardening.XXXXXX").utf8CString)
-            guard let made = mkdtemp(&template) else { throw PortoError.socket(.other(errno: errno), message: "mkdtemp") }
-            return String(cString: made)
         }
     }
 
@@ -239,7 +233,7 @@ import Testing
         // Every third container is destroyed after the list and before it is read: Get answers
         // ContainerDoesNotExist on each of its variables, ListContainersBy an entry with only its
         // name and that error (docs/porto.md §1.3). Neither may fail the collection or leave a sample.
-        let dir = try Rig.makeTempDirectory()
+        let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var options = SimOptions()
         options.containers = 40
