@@ -8,7 +8,9 @@ Started by dev/bench-e2e.sh (which builds the binaries); see BENCHMARKS.md. It:
      latency (median, p99), exporter CPU seconds per scrape (/proc/PID/stat utime+stime deltas),
      RSS (VmRSS steady, VmHWM peak), bytes sent and series, and porto-sim's CPU per scrape over the
      same phase, flagged ("porto-sim NOT well below") when it is not under SIM_CPU_SHARE of the
-     exporter's: then porto-sim, not the exporter, may be what the figures measure;
+     exporter's: then porto-sim, not the exporter, may be what the figures measure; and the CPU the
+     same requests would cost portod, as porto-sim models it from measured figures (its stats'
+     portod_cpu_ns_modelled): "portod CPU per scrape (modelled)";
   3. runs porto-floor: a bare PortoWire client doing the same requests K times, its CPU per iteration;
   4. checks porto-sim's request counts: one ListContainersBy and one GetSystem per collection,
      K sequential scrapes giving K collections, and bursts of concurrent scrapes sharing one.
@@ -67,8 +69,10 @@ def memory_kib(pid):
 
 
 def read_stats(path):
+    """Requests per method, and portod's modelled CPU in nanoseconds per method."""
     with open(path) as f:
-        return json.load(f).get("requests", {})
+        stats = json.load(f)
+    return stats.get("requests", {}), stats.get("portod_cpu_ns_modelled", {})
 
 
 def delta(after, before, method):
@@ -145,7 +149,7 @@ def run_phase(args, pid, sim_pid, stats_file, encoding):
     CPU and porto-sim's, whose refresher thread's work in the phase counts too)."""
     scraper = Scraper(args.port, encoding)
     scraper.scrape()  # open the connection outside the measurement
-    stats_before = read_stats(stats_file)
+    stats_before, modelled_before = read_stats(stats_file)
     cpu_before = cpu_seconds(pid)
     sim_cpu_before = cpu_seconds(sim_pid)
     latencies, sizes = [], []
@@ -156,8 +160,9 @@ def run_phase(args, pid, sim_pid, stats_file, encoding):
         sizes.append(len(body))
     cpu_after = cpu_seconds(pid)
     sim_cpu_after = cpu_seconds(sim_pid)
-    stats_after = read_stats(stats_file)
+    stats_after, modelled_after = read_stats(stats_file)
     scraper.close()
+    modelled_ns = sum(modelled_after.values()) - sum(modelled_before.values())
     text = gzip.decompress(body) if encoding == "gzip" else body
     lcb = delta(stats_after, stats_before, "ListContainersBy")
     getsystem = delta(stats_after, stats_before, "GetSystem")
@@ -169,6 +174,9 @@ def run_phase(args, pid, sim_pid, stats_file, encoding):
         "p99_ms": percentile(latencies, 99) * 1e3,
         "cpu_ms_per_scrape": (cpu_after - cpu_before) / args.scrapes * 1e3,
         "sim_cpu_ms_per_scrape": (sim_cpu_after - sim_cpu_before) / args.scrapes * 1e3,
+        "portod_modelled_ms_per_scrape": modelled_ns / args.scrapes / 1e6,
+        "requests_per_scrape": {m: delta(stats_after, stats_before, m) / args.scrapes
+                                for m in sorted(set(stats_after) | set(stats_before)) if delta(stats_after, stats_before, m)},
         "bytes_sent": statistics.median(sizes),
         "uncompressed_bytes": len(text),
         "series": series_count(text),
@@ -185,7 +193,7 @@ def run_bursts(args, stats_file, control_path):
         scrapers = [Scraper(args.port, "gzip") for _ in range(args.concurrency)]
         for s in scrapers:
             s.conn.connect()
-        before = read_stats(stats_file)
+        before, _ = read_stats(stats_file)
         failures = []
         for _ in range(args.bursts):
             barrier = threading.Barrier(args.concurrency)
@@ -202,7 +210,7 @@ def run_bursts(args, stats_file, control_path):
                 t.start()
             for t in threads:
                 t.join(60)
-        after = read_stats(stats_file)
+        after, _ = read_stats(stats_file)
         for s in scrapers:
             s.close()
     finally:
@@ -315,6 +323,12 @@ def main():
         verdict = "well below" if sim_share < SIM_CPU_SHARE else f"NOT well below (>= {SIM_CPU_SHARE:.0%})"
         print(f"porto-sim CPU {phase['encoding']}: {phase['sim_cpu_ms_per_scrape']:.1f} ms per scrape, "
               f"{sim_share:.0%} of the exporter's: {verdict}")
+    for phase in phases:
+        modelled = phase["portod_modelled_ms_per_scrape"]
+        requests = ", ".join(f"{n:g} {m}" for m, n in phase["requests_per_scrape"].items())
+        print(f"portod CPU per scrape (modelled) {phase['encoding']}: {modelled:.1f} ms "
+              f"({modelled / args.containers:.3f} ms per container; {requests} per scrape), "
+              f"exporter CPU {phase['cpu_ms_per_scrape']:.1f} ms")
     print(f"RSS steady {rss_mb:.1f} MB, peak {hwm_mb:.1f} MB")
     if floor:
         print(f"floor: {', '.join(floor['requests'])} and decoding, {floor_ms:.3f} ms CPU per iteration")

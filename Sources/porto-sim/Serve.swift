@@ -32,6 +32,14 @@ struct Serve: ParsableCommand {
         discussion: "So do AsyncWait, NewVolume and GetVolume; the daemon counters are in Get / porto_stat (with `restarts`), Version says \(SimHost.tagBeforeGetSystem)."))
     var noGetSystem = false
 
+    @Flag(help: "Put the memory controller on cgroup v2: memory.stat has v2 keys, memory_reclaimed is 0.")
+    var cgroupV2 = false
+
+    @Option(help: ArgumentHelp(
+        "Properties this portod does not know, comma-separated, as an older portod (repeatable).",
+        discussion: "Get answers them InvalidProperty, ListContainersBy with a status.error entry; ListProperties leaves them out."))
+    var unknownProperties: [String] = []
+
     @Option(help: ArgumentHelp("Freeze the clock at this Unix time (seconds), for golden files.", valueName: "epoch"))
     var fixedClock: UInt64?
 
@@ -83,6 +91,7 @@ struct Serve: ParsableCommand {
         let faults = faultWords.isEmpty ? FaultOptions.none : try FaultOptions(words: faultWords)
         let options = SimOptions(
             containers: containers, seed: seed, churn: churn, legacy: legacy, noGetSystem: noGetSystem,
+            cgroupV2: cgroupV2, unknownProperties: Set(unknownProperties.flatMap { $0.split(separator: ",").map(String.init) }),
             clock: fixedClock.map { .fixed(epochSeconds: $0) } ?? .system)
 
         // Signals are handled on a queue, not by the default action, so that the sockets are removed.
@@ -113,7 +122,7 @@ struct Serve: ParsableCommand {
         }
         FileHandle.standardError.write(Data("""
             porto-sim: serving \(containers) containers (seed \(seed)\(churn ? ", churn" : "")\
-            \(legacy ? ", legacy" : "")\(noGetSystem ? ", no GetSystem" : "")\(noRefresh ? ", no refresh" : "")) on \(socket)\(control.map { ", control on \($0)" } ?? ""); \
+            \(legacy ? ", legacy" : "")\(noGetSystem ? ", no GetSystem" : "")\(cgroupV2 ? ", cgroup v2" : "")\(noRefresh ? ", no refresh" : "")) on \(socket)\(control.map { ", control on \($0)" } ?? ""); \
             faults: \(faults)
 
             """.utf8))

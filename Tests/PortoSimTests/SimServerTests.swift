@@ -173,6 +173,7 @@ import Glibc
                 "total": server.requestCounts.values.reduce(0, +),
                 "cache": ["hits": cache.hits, "stale": server.staleHits, "misses": cache.misses],
                 "refresh": ["refreshes": refresh.refreshes, "answers": refresh.answers],
+                "portod_cpu_ns_modelled": server.modelledCosts,
             ]
             let expected = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             #expect(server.statsJSON() == String(decoding: expected, as: UTF8.self))

@@ -43,6 +43,8 @@ extension SimHost {
             case label(String)
             /// The hidden `porto_stat` (docs/porto.md §5.1), or one of its keys.
             case portoStat(key: String?)
+            /// A raw cgroup knob such as `memory.stat` (docs/porto.md §3.1).
+            case knob(String)
             case unknown
         }
         let text: String
@@ -62,7 +64,19 @@ extension SimHost {
             return Variable(text: text, kind: .property(SimPropertyTable.all[index], key: key))
         }
         if key == nil, isLabelName(base) { return Variable(text: text, kind: .label(base)) }
+        // portod reads any other dotted name as a knob of the controller named before the dot.
+        if key == nil, base.contains(".") { return Variable(text: text, kind: .knob(base)) }
         return Variable(text: text, kind: .unknown)
+    }
+
+    /// ``parseVariable(_:)``, with the properties this host does not know
+    /// (``SimOptions/unknownProperties``) unknown.
+    func variable(_ text: String) -> Variable {
+        let v = Self.parseVariable(text)
+        if case .property(let p, _) = v.kind, options.unknownProperties.contains(p.name) {
+            return Variable(text: text, kind: .unknown)
+        }
+        return v
     }
 
     /// `PREFIX.name` with PREFIX of 2 to 16 upper-case letters (docs/porto.md §3.3 labels).
@@ -74,8 +88,16 @@ extension SimHost {
     }
 
     /// One value of one container as Get renders it.
-    func getValue(_ variable: Variable, ctx: SimContext, real: Bool, counters: SimSystemCounters) -> Result<String, SimError> {
+    func getValue(
+        _ variable: Variable, ctx: SimContext, real: Bool, counters: SimSystemCounters, memoryOffsets: [Int: [UInt64]]? = nil
+    ) -> Result<String, SimError> {
         switch variable.kind {
+        case .knob(let knob):
+            if knob == "memory.stat" { return memoryStat(ctx, ownOffsets: memoryOffsets) }
+            guard ctx.c.state != .stopped else {
+                return .failure(SimError(code: .invalidState, message: "Not available in stopped state: \(knob)"))
+            }
+            return .failure(SimError(code: .invalidValue, message: "Unknown cgroup attribute: \(knob)"))
         case .portoStat(let key):
             let stat = portoStat(ctx, counters: counters)
             guard let key else { return .success(SimLegacyFormat.map(stat) { String($0) }) }
@@ -125,7 +147,10 @@ extension SimHost {
                 if masks.contains(where: { SimMask.matches(name, mask: $0) }) { targets.append((name, i)) }
             }
         }
-        let variables = req.variable.map(Self.parseVariable)
+        let variables = req.variable.map(variable)
+        // Worked out once for the request: every memory.stat needs its cgroup's children.
+        let readsMemoryStat = variables.contains { if case .knob("memory.stat") = $0.kind { true } else { false } }
+        let memoryOffsets = readsMemoryStat && !options.cgroupV2 ? memoryOwnOffsets(world) : nil
         var r = Porto_TGetResponse()
         r.list.reserveCapacity(targets.count)
         for (name, index) in targets {
@@ -152,7 +177,7 @@ extension SimHost {
             entry.keyval = variables.map { v in
                 var kv = Porto_TGetResponse.TContainerGetValueResponse()
                 kv.variable = v.text
-                switch getValue(v, ctx: ctx, real: req.real, counters: counters) {
+                switch getValue(v, ctx: ctx, real: req.real, counters: counters, memoryOffsets: memoryOffsets) {
                 case .success(let text): kv.value = text
                 case .failure(let error):
                     kv.error = error.code
@@ -169,7 +194,7 @@ extension SimHost {
         guard let index = resolve(name, world: world) else {
             return .failure(SimError(code: .containerDoesNotExist, message: "container \(name) not found"))
         }
-        return getValue(Self.parseVariable(property), ctx: SimContext(world: world, i: index), real: real, counters: counters)
+        return getValue(variable(property), ctx: SimContext(world: world, i: index), real: real, counters: counters)
     }
 }
 

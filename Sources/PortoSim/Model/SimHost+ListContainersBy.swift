@@ -12,7 +12,7 @@ extension SimHost {
     /// handler loops over the filters, so the schema's "default: all" comment is wrong here too
     /// (docs/porto.md §0).
     func listContainersBy(_ req: Porto_TListContainersRequest, world: SimWorld) -> [Porto_TContainer]? {
-        guard let plan = Self.lcbPlan(req, world: world) else { return nil }
+        guard let plan = Self.lcbPlan(req, world: world, unknownProperties: options.unknownProperties) else { return nil }
         return plan.entries.map { entry in
             switch entry {
             case .container(let i):
@@ -39,7 +39,7 @@ extension SimHost {
 
     /// Which containers and filters answer `req`, and the properties to fill; nil for a filter
     /// without `name`.
-    static func lcbPlan(_ req: Porto_TListContainersRequest, world: SimWorld) -> LCBPlan? {
+    static func lcbPlan(_ req: Porto_TListContainersRequest, world: SimWorld, unknownProperties: Set<String> = []) -> LCBPlan? {
         let filters = req.filters
         if filters.contains(where: { !$0.hasName }) { return nil }
         var plan = LCBPlan()
@@ -47,7 +47,7 @@ extension SimHost {
         let requested: [String] =
             req.fieldOptions.properties.isEmpty ? SimPropertyTable.all.map(\.name) : req.fieldOptions.properties
         for name in requested {
-            if let index = SimPropertyTable.byName[name] {
+            if let index = SimPropertyTable.byName[name], !unknownProperties.contains(name) {
                 let property = SimPropertyTable.all[index]
                 if property.fill != nil { plan.properties.append(property) }
             } else if name != "porto_stat" {
@@ -82,7 +82,7 @@ extension SimHost {
     /// The encoded `TListContainersResponse` for `req` (``SimLCBEncoder``); nil like
     /// ``listContainersBy(_:world:)``.
     func encodedListContainersBy(_ req: Porto_TListContainersRequest, world: SimWorld) -> [UInt8]? {
-        guard let plan = Self.lcbPlan(req, world: world) else { return nil }
+        guard let plan = Self.lcbPlan(req, world: world, unknownProperties: options.unknownProperties) else { return nil }
         let encoder = SimLCBEncoder(properties: plan.properties, unknown: plan.unknown)
         var scratch = SimLCBEncoder.Scratch()
         var out: [UInt8] = []

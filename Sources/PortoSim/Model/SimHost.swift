@@ -261,7 +261,7 @@ public final class SimHost: @unchecked Sendable {
             }
             containers.sort { simNameLess($0.name, $1.name) }
         }
-        let world = SimWorld(now: now, containers: containers, rootCarry: rootCarry)
+        let world = SimWorld(now: now, containers: containers, rootCarry: rootCarry, cgroupV2: options.cgroupV2)
         cachedWorld = world
         cachedWorldKey = (now, mutations)
         return world

@@ -19,18 +19,27 @@ public struct SimOptions: Sendable {
     /// (`restarts` for `porto_starts`, no `fatals`, no spec request counters); `Version` answers
     /// ``SimHost/tagBeforeGetSystem``. Properties stay those of 5.3.59.
     public var noGetSystem = false
+    /// When true, the memory controller is on cgroup v2: `memory.stat` has v2 keys (`anon`,
+    /// `file`, ..., no `total_` prefix) and memory_reclaimed is 0 (docs/porto.md §3.3, §7.1).
+    public var cgroupV2 = false
+    /// Properties this portod does not know (an older one): `InvalidProperty` in Get, a
+    /// `status.error` entry in ListContainersBy, left out of ListProperties (docs/porto.md §8).
+    public var unknownProperties: Set<String> = []
     /// Where time comes from.
     public var clock: SimClock = .system
 
     public init(
         containers: Int = 50, seed: UInt64 = 1, churn: Bool = false, legacy: Bool = false,
-        noGetSystem: Bool = false, clock: SimClock = .system
+        noGetSystem: Bool = false, cgroupV2: Bool = false, unknownProperties: Set<String> = [],
+        clock: SimClock = .system
     ) {
         self.containers = containers
         self.seed = seed
         self.churn = churn
         self.legacy = legacy
         self.noGetSystem = noGetSystem
+        self.cgroupV2 = cgroupV2
+        self.unknownProperties = unknownProperties
         self.clock = clock
     }
 }

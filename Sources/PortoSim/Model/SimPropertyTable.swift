@@ -183,8 +183,9 @@ enum SimPropertyTable {
         SimProperty("major_faults", "major page faults", .runtime, controllers: .memory, fill: SimProperty.status(\.majorFaults)) {
             .uint($0.read(.memory, SimSlots.majorFaults))
         },
+        // total_pgpgout × 4096, a key cgroup v2 does not have (docs/porto.md §3.3).
         SimProperty("memory_reclaimed", "memory reclaimed from container [bytes]", .runtime, controllers: .memory, fill: SimProperty.status(\.memoryReclaimed)) {
-            .uint($0.read(.memory, SimSlots.reclaimed))
+            .uint($0.world.cgroupV2 ? 0 : $0.read(.memory, SimSlots.reclaimed))
         },
         SimProperty("virtual_memory", "virtual memory of processes directly in the container", .runtime, controllers: .freezer, fill: .custom(status: \.virtualMemory, probe: Porto_TVmStat()) { b, v in
             guard case .uintMap(let entries) = v else { return }

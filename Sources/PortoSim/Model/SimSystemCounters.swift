@@ -120,7 +120,7 @@ extension SimHost {
         var r = Porto_TListPropertiesResponse()
         // Properties the kernel cannot support are left out of the list (docs/porto.md §3.1).
         r.list = SimPropertyTable.all.compactMap { p in
-            guard p.availability != .unsupported else { return nil }
+            guard p.availability != .unsupported, !options.unknownProperties.contains(p.name) else { return nil }
             var e = Porto_TListPropertiesResponse.TContainerPropertyListEntry()
             e.name = p.name
             e.desc = p.desc

@@ -13,9 +13,12 @@ final class SimWorld: @unchecked Sendable {
     let diskMasks: [UInt8]
     /// Index of the container whose network namespace each container lives in (0 = the host's).
     let netOwner: [Int]
+    /// Whether the memory controller is on cgroup v2 (``SimOptions/cgroupV2``).
+    let cgroupV2: Bool
 
-    init(now: UInt64, containers: [SimContainer], rootCarry: [UInt64]) {
+    init(now: UInt64, containers: [SimContainer], rootCarry: [UInt64], cgroupV2: Bool = false) {
         self.now = now
+        self.cgroupV2 = cgroupV2
         self.containers = containers
         var index: [String: Int] = [:]
         index.reserveCapacity(containers.count)

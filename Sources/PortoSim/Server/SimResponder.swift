@@ -37,6 +37,10 @@ public protocol SimResponder: AnyObject, Sendable {
 
     /// Does ahead of time what the answers of the current generation share. Default: nothing.
     func prepare()
+
+    /// The CPU `request` would cost portod, in nanoseconds (``SimCostModel``), counted for every
+    /// request read, cached answers included. Default: 0.
+    func modelledCost(of request: Porto_TPortoRequest) -> UInt64
 }
 
 extension SimResponder {
@@ -45,6 +49,7 @@ extension SimResponder {
     public func connectionsChanged(opened: Bool, open: Int) {}
     public func isPreviousTick(_ old: UInt64, of current: UInt64) -> Bool { false }
     public func prepare() {}
+    public func modelledCost(of request: Porto_TPortoRequest) -> UInt64 { 0 }
 
     public func encodedAnswer(to request: Porto_TPortoRequest, counting: Bool) -> SimEncodedAnswer {
         let generation = self.generation

@@ -35,6 +35,7 @@ public final class SimServer: @unchecked Sendable {
     private let lock = NSLock()
     private var currentFaults: FaultOptions
     private var counts: [String: Int] = [:]
+    private var costs: [String: UInt64] = [:]
     private var accepted = 0
     private var openCount = 0
     private let statsLock = NSLock()
@@ -77,6 +78,12 @@ public final class SimServer: @unchecked Sendable {
     /// request with no method). Requests that could not be parsed are not counted.
     public var requestCounts: [String: Int] {
         lock.withLock { counts }
+    }
+
+    /// The CPU the requests read so far would have cost portod, per method, in nanoseconds
+    /// (``SimResponder/modelledCost(of:)``).
+    public var modelledCosts: [String: UInt64] {
+        lock.withLock { costs }
     }
 
     /// The connections accepted so far.
@@ -124,26 +131,33 @@ public final class SimServer: @unchecked Sendable {
 
     /// The counts as one line of JSON with sorted keys: requests per method and in total,
     /// connections accepted, the response cache (``cacheStatistics``, ``staleHits``) and the
-    /// refresher (``refreshStatistics``):
-    /// `{"cache":{"hits":4,"misses":2,"stale":0},"connections":2,"refresh":{"answers":0,"refreshes":0},`
-    /// `"requests":{"GetSystem":3,"ListContainersBy":3},"total":6}`.
+    /// refresher (``refreshStatistics``), and portod's modelled CPU per method in nanoseconds
+    /// (``modelledCosts``):
+    /// `{"cache":{"hits":4,"misses":2,"stale":0},"connections":2,"portod_cpu_ns_modelled":{"GetSystem":270000,`
+    /// `"ListContainersBy":...},"refresh":{"answers":0,"refreshes":0},"requests":{"GetSystem":3,"ListContainersBy":3},"total":6}`.
     ///
     /// Written by hand, not by JSONSerialization: it is written before every reply (``statsFile``),
     /// and JSONSerialization (boxing, and sorting keys through ICU collation) cost more than the
     /// answer to a ListContainersBy of 100 containers. The bytes are the ones JSONSerialization
     /// writes with `.sortedKeys` (SimServerTests compares them).
     public func statsJSON() -> String {
-        let (requests, connections) = lock.withLock { (counts, accepted) }
+        let (requests, connections, modelled) = lock.withLock { (counts, accepted, costs) }
         let cache = self.cache.statistics
         let refresh = refreshStatistics
         // Method names are identifiers (Porto_TPortoRequest.methodName): nothing to escape.
         // JSONSerialization's .sortedKeys order: case-insensitive, then by code point.
-        let methods = requests.sorted {
-            let (a, b) = ($0.key.lowercased(), $1.key.lowercased())
-            return a != b ? a < b : $0.key < $1.key
+        func sorted<V>(_ d: [String: V]) -> [(key: String, value: V)] {
+            d.sorted {
+                let (a, b) = ($0.key.lowercased(), $1.key.lowercased())
+                return a != b ? a < b : $0.key < $1.key
+            }
         }
+        let methods = sorted(requests)
         var json = "{\"cache\":{\"hits\":\(cache.hits),\"misses\":\(cache.misses),\"stale\":\(cache.stale)},"
         json += "\"connections\":\(connections),"
+        json += "\"portod_cpu_ns_modelled\":{"
+        json += sorted(modelled).map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
+        json += "},"
         json += "\"refresh\":{\"answers\":\(refresh.answers),\"refreshes\":\(refresh.refreshes)},"
         json += "\"requests\":{"
         json += methods.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
@@ -273,8 +287,10 @@ public final class SimServer: @unchecked Sendable {
         while let body = reader.next() {
             guard let request = try? Porto_TPortoRequest(serializedBytes: body) else { return }
             let method = request.methodName
+            let cost = host.modelledCost(of: request)
             let faults = lock.withLock {
                 counts[method, default: 0] += 1
+                costs[method, default: 0] += cost
                 return currentFaults
             }
             let faulty = faults.applies(to: method)
