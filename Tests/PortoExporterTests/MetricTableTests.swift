@@ -48,10 +48,14 @@ import Testing
         ("io_read_ops", "porto_container_io_read_ops_total"),
         ("io_write_ops", "porto_container_io_write_ops_total"),
         ("io_time", "porto_container_io_time_seconds_total"),
-        ("net_bytes", "porto_container_net_bytes_total"),
-        ("net_packets", "porto_container_net_packets_total"),
-        ("net_drops", "porto_container_net_drops_total"),
-        ("net_overlimits", "porto_container_net_overlimits_total"),
+        ("io_read", "porto_container_io_disk_read_bytes_total"),
+        ("io_write", "porto_container_io_stacked_device_write_bytes_total"),
+        ("io_read", "porto_container_io_fs_read_bytes_total"),
+        ("io_write_ops", "porto_container_io_disk_write_ops_total"),
+        ("io_time", "porto_container_io_disk_time_seconds_total"),
+        ("net_rx_bytes", "porto_container_net_interface_rx_bytes_total"),
+        ("net_tx_drops", "porto_container_net_group_tx_drops_total"),
+        ("net_rx_overlimits", "porto_container_net_rx_overlimits_total"),
         ("net_rx_bytes", "porto_container_net_rx_bytes_total"),
         ("net_tx_bytes", "porto_container_net_tx_bytes_total"),
         ("net_rx_packets", "porto_container_net_rx_packets_total"),
@@ -70,7 +74,10 @@ import Testing
     func fixedContainerNames(property: String, name: String) throws {
         let metric = try #require(ContainerMetrics.all.first { $0.family.name == name })
         #expect(metric.property == property)
-        let extra: String? = property.hasPrefix("io_") ? "device" : property.hasPrefix("net_") ? "interface" : property == "state" ? "state" : nil
+        // Totals carry `name` only; the per-device, per-interface and per-group splits one label more.
+        let extra: String? = name.contains("_io_disk_") || name.contains("_io_stacked_device_") ? "device"
+            : name.contains("_net_interface_") ? "interface" : name.contains("_net_group_") ? "group"
+            : property == "state" ? "state" : nil
         #expect(metric.family.labelNames == ["name"] + (extra.map { [$0] } ?? []))
     }
 

@@ -110,4 +110,31 @@ import PortoWire
         #expect(Set(try #require(net["/"]).netRxBytes.dictionary.keys) == ["eth0", "eth1", "Uplink", "group default", "SockDiag"])
         #expect(Set(try #require(net["mac"]).netRxBytes.dictionary.keys) == ["eth0", "eth1", "Uplink", "group default"])
     }
+
+    /// With a namespace of their own, `Uplink` and `group default` are sums over the devices (all
+    /// of them uplinks here, all in group default); "/" adds `SockDiag`.
+    @Test func uplinkAndGroupSumTheDevices() throws {
+        let rows = Sim.lcb(Sim.host(), ["***"], ["net_rx_bytes", "net_tx_packets"])
+        var checked = 0
+        for row in rows {
+            for map in [row.status.netRxBytes.dictionary, row.status.netTxPackets.dictionary] where map["group default"] != nil {
+                let devices = map.filter { !["Uplink", "SockDiag", "Latency"].contains($0.key) && !$0.key.hasPrefix("group ") }
+                #expect(map["Uplink"] == devices.values.reduce(0, &+), "\(row.spec.name)")
+                #expect(map["group default"] == map["Uplink"], "\(row.spec.name)")
+                checked += 1
+            }
+        }
+        #expect(checked > 4)
+    }
+
+    /// tc classes are off (portod's default since 5.0.31): the class properties repeat the tx
+    /// device counters, and `net_overlimits` gives tx errors.
+    @Test func withoutTcClassesNetBytesRepeatsTx() throws {
+        let rows = Sim.lcb(Sim.host(), ["***"], ["net_bytes", "net_tx_bytes", "net_packets", "net_tx_packets", "net_drops", "net_tx_drops"])
+        for row in rows {
+            #expect(row.status.netBytes == row.status.netTxBytes, "\(row.spec.name)")
+            #expect(row.status.netPackets == row.status.netTxPackets, "\(row.spec.name)")
+            #expect(row.status.netDrops == row.status.netTxDrops, "\(row.spec.name)")
+        }
+    }
 }

@@ -53,6 +53,25 @@ import PortoWire
         #expect(io["md0"] != nil)
     }
 
+    /// md0 is stacked on sda and sdb (docs/porto.md §3.3 Disk IO): what a container sends through
+    /// it is counted again on them, and `hw` leaves md0 out.
+    @Test func stackedDevicesCountTheSameBytesAgain() throws {
+        let rows = Sim.lcb(Sim.host(), ["***"], ["io_read", "io_write_ops"])
+        var stackedSeen = 0
+        for row in rows {
+            for map in [row.status.ioRead.dictionary, row.status.ioWriteOps.dictionary] {
+                guard let md = map["md0"] else { continue }
+                let sda = try #require(map["sda"], "\(row.spec.name): md0 without the disks under it")
+                let sdb = try #require(map["sdb"])
+                #expect(md <= sda &+ sdb, "\(row.spec.name)")
+                let physical = map.filter { $0.key.hasPrefix("sd") || $0.key.hasPrefix("nvme") || $0.key.hasPrefix("vd") }
+                #expect(map["hw"] == physical.values.reduce(0, &+), "\(row.spec.name)")
+                if md > 0 { stackedSeen += 1 }
+            }
+        }
+        #expect(stackedSeen > 5)
+    }
+
     @Test func timesAreLocalAndRawIsUnixSeconds() throws {
         let host = Sim.host()
         for name in ["/", "web", "batch/job-oom"] {

@@ -22,6 +22,40 @@ import PortoWire
         #expect(a.respond(to: requests[0]) != c.respond(to: requests[0]))
     }
 
+    /// Respawn (docs/porto.md §3.4): portod keeps the cgroups, so cgroup counters and oom_kills
+    /// carry on; the network namespace is recreated, so its device counters restart from 0.
+    @Test func respawnKeepsCgroupCountersAndResetsTheNetns() throws {
+        let clock = SimManualClock(epochSeconds: Sim.epoch)
+        let host = Sim.host(clock: .manual(clock))
+        let properties = ["cpu_usage", "io_read", "minor_faults", "net_rx_bytes", "start_time", "respawn_count", "oom_kills", "state"]
+        #expect(host.inject(.oomKill("db")))
+        clock.advance(by: 30)
+        let before = try #require(Sim.lcb(host, ["db"], properties).first)
+        #expect(try #require(before.status.netRxBytes.dictionary["Uplink"]) > 0)
+        #expect(host.inject(.setState("db", .dead)))
+        #expect(host.inject(.respawn("db")))
+        let at = try #require(Sim.lcb(host, ["db"], properties).first)
+        #expect(at.status.state == "running")
+        #expect(at.status.startTime == clock.epochSeconds)
+        #expect(at.spec.respawnCount == before.spec.respawnCount + 1)
+        #expect(at.status.cpuUsage == before.status.cpuUsage)
+        #expect(at.status.minorFaults == before.status.minorFaults)
+        #expect(at.status.ioRead == before.status.ioRead)
+        #expect(at.status.oomKills == before.status.oomKills)
+        #expect(at.status.netRxBytes.dictionary["Uplink"] == 0)
+        clock.advance(by: 10)
+        let after = try #require(Sim.lcb(host, ["db"], properties).first)
+        #expect(after.status.cpuUsage > before.status.cpuUsage)
+        #expect(try #require(after.status.netRxBytes.dictionary["Uplink"]) > 0)
+        #expect(after.status.netRxBytes.dictionary["Uplink"]! < before.status.netRxBytes.dictionary["Uplink"]!)
+        // Stop and start resets both.
+        #expect(host.inject(.setState("db", .stopped)))
+        #expect(host.inject(.setState("db", .running)))
+        let restarted = try #require(Sim.lcb(host, ["db"], properties).first)
+        #expect(restarted.status.cpuUsage == 0)
+        #expect(!host.inject(.respawn("idle")), "a stopped container does not respawn")
+    }
+
     @Test func churnReplacesContainersOverTime() {
         let clock = SimManualClock(epochSeconds: Sim.epoch)
         let host = Sim.host(containers: 100, churn: true, clock: .manual(clock))

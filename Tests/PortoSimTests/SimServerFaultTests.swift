@@ -166,6 +166,7 @@ import Glibc
         #expect(try ControlCommand(line: "oom a/b") == .event(.oomKill("a/b")))
         #expect(try ControlCommand(line: "fail-start a") == .event(.failStart("a")))
         #expect(try ControlCommand(line: "state a/b dead") == .event(.setState("a/b", .dead)))
+        #expect(try ControlCommand(line: "respawn a/b") == .event(.respawn("a/b")))
         #expect(try ControlCommand(line: "restart") == .event(.restart))
         #expect(try ControlCommand(line: "stats") == .stats)
     }
@@ -173,7 +174,7 @@ import Glibc
     @Test(arguments: [
         "", "fault", "fault sometimes", "fault delay", "fault delay soon", "fault delay -5ms",
         "fault close-after 0", "fault close-after", "fault none hang", "fault only", "oom",
-        "oom a b", "state a", "state a asleep", "restart now", "stats please", "reboot",
+        "oom a b", "respawn", "respawn a b", "state a", "state a asleep", "restart now", "stats please", "reboot",
     ])
     func refusesMalformedLines(line: String) {
         #expect(throws: ControlCommand.ParseError.self) { _ = try ControlCommand(line: line) }

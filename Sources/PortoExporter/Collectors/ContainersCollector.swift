@@ -33,7 +33,7 @@ struct ContainersCollector: Collector {
         needsNet = metrics.contains { $0.controller == .netns }
         if needsCgroups { props.insert("cgroups") }
         if needsNet { props.insert("net") }
-        if metrics.contains(where: { $0.created == .startTime }) { props.insert("start_time") }
+        if metrics.contains(where: { $0.created == .cgroup || $0.created == .netns }) { props.insert("start_time") }
         if metrics.contains(where: { $0.created == .creationTime }) { props.insert("creation_time") }
         if !labels.isEmpty { props.insert("labels") }
         if props.isEmpty { props.insert("state") }  // something cheap, for the info metric
@@ -138,7 +138,7 @@ struct ContainersCollector: Collector {
                 if metric.controller == .netns, !ownsNet { continue }
                 if inherited & metric.ownershipBit != 0 { continue }
                 let created: UInt64? = switch metric.created {
-                case .startTime: startTime
+                case .cgroup, .netns: startTime
                 case .creationTime: creationTime
                 case nil: nil
                 }
@@ -173,34 +173,48 @@ struct ContainersCollector: Collector {
                     }
                 case .map(_, let read):
                     guard let map = read(status) else { continue }
-                    writeMap(map.map, metric, labels, inherited, created, into: writer)
+                    writeMap(map.map, metric, labels, created, into: writer)
                 }
             }
         }
     }
 
-    /// The samples of one `TUintMap` metric of one container: one per key, in portod's order.
+    /// The samples of one `TUintMap` metric of one container: the keys its ``MapKeys`` selects,
+    /// each once, in portod's order.
     private func writeMap(
-        _ entries: [Porto_TUintMap.TUintMapEntry], _ metric: ContainerMetric, _ labels: Labels, _ inherited: UInt8,
+        _ entries: [Porto_TUintMap.TUintMapEntry], _ metric: ContainerMetric, _ labels: Labels,
         _ created: UInt64?, into writer: ExpositionWriter
     ) {
-        let checkKeys = metric.controller == .blkioOrMemory && inherited != 0
-        for index in entries.indices {
-            let key = entries[index].key
-            if let only = metric.onlyKey {
-                guard key == only else { continue }
-            } else if !metric.excludedKeyList.isEmpty, metric.excludedKeyList.contains(key) {
-                continue
+        switch metric.keys {
+        case .key(let wanted):
+            if let entry = entries.first(where: { $0.key == wanted }) {
+                emit(writer, metric, labels, metric.conversion.value(entry.val), created)
             }
-            if checkKeys, inherited & Self.blkioOrMemoryBit(forKey: key) != 0 { continue }
-            if Self.seenBefore(key, in: entries, before: index) { continue }
-            let value = metric.conversion.value(entries[index].val)
-            if metric.onlyKey != nil {
-                emit(writer, metric, labels, value, created)
-            } else if metric.isCounter {
-                writer.counter(metric.family, labels: labels, extra: key, value: value, created: created)
-            } else {
-                writer.gauge(metric.family, labels: labels, extra: key, value: value)
+        case .diskTotal:
+            if let hw = entries.first(where: { $0.key == "hw" }) {
+                emit(writer, metric, labels, metric.conversion.value(hw.val), created)
+                return
+            }
+            // No `hw` key: the same sum, over the keys portod would add up.
+            var sum: UInt64 = 0
+            var any = false
+            for index in entries.indices where MapKeys.isPhysicalDisk(entries[index].key) {
+                if Self.seenBefore(entries[index].key, in: entries, before: index) { continue }
+                sum &+= entries[index].val
+                any = true
+            }
+            if any { emit(writer, metric, labels, metric.conversion.value(sum), created) }
+        default:
+            for index in entries.indices {
+                let key = entries[index].key
+                guard let label = metric.keys.label(for: key) else { continue }
+                if Self.seenBefore(key, in: entries, before: index) { continue }
+                let value = metric.conversion.value(entries[index].val)
+                if metric.isCounter {
+                    writer.counter(metric.family, labels: labels, extra: label, value: value, created: created)
+                } else {
+                    writer.gauge(metric.family, labels: labels, extra: label, value: value)
+                }
             }
         }
     }
@@ -212,12 +226,6 @@ struct ContainersCollector: Collector {
         } else {
             writer.gauge(metric.family, labels: labels, value: value)
         }
-    }
-
-    /// The ownership bit for a key of a `blkioOrMemory` map (``Controller/cgroupController(forKey:)``).
-    @inline(__always)
-    static func blkioOrMemoryBit(forKey key: String) -> UInt8 {
-        key == "fs" || key == "total_writeback" ? bit("memory") : bit("blkio")
     }
 
     /// Whether a map key repeats an earlier one (a map key is written once).

@@ -46,10 +46,73 @@ public enum Conversion: Sendable {
     }
 }
 
-/// Which time a counter's `_created` (OpenMetrics) is taken from.
+/// Which time a counter's `_created` (OpenMetrics) is taken from (docs/porto.md §3.4).
 public enum CreatedFrom: Sendable {
-    /// cgroup counters restart from 0 when the container starts (docs/porto.md §3.4).
-    case startTime
+    /// cgroup counters: restart from 0 at stop+start, carry on through a respawn (portod keeps
+    /// the cgroups), so `_created` is the start that created the cgroups.
+    case cgroup
+    /// Network namespace device counters: the netns is recreated at every start and respawn, so
+    /// `_created` is `start_time`.
+    case netns
     /// Counters kept since the container was created (`oom_kills_total`, `respawn_count`).
     case creationTime
+}
+
+/// Which keys of a `TUintMap` property a metric exports, so that a sum over the metric's extra
+/// label counts each byte once: portod puts summaries (`hw`, `fs`, `Uplink`, `group X`,
+/// `SockDiag`) in the same map as the devices they sum (docs/porto.md §3.3).
+public enum MapKeys: Sendable, Equatable {
+    /// Every key, in the extra label (pressure: `some`, `full`).
+    case every
+    /// One key, no extra label (`fs`, `total_writeback`, `Uplink`).
+    case key(String)
+    /// `hw` (portod's sum over sd*, nvme*, vd*), or the sum of those keys when `hw` is absent.
+    case diskTotal
+    /// The keys `hw` sums: sd*, nvme*, vd*; `device` label.
+    case physicalDisks
+    /// Every other device (md*, dm-*, …): stacked on the physical disks, the same bytes again.
+    case stackedDevices
+    /// Network devices: every key but `Uplink`, `group X`, `SockDiag` and `Latency`.
+    case interfaces
+    /// The `group X` keys (device groups of /etc/iproute2/group), `group` label = X.
+    case groups
+
+    /// Whether `key` is a disk `hw` sums (docs/porto.md §3.3 Disk IO).
+    static func isPhysicalDisk(_ key: String) -> Bool {
+        key.hasPrefix("sd") || key.hasPrefix("nvme") || key.hasPrefix("vd")
+    }
+
+    /// Whether `key` is a summary or gauge key of the io maps rather than a device.
+    static func isIOSummary(_ key: String) -> Bool {
+        key == "hw" || key == "fs" || key == "total_writeback"
+    }
+
+    /// Whether `key` is a summary or gauge key of the net maps rather than a device.
+    static func isNetSummary(_ key: String) -> Bool {
+        key == "Uplink" || key == "SockDiag" || key == "Latency" || key.hasPrefix("group ")
+    }
+
+    /// The extra label value of `key`, or nil when the key is not exported by this selection
+    /// (for ``key(_:)`` and ``diskTotal``, which have no extra label, nil as well).
+    func label(for key: String) -> String? {
+        switch self {
+        case .every: key
+        case .key, .diskTotal: nil
+        case .physicalDisks: Self.isPhysicalDisk(key) ? key : nil
+        case .stackedDevices: !Self.isPhysicalDisk(key) && !Self.isIOSummary(key) ? key : nil
+        case .interfaces: Self.isNetSummary(key) ? nil : key
+        case .groups: key.hasPrefix("group ") ? String(key.dropFirst(6)) : nil
+        }
+    }
+}
+
+extension CreatedFrom {
+    /// How METRICS.md describes it.
+    var documentation: String {
+        switch self {
+        case .cgroup: "the start that created the cgroups (kept through respawns)"
+        case .netns: "start_time"
+        case .creationTime: "creation_time"
+        }
+    }
 }

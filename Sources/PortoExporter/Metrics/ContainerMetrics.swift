@@ -4,7 +4,8 @@ import PortoWire
 /// porto-sim's model, and a regenerated golden file and METRICS.md.
 ///
 /// Names follow one rule: `porto_container_` + the Porto property + the base unit, + `_total` for
-/// counters; map keys go in `device` (io), `interface` (net) or `kind` (pressure: `some`/`full`).
+/// counters; map keys go in `device` (io), `interface` or `group` (net) or `kind` (pressure:
+/// `some`/`full`), and summary keys get families of their own (``MapKeys``).
 /// Irregular names are explained in `notes` (and so in METRICS.md).
 public enum ContainerMetrics {
     public typealias S = Porto_TContainerStatus
@@ -38,21 +39,21 @@ public enum ContainerMetrics {
         ContainerMetric(
             "porto_container_minor_faults_total", .counter, property: "minor_faults", group: .memory,
             field: .status(\S.minorFaults, read: { $0.hasMinorFaults ? $0.minorFaults : nil }), unit: "faults",
-            help: "Minor page faults in the container and its descendants.", controller: .memory, created: .startTime),
+            help: "Minor page faults in the container and its descendants.", controller: .memory, created: .cgroup),
         ContainerMetric(
             "porto_container_major_faults_total", .counter, property: "major_faults", group: .memory,
             field: .status(\S.majorFaults, read: { $0.hasMajorFaults ? $0.majorFaults : nil }), unit: "faults",
-            help: "Major page faults (pages read from disk) in the container and its descendants.", controller: .memory, created: .startTime),
+            help: "Major page faults (pages read from disk) in the container and its descendants.", controller: .memory, created: .cgroup),
         ContainerMetric(
             "porto_container_memory_reclaimed_bytes_total", .counter, property: "memory_reclaimed", group: .memory,
             field: .status(\S.memoryReclaimed, read: { $0.hasMemoryReclaimed ? $0.memoryReclaimed : nil }), unit: "bytes",
             help: "Memory reclaimed from the container and its descendants (pgpgout pages times 4096, an estimate), in bytes.",
-            controller: .memory, created: .startTime, notes: "0 on cgroup v2."),
+            controller: .memory, created: .cgroup, notes: "0 on cgroup v2."),
         ContainerMetric(
             "porto_container_oom_kills_total", .counter, property: "oom_kills", group: .memory,
             field: .status(\S.oomKills, read: { $0.hasOomKills ? $0.oomKills : nil }), unit: "kills",
             help: "Tasks of the container killed by the OOM killer since the container last started.",
-            controller: .memory, created: .startTime, notes: "Reset to 0 when the container stops."),
+            controller: .memory, created: .cgroup, notes: "Reset to 0 when the container stops."),
         ContainerMetric(
             "porto_container_oom_kills_since_creation_total", .counter, property: "oom_kills_total", group: .memory,
             field: .status(\S.oomKillsTotal, read: { $0.hasOomKillsTotal ? $0.oomKillsTotal : nil }), unit: "kills",
@@ -63,41 +64,38 @@ public enum ContainerMetrics {
 
     // MARK: - io
 
-    static let io: [ContainerMetric] = [
-        ioCounter("io_read", "io_read_bytes_total", \S.ioRead, { $0.hasIoRead ? $0.ioRead : nil }, "bytes", "Bytes read from disk by the container, per device (`hw` is the sum over real disks), in bytes.", excluded: []),
-        ioCounter("io_write", "io_write_bytes_total", \S.ioWrite, { $0.hasIoWrite ? $0.ioWrite : nil }, "bytes", "Bytes written to disk by the container, per device (`hw` is the sum over real disks), in bytes.", excluded: ["total_writeback"],
-                  notes: "The `total_writeback` key is a gauge: it is exported as `porto_container_io_writeback_bytes`."),
-        ioCounter("io_ops", "io_ops_total", \S.ioOps, { $0.hasIoOps ? $0.ioOps : nil }, "operations", "Disk IO operations of the container, per device.", excluded: []),
-        ioCounter("io_read_ops", "io_read_ops_total", \S.ioReadOps, { $0.hasIoReadOps ? $0.ioReadOps : nil }, "operations", "Disk read operations of the container, per device.", excluded: []),
-        ioCounter("io_write_ops", "io_write_ops_total", \S.ioWriteOps, { $0.hasIoWriteOps ? $0.ioWriteOps : nil }, "operations", "Disk write operations of the container, per device.", excluded: []),
-        ContainerMetric(
-            "porto_container_io_time_seconds_total", .counter, property: "io_time", group: .io,
-            field: .map(\S.ioTime, read: { $0.hasIoTime ? $0.ioTime : nil }), unit: "seconds",
-            help: "Time disks spent serving the container's IO, per device, in seconds.", conversion: .nanosecondsToSeconds,
-            controller: .blkioOrMemory, extraLabel: "device", created: .startTime,
-            notes: "Only with the CFQ/BFQ schedulers on cgroup v1; empty on most kernels."),
-        ContainerMetric(
-            "porto_container_io_writeback_bytes", .gauge, property: "io_write", group: .io,
-            field: .map(\S.ioWrite, read: { $0.hasIoWrite ? $0.ioWrite : nil }), unit: "bytes",
-            help: "Bytes of the container under writeback right now, in bytes.", controller: .memory,
-            onlyKey: "total_writeback", notes: "The `total_writeback` key of `io_write`: a gauge, so not part of the counter."),
-    ]
+    // Each io map (docs/porto.md §3.3 Disk IO) becomes families that sum right: the total from
+    // `hw` (`name` only), the disks `hw` sums (`device`), stacked devices (`device`, the same
+    // bytes again), and the memory cgroup's `fs` and `total_writeback` keys (`name` only).
+    static let io: [ContainerMetric] = ioMap("io_read", "read_bytes", \S.ioRead, { $0.hasIoRead ? $0.ioRead : nil }, "bytes", "Bytes read from disk", fs: true)
+        + ioMap("io_write", "write_bytes", \S.ioWrite, { $0.hasIoWrite ? $0.ioWrite : nil }, "bytes", "Bytes written to disk", fs: true)
+        + ioMap("io_ops", "ops", \S.ioOps, { $0.hasIoOps ? $0.ioOps : nil }, "operations", "Disk IO operations", fs: true)
+        + ioMap("io_read_ops", "read_ops", \S.ioReadOps, { $0.hasIoReadOps ? $0.ioReadOps : nil }, "operations", "Disk read operations", fs: false)
+        + ioMap("io_write_ops", "write_ops", \S.ioWriteOps, { $0.hasIoWriteOps ? $0.ioWriteOps : nil }, "operations", "Disk write operations", fs: false)
+        + ioMap("io_time", "time_seconds", \S.ioTime, { $0.hasIoTime ? $0.ioTime : nil }, "seconds", "Time disks spent serving IO", fs: false, stacked: false,
+                conversion: .nanosecondsToSeconds, notes: "Only with the CFQ/BFQ schedulers on cgroup v1; empty on most kernels.")
+        + [
+            ContainerMetric(
+                "porto_container_io_writeback_bytes", .gauge, property: "io_write", group: .io,
+                field: .map(\S.ioWrite, read: { $0.hasIoWrite ? $0.ioWrite : nil }), unit: "bytes",
+                help: "Bytes of the container under writeback right now, in bytes.", controller: .memory,
+                keys: .key("total_writeback"), notes: "The `total_writeback` key of `io_write`: a gauge, so not part of the counters."),
+        ]
 
     // MARK: - net
 
-    static let net: [ContainerMetric] = [
-        netCounter("net_bytes", "net_bytes_total", \S.netBytes, { $0.hasNetBytes ? $0.netBytes : nil }, "bytes", "Bytes sent through the container's traffic classes, per interface or class (the same as net_tx_bytes when tc classes are off), in bytes."),
-        netCounter("net_packets", "net_packets_total", \S.netPackets, { $0.hasNetPackets ? $0.netPackets : nil }, "packets", "Packets sent through the container's traffic classes, per interface or class."),
-        netCounter("net_drops", "net_drops_total", \S.netDrops, { $0.hasNetDrops ? $0.netDrops : nil }, "packets", "Packets dropped by the container's traffic classes, per interface or class."),
-        netCounter("net_overlimits", "net_overlimits_total", \S.netOverlimits, { $0.hasNetOverlimits ? $0.netOverlimits : nil }, "packets", "Packets over the limit of the container's traffic classes (TX errors when classes are off), per interface or class."),
-        netCounter("net_rx_bytes", "net_rx_bytes_total", \S.netRxBytes, { $0.hasNetRxBytes ? $0.netRxBytes : nil }, "bytes", "Bytes received in the container's network namespace, per interface, in bytes."),
-        netCounter("net_rx_packets", "net_rx_packets_total", \S.netRxPackets, { $0.hasNetRxPackets ? $0.netRxPackets : nil }, "packets", "Packets received in the container's network namespace, per interface."),
-        netCounter("net_rx_drops", "net_rx_drops_total", \S.netRxDrops, { $0.hasNetRxDrops ? $0.netRxDrops : nil }, "packets", "Received packets dropped in the container's network namespace, per interface."),
-        netCounter("net_rx_overlimits", "net_rx_overlimits_total", \S.netRxOverlimits, { $0.hasNetRxOverlimits ? $0.netRxOverlimits : nil }, "packets", "Receive overruns and errors in the container's network namespace, per interface."),
-        netCounter("net_tx_bytes", "net_tx_bytes_total", \S.netTxBytes, { $0.hasNetTxBytes ? $0.netTxBytes : nil }, "bytes", "Bytes sent from the container's network namespace, per interface, in bytes."),
-        netCounter("net_tx_packets", "net_tx_packets_total", \S.netTxPackets, { $0.hasNetTxPackets ? $0.netTxPackets : nil }, "packets", "Packets sent from the container's network namespace, per interface."),
-        netCounter("net_tx_drops", "net_tx_drops_total", \S.netTxDrops, { $0.hasNetTxDrops ? $0.netTxDrops : nil }, "packets", "Sent packets dropped in the container's network namespace, per interface."),
-    ]
+    // Each net map (docs/porto.md §3.3 Network) becomes the total from `Uplink` (`name` only), the
+    // devices (`interface`) and the device groups (`group`). `SockDiag` ("/" only) and `Latency`
+    // (a gauge) are left out. `net_bytes`, `net_packets`, `net_drops` and `net_overlimits` (tc
+    // classes) are not read: off by default since portod 5.0.31, and then they repeat the
+    // `net_tx_*` counters exactly.
+    static let net: [ContainerMetric] = netMap("net_rx_bytes", "rx_bytes", \S.netRxBytes, { $0.hasNetRxBytes ? $0.netRxBytes : nil }, "bytes", "Bytes received")
+        + netMap("net_tx_bytes", "tx_bytes", \S.netTxBytes, { $0.hasNetTxBytes ? $0.netTxBytes : nil }, "bytes", "Bytes sent")
+        + netMap("net_rx_packets", "rx_packets", \S.netRxPackets, { $0.hasNetRxPackets ? $0.netRxPackets : nil }, "packets", "Packets received")
+        + netMap("net_tx_packets", "tx_packets", \S.netTxPackets, { $0.hasNetTxPackets ? $0.netTxPackets : nil }, "packets", "Packets sent")
+        + netMap("net_rx_drops", "rx_drops", \S.netRxDrops, { $0.hasNetRxDrops ? $0.netRxDrops : nil }, "packets", "Received packets dropped")
+        + netMap("net_tx_drops", "tx_drops", \S.netTxDrops, { $0.hasNetTxDrops ? $0.netTxDrops : nil }, "packets", "Sent packets dropped")
+        + netMap("net_rx_overlimits", "rx_overlimits", \S.netRxOverlimits, { $0.hasNetRxOverlimits ? $0.netRxOverlimits : nil }, "packets", "Receive overruns and errors")
 
     // MARK: - pressure
 
@@ -195,7 +193,7 @@ public enum ContainerMetrics {
             ContainerMetric(
                 "porto_container_\(property)_seconds_total", .counter, property: property, group: group,
                 field: .status(path, read: read), unit: "seconds", help: help, conversion: .nanosecondsToSeconds,
-                controller: controller, created: .startTime)
+                controller: controller, created: .cgroup)
         }
     }
 
@@ -207,26 +205,69 @@ public enum ContainerMetrics {
             field: .status(path, read: read), unit: "bytes", help: help, controller: controller)
     }
 
-    private static func ioCounter(
-        _ property: String, _ suffix: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?,
-        _ unit: String, _ help: String, excluded: Set<String>, notes: String = ""
-    ) -> ContainerMetric {
-        ContainerMetric(
-            "porto_container_\(suffix)", .counter, property: property, group: .io, field: .map(path, read: read),
-            unit: unit, help: help, controller: .blkioOrMemory, extraLabel: "device", excludedKeys: excluded,
-            created: .startTime, notes: notes)
+    /// The families of one io map: total, per physical disk, per stacked device, `fs`.
+    private static func ioMap(
+        _ property: String, _ what: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?,
+        _ unit: String, _ help: String, fs: Bool, stacked: Bool = true, conversion: Conversion = .none, notes: String = ""
+    ) -> [ContainerMetric] {
+        let field = ContainerField.map(path, read: read)
+        let inUnit = unit == "operations" ? "" : ", in \(unit)"
+        var out = [
+            ContainerMetric(
+                "porto_container_io_\(what)_total", .counter, property: property, group: .io, field: field, unit: unit,
+                help: "\(help) by the container, summed over its physical disks\(inUnit).", conversion: conversion,
+                controller: .blkio, keys: .diskTotal, created: .cgroup,
+                notes: join("Key `hw` (sd\\*, nvme\\*, vd\\*; their sum when `hw` is absent). Equals `sum without(device)` of `porto_container_io_disk_\(what)_total`.", notes)),
+            ContainerMetric(
+                "porto_container_io_disk_\(what)_total", .counter, property: property, group: .io, field: field, unit: unit,
+                help: "\(help) by the container, per physical disk (sd*, nvme*, vd*)\(inUnit).", conversion: conversion,
+                controller: .blkio, extraLabel: "device", keys: .physicalDisks, created: .cgroup,
+                notes: join("`sum without(device)` is the total.", notes)),
+        ]
+        if stacked {
+            out.append(ContainerMetric(
+                "porto_container_io_stacked_device_\(what)_total", .counter, property: property, group: .io, field: field, unit: unit,
+                help: "\(help) by the container, per stacked block device (md*, dm-*, …): the same IO again as on the disks below\(inUnit).",
+                conversion: conversion, controller: .blkio, extraLabel: "device", keys: .stackedDevices, created: .cgroup,
+                notes: "Every device key that `hw` does not sum. Counted again on the physical disks under it: never add it to the disk families."))
+        }
+        if fs {
+            out.append(ContainerMetric(
+                "porto_container_io_fs_\(what)_total", .counter, property: property, group: .io, field: field, unit: unit,
+                help: "\(help) at the filesystem level by the container (memory cgroup statistics)\(inUnit).", conversion: conversion,
+                controller: .memory, keys: .key("fs"), created: .cgroup,
+                notes: "Key `fs` (offstream kernels): another view of the same IO, page cache included; not a part of the disk total."))
+        }
+        return out
     }
 
-    private static func netCounter(
-        _ property: String, _ suffix: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?,
+    /// The families of one net map: total (`Uplink`), per interface, per device group.
+    private static func netMap(
+        _ property: String, _ what: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?,
         _ unit: String, _ help: String
-    ) -> ContainerMetric {
-        ContainerMetric(
-            "porto_container_\(suffix)", .counter, property: property, group: .net, field: .map(path, read: read),
-            unit: unit, help: help, controller: .netns, extraLabel: "interface", excludedKeys: ["Latency"],
-            created: .startTime,
-            notes: "The `Latency` key (milliseconds since the last socket statistics poll, a gauge) is not exported.")
+    ) -> [ContainerMetric] {
+        let field = ContainerField.map(path, read: read)
+        let inUnit = unit == "bytes" ? ", in bytes" : ""
+        return [
+            ContainerMetric(
+                "porto_container_net_\(what)_total", .counter, property: property, group: .net, field: field, unit: unit,
+                help: "\(help) by the container through its uplinks (its own sockets' TCP traffic in the host network namespace)\(inUnit).",
+                controller: .netns, keys: .key("Uplink"), created: .netns,
+                notes: "Key `Uplink`: the devices that lead out of the container's network namespace."),
+            ContainerMetric(
+                "porto_container_net_interface_\(what)_total", .counter, property: property, group: .net, field: field, unit: unit,
+                help: "\(help) in the container's network namespace, per device\(inUnit).",
+                controller: .netns, extraLabel: "interface", keys: .interfaces, created: .netns,
+                notes: "Only with a network namespace of its own (or on \"/\"). `sum without(interface)` equals the total when every device is an uplink; bridges and the host ends of veth pairs count the same traffic again."),
+            ContainerMetric(
+                "porto_container_net_group_\(what)_total", .counter, property: property, group: .net, field: field, unit: unit,
+                help: "\(help) in the container's network namespace, per device group\(inUnit).",
+                controller: .netns, extraLabel: "group", keys: .groups, created: .netns,
+                notes: "Keys `group X` (device groups of /etc/iproute2/group)."),
+        ]
     }
+
+    private static func join(_ a: String, _ b: String) -> String { b.isEmpty ? a : a + " " + b }
 
     private static func pressureCounter(
         _ property: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?, _ what: String
@@ -235,7 +276,7 @@ public enum ContainerMetrics {
             "porto_container_\(property)_seconds_total", .counter, property: property, group: .pressure,
             field: .map(path, read: read), unit: "seconds",
             help: "\(what) pressure stall time of the container (PSI total), per kind (some, full), in seconds.",
-            conversion: .microsecondsToSeconds, extraLabel: "kind", created: .startTime,
+            conversion: .microsecondsToSeconds, extraLabel: "kind", created: .cgroup,
             notes: "Porto gives microseconds. cgroup2 is always the container's own.")
     }
 
@@ -262,8 +303,7 @@ public enum ContainerMetrics {
     ) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_seconds", .gauge, property: property, group: .state,
-            field: .status(path, read: read), unit: "seconds", help: help,
-            legacyVariable: "\(property)[raw]", notes: notes)
+            field: .status(path, read: read), unit: "seconds", help: help, notes: notes)
     }
 
     private static func vmGauge(

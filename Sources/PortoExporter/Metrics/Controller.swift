@@ -9,20 +9,17 @@ public enum Controller: String, Sendable {
     case cpu
     case memory
     case blkio
-    /// Disk keys come from blkio; the `fs` and `total_writeback` keys from memory (docs/porto.md §3.3).
-    case blkioOrMemory
     /// The container's network namespace: exported for a container with its own netns, or in the
     /// host netns (per-container socket statistics), dropped when it inherits a parent's netns.
     case netns
 
-    /// The cgroup controller that must be owned for the map key `key`.
-    func cgroupController(forKey key: String?) -> String? {
+    /// The cgroup controller that must be owned.
+    var cgroupController: String? {
         switch self {
         case .cpuacct: "cpuacct"
         case .cpu: "cpu"
         case .memory: "memory"
         case .blkio: "blkio"
-        case .blkioOrMemory: (key == "fs" || key == "total_writeback") ? "memory" : "blkio"
         case .netns: nil
         }
     }
@@ -30,7 +27,6 @@ public enum Controller: String, Sendable {
     /// How METRICS.md names it.
     var documentation: String {
         switch self {
-        case .blkioOrMemory: "blkio (memory for `fs`)"
         case .netns: "netns"
         default: rawValue
         }

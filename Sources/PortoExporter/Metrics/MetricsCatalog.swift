@@ -65,7 +65,7 @@ public enum MetricsCatalog {
         """
         for m in ContainerMetrics.all {
             let source = m.conversion.porto.isEmpty ? "`\(m.property)`" : "`\(m.property)` (\(m.conversion.porto))"
-            let key = m.onlyKey.map { " key `\($0)`" } ?? ""
+            let key = if case .key(let k) = m.keys { " key `\(k)`" } else { "" }
             md += row([
                 "`\(m.family.name)`", m.family.type.rawValue, m.unit, labels(m.family.labelNames), source + key,
                 m.group.rawValue, m.controller?.documentation ?? "—", notes(m),
@@ -82,11 +82,41 @@ public enum MetricsCatalog {
         ])
         md += """
 
+        ### What sums over a label mean
+
+        portod puts summaries in the same maps as the devices they sum (docs/porto.md §3.3); the exporter
+        gives each its own family, so that no sum over a label counts a byte twice:
+
+        * **Disk IO.** `porto_container_io_read_bytes_total` (and `_write_bytes`, `_ops`, `_read_ops`,
+          `_write_ops`, `_time_seconds`) is the container's total: portod's `hw` key, the sum over the
+          physical disks sd\\*, nvme\\*, vd\\* (the exporter adds them up itself when `hw` is absent).
+          `porto_container_io_disk_*{device}` are those disks: `sum without(device)` equals the total.
+          Stacked devices (md\\*, dm-\\*, every other device key) are in
+          `porto_container_io_stacked_device_*{device}`: their IO is counted again on the disks below
+          them, so never add them to the disk families or the total. `porto_container_io_fs_*` is the
+          memory cgroup's filesystem-level view (`fs` key, offstream kernels), another measure of the
+          same IO; `porto_container_io_writeback_bytes` is the `total_writeback` gauge.
+        * **Network.** `porto_container_net_rx_bytes_total` (and the other `net_*_total`) is the
+          container's total: the `Uplink` key, the devices that lead out of its network namespace (in
+          the host namespace, the TCP traffic of its own sockets). `porto_container_net_interface_*{interface}`
+          are the namespace's devices, exported for containers with their own namespace and "/":
+          `sum without(interface)` equals the total when every device is an uplink (a container's own
+          namespace: veth, L3, macvlan, ipvlan devices). On a host with bridges or the host ends of veth
+          pairs, those devices carry the same traffic again: use the total. `porto_container_net_group_*{group}`
+          are the `group X` keys (device groups, /etc/iproute2/group); each device is in one group, so
+          their sum is the sum over the devices. Not exported: `SockDiag` on "/" (the socket traffic of
+          the host-namespace containers, already in "/"'s device counters) and `Latency`.
+        * **tc classes.** `net_bytes`, `net_packets`, `net_drops` and `net_overlimits` are not read:
+          portod fills them from tc classes only with `network.enable_netcls_classid` (off by default
+          since 5.0.31); without classes they repeat `net_tx_*` exactly.
+        * `kind` (pressure `some`/`full`) and `state` are not sums: never add them up.
+
         Not exported: `env`, `env_secret`, `command`, `command_argv` and every other spec string; `hugetlb_usage`
         (ListContainersBy fills it only when it is 0, docs/porto.md §3.3); `time` (derived from `start_time`;
         on "/" the host uptime); `net_netstat`, `net_snmp`, `net_snmp6` (hundreds of keys); `io_limit` and
         other per-path limit maps; the `Latency` key of the net maps (milliseconds since the last socket
-        statistics poll, a gauge that grows without bound for stopped containers).
+        statistics poll, a gauge that grows without bound for stopped containers); `net_bytes`,
+        `net_packets`, `net_drops`, `net_overlimits` (above).
 
         `_created` (OpenMetrics only): counters of cgroups and network namespaces restart at every start
         (docs/porto.md §3.4), so their `_created` is the container's `start_time`; `oom_kills_total` and
@@ -197,7 +227,7 @@ public enum MetricsCatalog {
         var parts: [String] = []
         if !m.notes.isEmpty { parts.append(m.notes) }
         if let created = m.created, m.family.type == .counter {
-            parts.append("`_created`: \(created == .startTime ? "start_time" : "creation_time").")
+            parts.append("`_created`: \(created.documentation).")
         }
         return parts.joined(separator: " ")
     }

@@ -16,6 +16,12 @@ public enum SimEvent: Sendable, Equatable {
     /// subtree (counters reset on the next start), pausing freezes its subtree's counters, `dead`
     /// records an exit (code 1), `running` (re)starts it if it was not running.
     case setState(String, SimState)
+    /// portod respawns the named container (dead, or running and killed): it starts again with
+    /// `start_time` now and `respawn_count` + 1. portod keeps the cgroups, so cgroup counters and
+    /// `oom_kills` carry on; the network namespace is recreated, so its device counters restart
+    /// from 0 (docs/porto.md §3.4). Descendants are stopped; their usage stays in the container's
+    /// hierarchical counters.
+    case respawn(String)
 }
 
 /// The lifecycle states of a Porto container (docs/porto.md §3.3 `state`).

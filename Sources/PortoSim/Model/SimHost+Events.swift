@@ -22,6 +22,8 @@ extension SimHost {
                 applied = failStart(name, now: now)
             case .setState(let name, let state):
                 applied = setState(name, state, now: now)
+            case .respawn(let name):
+                applied = respawn(name, now: now)
             }
             if applied {
                 mutations += 1
@@ -88,6 +90,47 @@ extension SimHost {
             let amount = world.value(w, slot)
             if amount > 0 { statics[parent].carry[slot, default: 0] &+= amount }
         }
+    }
+
+    /// See ``SimEvent/respawn(_:)``: the subtree's counters so far become the container's own
+    /// carry, and its run (which drives the netns device counters) starts again.
+    private func respawn(_ name: String, now: UInt64) -> Bool {
+        guard let i = staticIndex[name], name != "/", statics[i].hasRuntime else { return false }
+        let parentState = staticParent(i).map { statics[$0].state } ?? .meta
+        guard parentState == .running || parentState == .meta else { return false }
+        let world = currentWorld(now: now)
+        guard let w = world.index[name] else { return false }
+        var carry: [Int: UInt64] = [:]
+        for slot in 0..<SimSlots.counterCount {
+            let amount = world.value(w, slot)
+            if amount > 0 { carry[slot] = amount }
+        }
+        for j in subtree(i) where j != i {
+            statics[j].state = .stopped
+            statics[j].startTime = nil
+            statics[j].stopTime = now
+            statics[j].deathTime = nil
+            statics[j].exit = nil
+            statics[j].oomKills = 0
+            statics[j].rootPid = 0
+            statics[j].carry = [:]
+            statics[j].pausedSeconds = 0
+            statics[j].firstRun = false
+        }
+        let c = statics[i]
+        c.carry = carry
+        c.firstRun = false  // the bases are in the carry now
+        c.state = .running
+        c.startTime = now
+        c.stopTime = nil
+        c.pausedSeconds = 0
+        c.deathTime = nil
+        c.exit = nil
+        c.respawnCount += 1
+        c.rootPid = Int32(truncatingIfNeeded: 1000 + (now % 100_000))
+        c.changeTime = now
+        system.containerStarted += 1
+        return true
     }
 
     private func failStart(_ name: String, now: UInt64) -> Bool {

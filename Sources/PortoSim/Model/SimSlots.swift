@@ -5,6 +5,19 @@ enum SimSlots {
     /// (docs/porto.md §3.3 Disk IO).
     static let disks = ["md0", "nvme0n1", "sda", "sdb", "vda"]
     static let hwDisks: [Bool] = disks.map { $0.hasPrefix("sd") || $0.hasPrefix("nvme") || $0.hasPrefix("vd") }
+    /// Stacked devices and the disks under them: `md0` is a RAID0 over `sda` and `sdb`, so the
+    /// bytes a container sends through `md0` are counted again on `sda` and `sdb`, as the kernel's
+    /// blkio accounting does for the requests md issues to its members.
+    static let stackedOn: [Int: [Int]] = [0: [2, 3]]
+
+    /// `mask` with the disks under each stacked device it uses.
+    static func withMembers(_ mask: UInt8) -> UInt8 {
+        var out = mask
+        for (stacked, members) in stackedOn where mask & (1 << stacked) != 0 {
+            for m in members { out |= 1 << m }
+        }
+        return out
+    }
 
     static let cpu = 0
     static let cpuSystem = 1

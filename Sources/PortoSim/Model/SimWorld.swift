@@ -55,7 +55,7 @@ final class SimWorld: @unchecked Sendable {
                 Self.ownValues(
                     containers[i], hostNetns: netOwner[i] == 0 && i != 0, now: now,
                     into: UnsafeMutableBufferPointer(rebasing: buffer[(i * width)..<((i + 1) * width)]))
-                masks[i] = containers[i].hasRuntime ? containers[i].profile.diskMask : 0
+                masks[i] = containers[i].hasRuntime ? SimSlots.withMembers(containers[i].profile.diskMask) | Self.carriedDisks(containers[i]) : 0
             }
             for slot in 0..<SimSlots.counterCount where rootCarry.count > slot {
                 buffer[slot] &+= rootCarry[slot]
@@ -87,6 +87,17 @@ final class SimWorld: @unchecked Sendable {
     }
 
     // MARK: - Own values
+
+    /// The disks whose counters a container carries from reset descendants or an earlier run:
+    /// their keys stay in its io maps.
+    static func carriedDisks(_ c: SimContainer) -> UInt8 {
+        guard !c.carry.isEmpty else { return 0 }
+        var mask: UInt8 = 0
+        for disk in SimSlots.disks.indices {
+            if SimSlots.IOMap.allCases.contains(where: { c.carry[SimSlots.io($0, disk: disk)] != nil }) { mask |= 1 << disk }
+        }
+        return mask
+    }
 
     /// A deterministic wobble in per cent (90...110) for gauges, a function of time and id.
     @inline(__always)
@@ -129,6 +140,16 @@ final class SimWorld: @unchecked Sendable {
             out[SimSlots.io(.readOps, disk: disk)] = read / 16_384
             out[SimSlots.io(.writeOps, disk: disk)] = write / 32_768
             out[SimSlots.io(.ops, disk: disk)] = read / 16_384 + write / 32_768
+        }
+        // What went through a stacked device is counted again on its members (striped evenly).
+        for (stacked, members) in SimSlots.stackedOn where p.diskMask & (1 << stacked) != 0 {
+            for map in SimSlots.IOMap.allCases {
+                let amount = out[SimSlots.io(map, disk: stacked)]
+                let share = amount / UInt64(members.count)
+                for (k, m) in members.enumerated() {
+                    out[SimSlots.io(map, disk: m)] &+= k == 0 ? amount - share * UInt64(members.count - 1) : share
+                }
+            }
         }
         let fs = p.fsRate &* run
         out[SimSlots.ioFS(.read)] = fs

@@ -6,6 +6,7 @@
 ///     oom NAME             OOM-kill a process in container NAME
 ///     fail-start NAME      make container NAME fail to start
 ///     state NAME STATE     move container NAME to STATE (stopped, running, paused, dead...)
+///     respawn NAME         portod respawns container NAME (cgroup counters carry on, netns ones reset)
 ///     restart              a portod reload: close every client connection, porto_starts + 1
 ///     stats                the request and cache counts, as one line of JSON
 ///
@@ -26,6 +27,9 @@ public enum ControlCommand: Equatable, Sendable {
           fail-start NAME   make container NAME fail to start
           state NAME STATE  move container NAME to STATE (stopped, starting,
                             running, stopping, paused, dead, meta, respawning)
+          respawn NAME      portod respawns container NAME: start_time now,
+                            respawn_count + 1, cgroup counters carry on,
+                            network device counters restart from 0
           restart           a portod reload: every connection is closed,
                             porto_starts + 1, uptime 0
           stats             the request and cache counts, as one line of JSON
@@ -65,6 +69,8 @@ public enum ControlCommand: Equatable, Sendable {
                 throw ParseError(description: "state: expected a container name and one of \(states)")
             }
             self = .event(.setState(arguments[0], state))
+        case "respawn":
+            self = .event(.respawn(try name()))
         case "restart":
             try noArguments()
             self = .event(.restart)
@@ -72,7 +78,7 @@ public enum ControlCommand: Equatable, Sendable {
             try noArguments()
             self = .stats
         default:
-            throw ParseError(description: "unknown command \(verb) (expected fault, oom, fail-start, state, restart or stats)")
+            throw ParseError(description: "unknown command \(verb) (expected fault, oom, fail-start, state, respawn, restart or stats)")
         }
     }
 }

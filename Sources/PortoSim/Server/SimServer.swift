@@ -254,6 +254,7 @@ public final class SimServer: @unchecked Sendable {
         case .oomKill(let name): return "oom \(name)"
         case .failStart(let name): return "fail-start \(name)"
         case .setState(let name, let state): return "state \(name) \(state.rawValue)"
+        case .respawn(let name): return "respawn \(name)"
         case .restart: return "restart"
         }
     }
