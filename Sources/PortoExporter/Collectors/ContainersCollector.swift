@@ -25,6 +25,8 @@ struct ContainersCollector: Collector {
     let labelSelection: LabelSelection
     let needsCgroups: Bool
     let needsNet: Bool
+    /// Where each field is read (``ContainerReader``).
+    let plan: ReadPlan
 
     init(groups: Set<CollectorGroup>, selection: ContainerSelection, labels: LabelSelection) {
         metrics = ContainerMetrics.all.filter { groups.contains($0.group) }
@@ -38,6 +40,7 @@ struct ContainersCollector: Collector {
         if !labels.isEmpty { props.insert("labels") }
         if props.isEmpty { props.insert("state") }  // something cheap, for the info metric
         properties = props.sorted()
+        plan = ReadPlan(metrics)
         self.selection = selection
         self.labelSelection = labels
     }
@@ -81,99 +84,156 @@ struct ContainersCollector: Collector {
         write(containers, into: writer)
     }
 
-    /// Writes the samples of an encoded ListContainersBy answer (a TPortoResponse), decoding one
-    /// container at a time (``ListContainersByAnswer``). Throws `.decode` for malformed bytes:
-    /// the containers before the malformed one are written by then.
+    /// Writes the samples of an encoded ListContainersBy answer (a TPortoResponse), reading each
+    /// container's fields straight from the answer's bytes (``ListContainersByAnswer``,
+    /// ``ContainerReader``). Throws `.decode` for malformed bytes: the containers before the
+    /// malformed one are written by then.
     func write(answer: [UInt8], into writer: ExpositionWriter) throws(PortoError) {
         let answer = try ListContainersByAnswer(answer, withNet: needsNet)
         let netOwn = needsNet ? Self.netOwnership(answer.entries.map { ($0.name, $0.net.map(Self.netMode) ?? .unknown) }) : [:]
         var previous: String?
-        var scratch: [UInt8] = []
-        for entry in answer.entries {
-            let container = try answer.container(entry, scratch: &scratch)
-            write(container, netOwn: netOwn, previous: &previous, into: writer)
+        var scratch = Scratch(plan)
+        try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) in
+            for entry in answer.entries {
+                try scratch.reader.read(bytes, entry.range)
+                try write(entry.name, &scratch, netOwn: netOwn, previous: &previous, into: writer)
+            }
         }
     }
 
-    /// Writes the samples of `containers` (sorted by name).
+    /// Writes the samples of `containers` (sorted by name): each is serialised and read like a
+    /// ListContainersBy answer's container, so that both paths read the table one way.
     func write(_ containers: [Porto_TContainer], into writer: ExpositionWriter) {
         let netOwn = needsNet ? Self.netOwnership(containers.map { ($0.spec.name, Self.netMode($0.spec)) }) : [:]
         var previous: String?
+        var scratch = Scratch(plan)
         for container in containers {
-            write(container, netOwn: netOwn, previous: &previous, into: writer)
+            do {
+                let bytes: [UInt8] = try container.serializedBytes()
+                try bytes.withUnsafeBufferPointer { buffer throws(PortoError) in
+                    try scratch.reader.read(buffer, 0..<buffer.count)
+                    try write(container.spec.name, &scratch, netOwn: netOwn, previous: &previous, into: writer)
+                }
+            } catch {
+                // A message built here always serialises and reads back.
+                assertionFailure("container \(container.spec.name): \(error)")
+            }
         }
     }
 
-    /// Writes the samples of one container. `previous` is the name of the container written
-    /// before it (containers come sorted by name: a repeated name is skipped); `netOwn` is
-    /// ``netOwnership(_:)`` of the whole answer (empty when no net metric is enabled).
-    func write(_ container: Porto_TContainer, netOwn: [String: Bool], previous: inout String?, into writer: ExpositionWriter) {
-        if container.hasError, container.error.error != .success { return }  // a filter that matched nothing
-        let name = container.spec.name
+    /// Where the collector reads each field (``ContainerReader/Layout``): one slot per metric, in
+    /// the table's order, and the fields read besides them.
+    final class ReadPlan: Sendable {
+        let layout: ContainerReader.Layout
+        let metrics: [Int]
+        let startTime: Int
+        let creationTime: Int
+        let cgroups: Int
+        let labels: Int
+
+        init(_ metrics: [ContainerMetric]) {
+            let layout = ContainerReader.Layout()
+            self.metrics = metrics.map { metric in
+                let wire = metric.field.wire
+                return layout.add(wire.message, wire.number, wire.kind)
+            }
+            startTime = layout.add(.status, 20, .varint)
+            creationTime = layout.add(.status, 19, .varint)
+            cgroups = layout.add(.status, 24, .lengthDelimited)
+            labels = layout.add(.spec, 4, .lengthDelimited)
+            self.layout = layout
+        }
+    }
+
+    /// What a collection reuses from one container to the next (nothing allocated per field).
+    struct Scratch {
+        var reader: ContainerReader
+        var entries: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)] = []
+        var cgroups: [(controller: UnsafeBufferPointer<UInt8>, inherited: Bool)] = []
+        var vm = [UInt64](repeating: 0, count: 16)
+
+        init(_ plan: ReadPlan) { reader = ContainerReader(plan.layout) }
+    }
+
+    /// Writes the samples of the container in `scratch.reader`, named `name`. `previous` is the
+    /// name of the container written before it (containers come sorted by name: a repeated name is
+    /// skipped); `netOwn` is ``netOwnership(_:)`` of the whole answer (empty when no net metric is
+    /// enabled).
+    func write(_ name: String, _ scratch: inout Scratch, netOwn: [String: Bool], previous: inout String?, into writer: ExpositionWriter) throws(PortoError) {
+        let reader = scratch.reader
+        if reader.hasError, reader.errorCode != 0 { return }  // a filter that matched nothing (0: Success)
         if name == previous { return }  // never the same series twice
         previous = name
         guard selection.selects(name) else { return }
         let labels = Labels(["name": name])
-        let inherited = needsCgroups ? Self.inheritedMask(container) : 0
+        let inherited = needsCgroups ? try inheritedMask(name, &scratch) : 0
         let ownsNet = needsNet ? netOwn[name] ?? true : true
-        let status = container.status
-        let spec = container.spec
-        let startTime: UInt64? = status.hasStartTime ? status.startTime : nil
-        let creationTime: UInt64? = status.hasCreationTime ? status.creationTime : nil
+        let startTime = reader.uint64(plan.startTime)
+        let creationTime = reader.uint64(plan.creationTime)
 
         writer.gauge(ContainerMetadataMetrics.info, labels: Labels([
             "name": name, "parent": ContainerNames.parent(of: name), "level": String(ContainerNames.level(of: name)),
         ]), value: .uint(1))
-        if !labelSelection.isEmpty, spec.hasLabels {
-            let pairs = labelSelection.labels(from: spec.labels.map.map { ($0.key, $0.val) })
+        if !labelSelection.isEmpty, let map = try reader.stringMap(plan.labels) {
+            let pairs = labelSelection.labels(from: map.map { (key: $0.0, value: $0.1) })
             if !pairs.isEmpty {
                 writer.gauge(ContainerMetadataMetrics.labels, labels: Labels(pairs: [("name", name)] + pairs), value: .uint(1))
             }
         }
 
-        // The table is walked once per container: through a buffer pointer, and with everything the
+        var vmPresent: UInt64?
+        var vmRead = false
+        // The table is walked once per container: through buffer pointers, and with everything the
         // loop needs precomputed in the (class) entries, so that nothing is copied per metric.
-        metrics.withUnsafeBufferPointer { table in
-            for metric in table {
-                if metric.controller == .netns, !ownsNet { continue }
-                if inherited & metric.ownershipBit != 0 { continue }
-                let created: UInt64? = switch metric.created {
-                case .cgroup, .netns: startTime
-                case .creationTime: creationTime
-                case nil: nil
-                }
-                switch metric.field {
-                case .status(_, let read):
-                    if let v = read(status) { emit(writer, metric, labels, metric.conversion.value(v), created) }
-                case .spec(_, let read):
-                    if let v = read(spec) { emit(writer, metric, labels, metric.conversion.value(v), created) }
-                case .statusCores(_, let read):
-                    if let v = read(status) { emit(writer, metric, labels, .double(v), created) }
-                case .specCores(_, let read):
-                    if let v = read(spec) { emit(writer, metric, labels, .double(v), created) }
-                case .statusInt(_, let read):
-                    if let v = read(status) { emit(writer, metric, labels, .int(Int64(v)), created) }
-                case .statusBool(_, let read):
-                    if let v = read(status) { emit(writer, metric, labels, .bool(v), created) }
-                case .vm(_, let read, _):
-                    if status.hasVirtualMemory, let v = read(status.virtualMemory) {
-                        emit(writer, metric, labels, .uint(v), created)
+        try metrics.withUnsafeBufferPointer { table throws(PortoError) in
+            try plan.metrics.withUnsafeBufferPointer { slots throws(PortoError) in
+                for i in 0..<table.count {
+                    let metric = table[i]
+                    let slot = slots[i]
+                    guard reader.has(slot) else { continue }
+                    if metric.controller == .netns, !ownsNet { continue }
+                    if inherited & metric.ownershipBit != 0 { continue }
+                    let created: UInt64? = switch metric.created {
+                    case .cgroup, .netns: startTime
+                    case .creationTime: creationTime
+                    case nil: nil
                     }
-                case .state:
-                    guard status.hasState else { continue }
-                    let current = status.state
-                    var known = false
-                    for state in ContainerMetrics.states {
-                        let isCurrent = state == current
-                        known = known || isCurrent
-                        writer.gauge(metric.family, labels: labels, extra: state, value: .bool(isCurrent))
+                    switch metric.field {
+                    case .status, .spec:
+                        if let v = reader.uint64(slot) { emit(writer, metric, labels, metric.conversion.value(v), created) }
+                    case .statusCores, .specCores:
+                        if let v = reader.double(slot) { emit(writer, metric, labels, .double(v), created) }
+                    case .statusInt:
+                        if let v = reader.int32(slot) { emit(writer, metric, labels, .int(Int64(v)), created) }
+                    case .statusBool:
+                        if let v = reader.bool(slot) { emit(writer, metric, labels, .bool(v), created) }
+                    case .vm(let number, _, _):
+                        if !vmRead {
+                            for k in scratch.vm.indices { scratch.vm[k] = 0 }
+                            vmPresent = try reader.scalars(slot, into: &scratch.vm)
+                            vmRead = true
+                        }
+                        if let present = vmPresent, present & (1 << UInt64(number)) != 0 {
+                            emit(writer, metric, labels, .uint(scratch.vm[number]), created)
+                        }
+                    case .state:
+                        guard let current = try reader.string(slot) else { continue }
+                        var known = false
+                        for state in ContainerMetrics.stateBytes {
+                            let isCurrent = Self.equal(state, current)
+                            known = known || isCurrent
+                            state.withUnsafeBufferPointer { state in
+                                writer.add(metric.family, labels: labels, extraUTF8: state, value: .bool(isCurrent), created: nil)
+                            }
+                        }
+                        if !known {
+                            writer.add(metric.family, labels: labels, extraUTF8: current, value: .uint(1), created: nil)
+                        }
+                    case .map:
+                        scratch.entries.removeAll(keepingCapacity: true)
+                        try reader.uintMap(slot, into: &scratch.entries)
+                        writeMap(scratch.entries, metric, labels, created, into: writer)
                     }
-                    if !known {
-                        writer.gauge(metric.family, labels: labels, extra: current, value: .uint(1))
-                    }
-                case .map(_, let read):
-                    guard let map = read(status) else { continue }
-                    writeMap(map.map, metric, labels, created, into: writer)
                 }
             }
         }
@@ -182,17 +242,18 @@ struct ContainersCollector: Collector {
     /// The samples of one `TUintMap` metric of one container: the keys its ``MapKeys`` selects,
     /// each once, in portod's order.
     private func writeMap(
-        _ entries: [Porto_TUintMap.TUintMapEntry], _ metric: ContainerMetric, _ labels: Labels,
+        _ entries: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)], _ metric: ContainerMetric, _ labels: Labels,
         _ created: UInt64?, into writer: ExpositionWriter
     ) {
         switch metric.keys {
-        case .key(let wanted):
-            if let entry = entries.first(where: { $0.key == wanted }) {
-                emit(writer, metric, labels, metric.conversion.value(entry.val), created)
+        case .key:
+            guard let wanted = metric.keyBytes else { return }
+            if let entry = entries.first(where: { Self.equal(wanted, $0.key) }) {
+                emit(writer, metric, labels, metric.conversion.value(entry.value), created)
             }
         case .diskTotal:
-            if let hw = entries.first(where: { $0.key == "hw" }) {
-                emit(writer, metric, labels, metric.conversion.value(hw.val), created)
+            if let hw = entries.first(where: { Self.equal(Self.hwKey, $0.key) }) {
+                emit(writer, metric, labels, metric.conversion.value(hw.value), created)
                 return
             }
             // No `hw` key: the same sum, over the keys portod would add up.
@@ -200,7 +261,7 @@ struct ContainersCollector: Collector {
             var any = false
             for index in entries.indices where MapKeys.isPhysicalDisk(entries[index].key) {
                 if Self.seenBefore(entries[index].key, in: entries, before: index) { continue }
-                sum &+= entries[index].val
+                sum &+= entries[index].value
                 any = true
             }
             if any { emit(writer, metric, labels, metric.conversion.value(sum), created) }
@@ -209,14 +270,37 @@ struct ContainersCollector: Collector {
                 let key = entries[index].key
                 guard let label = metric.keys.label(for: key) else { continue }
                 if Self.seenBefore(key, in: entries, before: index) { continue }
-                let value = metric.conversion.value(entries[index].val)
-                if metric.isCounter {
-                    writer.counter(metric.family, labels: labels, extra: label, value: value, created: created)
-                } else {
-                    writer.gauge(metric.family, labels: labels, extra: label, value: value)
-                }
+                let value = metric.conversion.value(entries[index].value)
+                writer.add(metric.family, labels: labels, extraUTF8: label, value: value, created: metric.isCounter ? created : nil)
             }
         }
+    }
+
+    static let hwKey = Array("hw".utf8)
+
+    /// Whether `a` and `b` hold the same bytes.
+    @inline(__always)
+    static func equal(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBufferPointer { a in
+            var i = 0
+            while i < a.count {
+                if a[i] != b[i] { return false }
+                i += 1
+            }
+            return true
+        }
+    }
+
+    @inline(__always)
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = 0
+        while i < a.count {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
     }
 
     @inline(__always)
@@ -229,10 +313,10 @@ struct ContainersCollector: Collector {
     }
 
     /// Whether a map key repeats an earlier one (a map key is written once).
-    private static func seenBefore(_ key: String, in entries: [Porto_TUintMap.TUintMapEntry], before index: Int) -> Bool {
+    private static func seenBefore(_ key: UnsafeBufferPointer<UInt8>, in entries: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)], before index: Int) -> Bool {
         var i = 0
         while i < index {
-            if entries[i].key == key { return true }
+            if equal(entries[i].key, key) { return true }
             i += 1
         }
         return false
@@ -241,18 +325,29 @@ struct ContainersCollector: Collector {
     /// The controllers the container does not own (its `cgroups` entries marked inherited), as
     /// bits (``bit(_:)``). "/" owns everything. A controller without an entry counts as owned
     /// (its values are absent anyway).
-    static func inheritedMask(_ container: Porto_TContainer) -> UInt8 {
-        guard container.spec.name != "/", container.status.hasCgroups else { return 0 }
+    func inheritedMask(_ name: String, _ scratch: inout Scratch) throws(PortoError) -> UInt8 {
+        guard name != "/" else { return 0 }
+        scratch.cgroups.removeAll(keepingCapacity: true)
+        try scratch.reader.cgroups(plan.cgroups, into: &scratch.cgroups)
         var mask: UInt8 = 0
-        for cg in container.status.cgroups.cgroup where cg.inherited {
-            if cg.controller.utf8.contains(UInt8(ascii: ",")) {
-                for part in cg.controller.split(separator: ",") { mask |= bit(String(part)) }
-            } else {
-                mask |= bit(cg.controller)
+        for cg in scratch.cgroups where cg.inherited {
+            var start = 0
+            // "cpu,cpuacct": each controller of a co-mounted hierarchy.
+            for i in 0...cg.controller.count where i == cg.controller.count || cg.controller[i] == UInt8(ascii: ",") {
+                mask |= Self.bit(UnsafeBufferPointer(rebasing: cg.controller[start..<i]))
+                start = i + 1
             }
         }
         return mask
     }
+
+    /// ``bit(_:)`` of a controller name's bytes.
+    static func bit(_ controller: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        for (name, bit) in controllerBits where equal(name, controller) { return bit }
+        return 0
+    }
+
+    static let controllerBits: [([UInt8], UInt8)] = ["cpuacct", "cpu", "memory", "blkio"].map { (Array($0.utf8), bit($0)) }
 
     /// The bit of a controller the ownership filter looks at (0 for the others).
     @inline(__always)

@@ -2,8 +2,9 @@ import PortoWire
 
 /// The fallback for portods without ListContainersBy (InvalidMethod, before 5.0): one
 /// `Get ["***", "/"]` with the same properties (times as `name[raw]`), whose strings are parsed
-/// into the same `TContainer` fields ListContainersBy fills, so that one mapping makes the same
-/// samples on both paths.
+/// into the same `TContainer` fields ListContainersBy fills; the collector serialises them and reads
+/// them as it reads ListContainersBy's answer, so that one reading makes the same samples on both
+/// paths.
 enum LegacyContainerReader {
     /// The Get request for `properties` (ListContainersBy names).
     static func request(properties: [String]) -> Porto_TPortoRequest {
@@ -98,19 +99,19 @@ enum LegacyContainerReader {
         }
         guard let field = fieldsByProperty[property] else { return }
         switch field {
-        case .status(let path, _):
+        case .status(_, let path):
             if let v = LegacyValueParser.uint(value) { c.status[keyPath: path] = v }
-        case .spec(let path, _):
+        case .spec(_, let path):
             if let v = LegacyValueParser.uint(value) { c.spec[keyPath: path] = v }
-        case .statusCores(let path, _):
+        case .statusCores(_, let path):
             if let v = LegacyValueParser.cores(value) { c.status[keyPath: path] = v }
-        case .specCores(let path, _):
+        case .specCores(_, let path):
             if let v = LegacyValueParser.cores(value) { c.spec[keyPath: path] = v }
-        case .statusInt(let path, _):
+        case .statusInt(_, let path):
             if let v = LegacyValueParser.int32(value) { c.status[keyPath: path] = v }
-        case .statusBool(let path, _):
+        case .statusBool(_, let path):
             if let v = LegacyValueParser.bool(value) { c.status[keyPath: path] = v }
-        case .map(let path, _):
+        case .map(_, let path):
             guard let entries = LegacyValueParser.uintMap(value) else { return }
             var map = Porto_TUintMap()
             map.map = entries.map { key, value in
@@ -164,7 +165,7 @@ enum LegacyContainerReader {
     nonisolated(unsafe) static let vmKeys: [String: WritableKeyPath<Porto_TVmStat, UInt64>] = {
         var out: [String: WritableKeyPath<Porto_TVmStat, UInt64>] = [:]
         for metric in ContainerMetrics.all {
-            if case .vm(let path, _, let key) = metric.field { out[key] = path }
+            if case .vm(_, let path, let key) = metric.field { out[key] = path }
         }
         return out
     }()

@@ -164,6 +164,27 @@ public final class ExpositionWriter: @unchecked Sendable {
         slot.records.append(record)
     }
 
+    /// Adds a sample whose extra label value is given as UTF-8 bytes (a map key read in place
+    /// from portod's answer: no `String` made for it).
+    @inline(__always)
+    public func add(_ family: MetricFamily, labels: Labels, extraUTF8 extra: UnsafeBufferPointer<UInt8>, value: SampleValue, created: UInt64?) {
+        precondition(family.type != .histogram, "use histogram(_:labels:_:) for \(family.name)")
+        assert(family.extraLabel != nil, "\(family.name): extra label mismatch")
+        let slot = slot(for: family)
+        var record = Record(value)
+        record.labels = labelIndex(labels)
+        let start = extras.count
+        Labels.appendEscaped(extra, to: &extras)
+        record.extraStart = UInt32(start)
+        record.extraCount = UInt32(extras.count - start)
+        record.kind |= Record.hasExtra
+        if family.type == .counter, let created {
+            record.created = created
+            record.kind |= Record.hasCreated
+        }
+        slot.records.append(record)
+    }
+
     /// Adds the samples of one histogram series: `_bucket{le}` for each bound and `+Inf`, then
     /// `_sum` and `_count` when the sum is known.
     public func histogram(_ family: MetricFamily, labels: Labels = .none, _ histogram: Histogram) {

@@ -40,17 +40,21 @@ public struct Labels: Sendable, Equatable {
     @inline(__always)
     static func appendEscaped(_ value: String, to out: inout [UInt8]) {
         var value = value
-        value.withUTF8 { utf8 in
-            var needs = false
-            for b in utf8 where b == 0x5C || b == 0x22 || b == 0x0A { needs = true; break }
-            if !needs { out.append(contentsOf: utf8); return }
-            for b in utf8 {
-                switch b {
-                case 0x5C: out.append(0x5C); out.append(0x5C)
-                case 0x22: out.append(0x5C); out.append(0x22)
-                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-                default: out.append(b)
-                }
+        value.withUTF8 { utf8 in appendEscaped(utf8, to: &out) }
+    }
+
+    /// ``appendEscaped(_:to:)`` for UTF-8 bytes.
+    @inline(__always)
+    static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var needs = false
+        for b in utf8 where b == 0x5C || b == 0x22 || b == 0x0A { needs = true; break }
+        if !needs { out.append(contentsOf: utf8); return }
+        for b in utf8 {
+            switch b {
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x22: out.append(0x5C); out.append(0x22)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            default: out.append(b)
             }
         }
     }

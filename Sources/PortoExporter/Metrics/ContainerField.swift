@@ -1,26 +1,48 @@
 import PortoWire
 
 /// Where a container metric's value sits in a `TContainer` (ListContainersBy's typed answer), and
-/// how its unit is converted. The legacy `Get` path decodes Porto's strings into the same
-/// `TContainer` fields (``LegacyContainerReader``), so both paths share this one reading.
+/// how its unit is converted.
 ///
-/// Each case holds a `read` closure (nil when the field is unset) used for every sample, and the
-/// field's key path, used only to *set* it on the legacy path. Reading through a key path is a
-/// generic runtime projection (about a hundred instructions and a metadata lookup per sample,
-/// BENCHMARKS.md "What the profile showed"); a closure over the generated accessors is a call.
+/// Each case names the field by its protobuf field number in `TContainerStatus` or
+/// `TContainerSpec` (in `TVmStat` for `vm`): the collector reads the value straight from the
+/// answer's wire bytes by that number (``ContainerReader``). The key path is the same field in the
+/// generated message, used only to *set* it on the legacy path, which parses Get's strings into a
+/// `TContainer` (``LegacyContainerReader``) and serialises it for the same reader, so that both
+/// paths read one way. MetricTableTests checks that each number is its key path's field.
 public enum ContainerField: @unchecked Sendable {
-    case status(WritableKeyPath<Porto_TContainerStatus, UInt64>, read: @Sendable (Porto_TContainerStatus) -> UInt64?)
-    case spec(WritableKeyPath<Porto_TContainerSpec, UInt64>, read: @Sendable (Porto_TContainerSpec) -> UInt64?)
-    case statusCores(WritableKeyPath<Porto_TContainerStatus, Double>, read: @Sendable (Porto_TContainerStatus) -> Double?)
-    case specCores(WritableKeyPath<Porto_TContainerSpec, Double>, read: @Sendable (Porto_TContainerSpec) -> Double?)
-    case statusInt(WritableKeyPath<Porto_TContainerStatus, Int32>, read: @Sendable (Porto_TContainerStatus) -> Int32?)
-    case statusBool(WritableKeyPath<Porto_TContainerStatus, Bool>, read: @Sendable (Porto_TContainerStatus) -> Bool?)
-    /// A `TUintMap`: one series per key, the key in the metric's extra label.
-    case map(WritableKeyPath<Porto_TContainerStatus, Porto_TUintMap>, read: @Sendable (Porto_TContainerStatus) -> Porto_TUintMap?)
-    /// One key of `virtual_memory` (TVmStat).
-    case vm(WritableKeyPath<Porto_TVmStat, UInt64>, read: @Sendable (Porto_TVmStat) -> UInt64?, key: String)
+    /// A uint64 of TContainerStatus.
+    case status(Int, WritableKeyPath<Porto_TContainerStatus, UInt64>)
+    /// A uint64 of TContainerSpec.
+    case spec(Int, WritableKeyPath<Porto_TContainerSpec, UInt64>)
+    /// A double of TContainerStatus, in cores.
+    case statusCores(Int, WritableKeyPath<Porto_TContainerStatus, Double>)
+    /// A double of TContainerSpec, in cores.
+    case specCores(Int, WritableKeyPath<Porto_TContainerSpec, Double>)
+    case statusInt(Int, WritableKeyPath<Porto_TContainerStatus, Int32>)
+    case statusBool(Int, WritableKeyPath<Porto_TContainerStatus, Bool>)
+    /// A `TUintMap` of TContainerStatus: one series per key, the key in the metric's extra label.
+    case map(Int, WritableKeyPath<Porto_TContainerStatus, Porto_TUintMap>)
+    /// One key of `virtual_memory` (TVmStat): its field number in TVmStat.
+    case vm(Int, WritableKeyPath<Porto_TVmStat, UInt64>, key: String)
     /// `state`: one series per known state, 1 for the current one.
     case state
+
+    /// The field read in `TContainer` (for `vm`, `virtual_memory` itself), and its wire kind.
+    public var wire: (message: ContainerReader.Message, number: Int, kind: ContainerReader.Kind) {
+        switch self {
+        case .status(let n, _), .statusInt(let n, _), .statusBool(let n, _): (.status, n, .varint)
+        case .spec(let n, _): (.spec, n, .varint)
+        case .statusCores(let n, _): (.status, n, .fixed64)
+        case .specCores(let n, _): (.spec, n, .fixed64)
+        case .map(let n, _): (.status, n, .lengthDelimited)
+        case .vm: (.status, ContainerField.virtualMemory, .lengthDelimited)
+        case .state: (.status, ContainerField.stateNumber, .lengthDelimited)
+        }
+    }
+
+    /// TContainerStatus field numbers the collector reads besides the table's.
+    static let stateNumber = 2
+    static let virtualMemory = 49
 }
 
 /// The unit conversion from Porto's value to the exported base unit.

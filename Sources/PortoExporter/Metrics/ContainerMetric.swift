@@ -28,6 +28,8 @@ public final class ContainerMetric: Sendable {
     /// The ownership bit (``ContainersCollector/bit(_:)``) of `controller`; 0 for none and `netns`.
     let ownershipBit: UInt8
     let isCounter: Bool
+    /// The key of ``MapKeys/key(_:)`` as UTF-8, compared with map keys read in place.
+    let keyBytes: [UInt8]?
 
     init(
         _ name: String, _ type: MetricType, property: String, group: CollectorGroup, field: ContainerField,
@@ -48,5 +50,6 @@ public final class ContainerMetric: Sendable {
         self.notes = notes
         self.ownershipBit = ContainersCollector.bit(controller?.cgroupController)
         self.isCounter = type == .counter
+        if case .key(let key) = keys { self.keyBytes = Array(key.utf8) } else { self.keyBytes = nil }
     }
 }

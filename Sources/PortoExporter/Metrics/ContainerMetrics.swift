@@ -14,49 +14,50 @@ public enum ContainerMetrics {
     /// Every container state portod reports (docs/porto.md §3.3); `porto_container_state` has one series
     /// per state, plus the current one if portod reports a state not listed here.
     public static let states = ["stopped", "starting", "running", "stopping", "paused", "dead", "meta", "respawning"]
+    static let stateBytes = states.map { Array($0.utf8) }
 
     public static let all: [ContainerMetric] = cpu + memory + io + net + pressure + process + limits + state + vm
 
     // MARK: - cpu
 
     static let cpu: [ContainerMetric] = [
-        nsCounter("cpu_usage", \S.cpuUsage, { $0.hasCpuUsage ? $0.cpuUsage : nil }, .cpuacct, "CPU time used by the container and its descendants (cpuacct.usage), in seconds."),
-        nsCounter("cpu_usage_system", \S.cpuUsageSystem, { $0.hasCpuUsageSystem ? $0.cpuUsageSystem : nil }, .cpuacct, "CPU time spent in the kernel by the container and its descendants, in seconds (10 ms steps)."),
-        nsCounter("cpu_wait", \S.cpuWait, { $0.hasCpuWait ? $0.cpuWait : nil }, .cpuacct, "Time the container's tasks waited for a CPU, in seconds (offstream kernels only)."),
-        nsCounter("cpu_throttled", \S.cpuThrottled, { $0.hasCpuThrottled ? $0.cpuThrottled : nil }, .cpu, "Time the container was throttled by its CPU limit, in seconds."),
-        nsCounter("cpu_burst_usage", \S.cpuBurstUsage, { $0.hasCpuBurstUsage ? $0.cpuBurstUsage : nil }, .cpu, "CPU time used above the limit by bursting, in seconds (offstream kernels only)."),
-        nsCounter("cpu_unconstrained_wait", \S.cpuUnconstrainedWait, { $0.hasCpuUnconstrainedWait ? $0.cpuUnconstrainedWait : nil }, .cpu, "Time spent waiting for a CPU not caused by the container's limit, in seconds (offstream kernels only)."),
+        nsCounter("cpu_usage", 26, \S.cpuUsage, .cpuacct, "CPU time used by the container and its descendants (cpuacct.usage), in seconds."),
+        nsCounter("cpu_usage_system", 27, \S.cpuUsageSystem, .cpuacct, "CPU time spent in the kernel by the container and its descendants, in seconds (10 ms steps)."),
+        nsCounter("cpu_wait", 28, \S.cpuWait, .cpuacct, "Time the container's tasks waited for a CPU, in seconds (offstream kernels only)."),
+        nsCounter("cpu_throttled", 29, \S.cpuThrottled, .cpu, "Time the container was throttled by its CPU limit, in seconds."),
+        nsCounter("cpu_burst_usage", 74, \S.cpuBurstUsage, .cpu, "CPU time used above the limit by bursting, in seconds (offstream kernels only)."),
+        nsCounter("cpu_unconstrained_wait", 75, \S.cpuUnconstrainedWait, .cpu, "Time spent waiting for a CPU not caused by the container's limit, in seconds (offstream kernels only)."),
     ].map { entry in entry(.cpu) }
 
     // MARK: - memory
 
     static let memory: [ContainerMetric] = [
-        bytesGauge("memory_usage", \S.memoryUsage, { $0.hasMemoryUsage ? $0.memoryUsage : nil }, .memory, "Memory used by the container and its descendants, page cache included, in bytes."),
-        bytesGauge("anon_usage", \S.anonUsage, { $0.hasAnonUsage ? $0.anonUsage : nil }, .memory, "Anonymous memory used by the container and its descendants, in bytes."),
-        bytesGauge("cache_usage", \S.cacheUsage, { $0.hasCacheUsage ? $0.cacheUsage : nil }, .memory, "Page cache used by the container and its descendants, in bytes."),
-        bytesGauge("shmem_usage", \S.shmemUsage, { $0.hasShmemUsage ? $0.shmemUsage : nil }, .memory, "Shared memory (tmpfs, shm) used by the container and its descendants, in bytes."),
-        bytesGauge("mlock_usage", \S.mlockUsage, { $0.hasMlockUsage ? $0.mlockUsage : nil }, .memory, "Unevictable (for example mlocked) memory of the container and its descendants, in bytes."),
+        bytesGauge("memory_usage", 37, \S.memoryUsage, .memory, "Memory used by the container and its descendants, page cache included, in bytes."),
+        bytesGauge("anon_usage", 41, \S.anonUsage, .memory, "Anonymous memory used by the container and its descendants, in bytes."),
+        bytesGauge("cache_usage", 43, \S.cacheUsage, .memory, "Page cache used by the container and its descendants, in bytes."),
+        bytesGauge("shmem_usage", 71, \S.shmemUsage, .memory, "Shared memory (tmpfs, shm) used by the container and its descendants, in bytes."),
+        bytesGauge("mlock_usage", 72, \S.mlockUsage, .memory, "Unevictable (for example mlocked) memory of the container and its descendants, in bytes."),
         ContainerMetric(
             "porto_container_minor_faults_total", .counter, property: "minor_faults", group: .memory,
-            field: .status(\S.minorFaults, read: { $0.hasMinorFaults ? $0.minorFaults : nil }), unit: "faults",
+            field: .status(46, \S.minorFaults), unit: "faults",
             help: "Minor page faults in the container and its descendants.", controller: .memory, created: .cgroup),
         ContainerMetric(
             "porto_container_major_faults_total", .counter, property: "major_faults", group: .memory,
-            field: .status(\S.majorFaults, read: { $0.hasMajorFaults ? $0.majorFaults : nil }), unit: "faults",
+            field: .status(47, \S.majorFaults), unit: "faults",
             help: "Major page faults (pages read from disk) in the container and its descendants.", controller: .memory, created: .cgroup),
         ContainerMetric(
             "porto_container_memory_reclaimed_bytes_total", .counter, property: "memory_reclaimed", group: .memory,
-            field: .status(\S.memoryReclaimed, read: { $0.hasMemoryReclaimed ? $0.memoryReclaimed : nil }), unit: "bytes",
+            field: .status(48, \S.memoryReclaimed), unit: "bytes",
             help: "Memory reclaimed from the container and its descendants (pgpgout pages times 4096, an estimate), in bytes.",
             controller: .memory, created: .cgroup, notes: "0 on cgroup v2."),
         ContainerMetric(
             "porto_container_oom_kills_total", .counter, property: "oom_kills", group: .memory,
-            field: .status(\S.oomKills, read: { $0.hasOomKills ? $0.oomKills : nil }), unit: "kills",
+            field: .status(50, \S.oomKills), unit: "kills",
             help: "Tasks of the container killed by the OOM killer since the container last started.",
             controller: .memory, created: .cgroup, notes: "Reset to 0 when the container stops."),
         ContainerMetric(
             "porto_container_oom_kills_since_creation_total", .counter, property: "oom_kills_total", group: .memory,
-            field: .status(\S.oomKillsTotal, read: { $0.hasOomKillsTotal ? $0.oomKillsTotal : nil }), unit: "kills",
+            field: .status(51, \S.oomKillsTotal), unit: "kills",
             help: "Tasks killed by the OOM killer in the container and all its descendants since the container was created.",
             created: .creationTime,
             notes: "Porto's `oom_kills_total` already ends in `_total`: `porto_container_oom_kills_total` is `oom_kills`, and this name says what the Porto property counts (since creation, across restarts and portod reloads, hierarchical). Counted in every ancestor, so no ownership filter."),
@@ -67,17 +68,17 @@ public enum ContainerMetrics {
     // Each io map (docs/porto.md §3.3 Disk IO) becomes families that sum right: the total from
     // `hw` (`name` only), the disks `hw` sums (`device`), stacked devices (`device`, the same
     // bytes again), and the memory cgroup's `fs` and `total_writeback` keys (`name` only).
-    static let io: [ContainerMetric] = ioMap("io_read", "read_bytes", \S.ioRead, { $0.hasIoRead ? $0.ioRead : nil }, "bytes", "Bytes read from disk", fs: true)
-        + ioMap("io_write", "write_bytes", \S.ioWrite, { $0.hasIoWrite ? $0.ioWrite : nil }, "bytes", "Bytes written to disk", fs: true)
-        + ioMap("io_ops", "ops", \S.ioOps, { $0.hasIoOps ? $0.ioOps : nil }, "operations", "Disk IO operations", fs: true)
-        + ioMap("io_read_ops", "read_ops", \S.ioReadOps, { $0.hasIoReadOps ? $0.ioReadOps : nil }, "operations", "Disk read operations", fs: false)
-        + ioMap("io_write_ops", "write_ops", \S.ioWriteOps, { $0.hasIoWriteOps ? $0.ioWriteOps : nil }, "operations", "Disk write operations", fs: false)
-        + ioMap("io_time", "time_seconds", \S.ioTime, { $0.hasIoTime ? $0.ioTime : nil }, "seconds", "Time disks spent serving IO", fs: false, stacked: false,
+    static let io: [ContainerMetric] = ioMap("io_read", "read_bytes", 32, \S.ioRead, "bytes", "Bytes read from disk", fs: true)
+        + ioMap("io_write", "write_bytes", 33, \S.ioWrite, "bytes", "Bytes written to disk", fs: true)
+        + ioMap("io_ops", "ops", 34, \S.ioOps, "operations", "Disk IO operations", fs: true)
+        + ioMap("io_read_ops", "read_ops", 341, \S.ioReadOps, "operations", "Disk read operations", fs: false)
+        + ioMap("io_write_ops", "write_ops", 342, \S.ioWriteOps, "operations", "Disk write operations", fs: false)
+        + ioMap("io_time", "time_seconds", 35, \S.ioTime, "seconds", "Time disks spent serving IO", fs: false, stacked: false,
                 conversion: .nanosecondsToSeconds, notes: "Only with the CFQ/BFQ schedulers on cgroup v1; empty on most kernels.")
         + [
             ContainerMetric(
                 "porto_container_io_writeback_bytes", .gauge, property: "io_write", group: .io,
-                field: .map(\S.ioWrite, read: { $0.hasIoWrite ? $0.ioWrite : nil }), unit: "bytes",
+                field: .map(33, \S.ioWrite), unit: "bytes",
                 help: "Bytes of the container under writeback right now, in bytes.", controller: .memory,
                 keys: .key("total_writeback"), notes: "The `total_writeback` key of `io_write`: a gauge, so not part of the counters."),
         ]
@@ -89,20 +90,20 @@ public enum ContainerMetrics {
     // (a gauge) are left out. `net_bytes`, `net_packets`, `net_drops` and `net_overlimits` (tc
     // classes) are not read: off by default since portod 5.0.31, and then they repeat the
     // `net_tx_*` counters exactly.
-    static let net: [ContainerMetric] = netMap("net_rx_bytes", "rx_bytes", \S.netRxBytes, { $0.hasNetRxBytes ? $0.netRxBytes : nil }, "bytes", "Bytes received")
-        + netMap("net_tx_bytes", "tx_bytes", \S.netTxBytes, { $0.hasNetTxBytes ? $0.netTxBytes : nil }, "bytes", "Bytes sent")
-        + netMap("net_rx_packets", "rx_packets", \S.netRxPackets, { $0.hasNetRxPackets ? $0.netRxPackets : nil }, "packets", "Packets received")
-        + netMap("net_tx_packets", "tx_packets", \S.netTxPackets, { $0.hasNetTxPackets ? $0.netTxPackets : nil }, "packets", "Packets sent")
-        + netMap("net_rx_drops", "rx_drops", \S.netRxDrops, { $0.hasNetRxDrops ? $0.netRxDrops : nil }, "packets", "Received packets dropped")
-        + netMap("net_tx_drops", "tx_drops", \S.netTxDrops, { $0.hasNetTxDrops ? $0.netTxDrops : nil }, "packets", "Sent packets dropped")
-        + netMap("net_rx_overlimits", "rx_overlimits", \S.netRxOverlimits, { $0.hasNetRxOverlimits ? $0.netRxOverlimits : nil }, "packets", "Receive overruns and errors")
+    static let net: [ContainerMetric] = netMap("net_rx_bytes", "rx_bytes", 58, \S.netRxBytes, "bytes", "Bytes received")
+        + netMap("net_tx_bytes", "tx_bytes", 61, \S.netTxBytes, "bytes", "Bytes sent")
+        + netMap("net_rx_packets", "rx_packets", 59, \S.netRxPackets, "packets", "Packets received")
+        + netMap("net_tx_packets", "tx_packets", 62, \S.netTxPackets, "packets", "Packets sent")
+        + netMap("net_rx_drops", "rx_drops", 60, \S.netRxDrops, "packets", "Received packets dropped")
+        + netMap("net_tx_drops", "tx_drops", 63, \S.netTxDrops, "packets", "Sent packets dropped")
+        + netMap("net_rx_overlimits", "rx_overlimits", 601, \S.netRxOverlimits, "packets", "Receive overruns and errors")
 
     // MARK: - pressure
 
     static let pressure: [ContainerMetric] = [
-        pressureCounter("cpu_pressure", \S.cpuPressure, { $0.hasCpuPressure ? $0.cpuPressure : nil }, "CPU"),
-        pressureCounter("memory_pressure", \S.memoryPressure, { $0.hasMemoryPressure ? $0.memoryPressure : nil }, "memory"),
-        pressureCounter("io_pressure", \S.ioPressure, { $0.hasIoPressure ? $0.ioPressure : nil }, "IO"),
+        pressureCounter("cpu_pressure", 76, \S.cpuPressure, "CPU"),
+        pressureCounter("memory_pressure", 83, \S.memoryPressure, "memory"),
+        pressureCounter("io_pressure", 351, \S.ioPressure, "IO"),
     ]
 
     // MARK: - process
@@ -110,32 +111,32 @@ public enum ContainerMetrics {
     static let process: [ContainerMetric] = [
         ContainerMetric(
             "porto_container_processes", .gauge, property: "process_count", group: .process,
-            field: .status(\S.processCount, read: { $0.hasProcessCount ? $0.processCount : nil }), unit: "processes",
+            field: .status(30, \S.processCount), unit: "processes",
             help: "Processes in the container and its descendants.",
             notes: "Porto walks the whole freezer subtree (descendants included); the costliest property (docs/porto.md §7)."),
         ContainerMetric(
             "porto_container_threads", .gauge, property: "thread_count", group: .process,
-            field: .status(\S.threadCount, read: { $0.hasThreadCount ? $0.threadCount : nil }), unit: "threads",
+            field: .status(31, \S.threadCount), unit: "threads",
             help: "Threads in the container and its descendants."),
     ]
 
     // MARK: - limits
 
     static let limits: [ContainerMetric] = [
-        specBytes("memory_limit", \P.memoryLimit, { $0.hasMemoryLimit ? $0.memoryLimit : nil }, "Memory limit of the container (0: none), in bytes."),
-        statusBytes("memory_limit_total", \S.memoryLimitTotal, { $0.hasMemoryLimitTotal ? $0.memoryLimitTotal : nil }, "Smallest non-zero memory limit of the container and its ancestors (or total RAM), in bytes."),
-        specBytes("memory_guarantee", \P.memoryGuarantee, { $0.hasMemoryGuarantee ? $0.memoryGuarantee : nil }, "Memory guarantee of the container, in bytes."),
-        statusBytes("memory_guarantee_total", \S.memoryGuaranteeTotal, { $0.hasMemoryGuaranteeTotal ? $0.memoryGuaranteeTotal : nil }, "Memory guarantee of the container including its descendants' (0 when stopped), in bytes."),
-        specBytes("anon_limit", \P.anonLimit, { $0.hasAnonLimit ? $0.anonLimit : nil }, "Anonymous memory limit of the container (0: none), in bytes."),
-        statusBytes("anon_limit_total", \S.anonLimitTotal, { $0.hasAnonLimitTotal ? $0.anonLimitTotal : nil }, "Smallest non-zero anonymous memory limit of the container and its ancestors, in bytes."),
-        specBytes("hugetlb_limit", \P.hugetlbLimit, { $0.hasHugetlbLimit ? $0.hugetlbLimit : nil }, "Huge page limit of the container (on \"/\" the total huge page size), in bytes."),
-        cores("cpu_limit", .specCores(\P.cpuLimit, read: { $0.hasCpuLimit ? $0.cpuLimit : nil }), "CPU limit of the container in cores (0: none; on \"/\" the number of CPUs)."),
-        cores("cpu_guarantee", .specCores(\P.cpuGuarantee, read: { $0.hasCpuGuarantee ? $0.cpuGuarantee : nil }), "CPU guarantee of the container in cores."),
-        cores("cpu_limit_total", .statusCores(\S.cpuLimitTotal, read: { $0.hasCpuLimitTotal ? $0.cpuLimitTotal : nil }), "Smallest non-zero CPU limit of the container and its ancestors (or the number of CPUs), in cores."),
-        cores("cpu_guarantee_total", .statusCores(\S.cpuGuaranteeTotal, read: { $0.hasCpuGuaranteeTotal ? $0.cpuGuaranteeTotal : nil }), "CPU guarantee in effect for the container, bounded by its ancestors', in cores."),
+        specBytes("memory_limit", 53, \P.memoryLimit, "Memory limit of the container (0: none), in bytes."),
+        statusBytes("memory_limit_total", 39, \S.memoryLimitTotal, "Smallest non-zero memory limit of the container and its ancestors (or total RAM), in bytes."),
+        specBytes("memory_guarantee", 52, \P.memoryGuarantee, "Memory guarantee of the container, in bytes."),
+        statusBytes("memory_guarantee_total", 38, \S.memoryGuaranteeTotal, "Memory guarantee of the container including its descendants' (0 when stopped), in bytes."),
+        specBytes("anon_limit", 54, \P.anonLimit, "Anonymous memory limit of the container (0: none), in bytes."),
+        statusBytes("anon_limit_total", 40, \S.anonLimitTotal, "Smallest non-zero anonymous memory limit of the container and its ancestors, in bytes."),
+        specBytes("hugetlb_limit", 57, \P.hugetlbLimit, "Huge page limit of the container (on \"/\" the total huge page size), in bytes."),
+        cores("cpu_limit", .specCores(43, \P.cpuLimit), "CPU limit of the container in cores (0: none; on \"/\" the number of CPUs)."),
+        cores("cpu_guarantee", .specCores(42, \P.cpuGuarantee), "CPU guarantee of the container in cores."),
+        cores("cpu_limit_total", .statusCores(422, \S.cpuLimitTotal), "Smallest non-zero CPU limit of the container and its ancestors (or the number of CPUs), in cores."),
+        cores("cpu_guarantee_total", .statusCores(42, \S.cpuGuaranteeTotal), "CPU guarantee in effect for the container, bounded by its ancestors', in cores."),
         ContainerMetric(
             "porto_container_thread_limit", .gauge, property: "thread_limit", group: .limits,
-            field: .spec(\P.threadLimit, read: { $0.hasThreadLimit ? $0.threadLimit : nil }), unit: "threads",
+            field: .spec(47, \P.threadLimit), unit: "threads",
             help: "Thread limit of the container.", notes: "Absent when unset."),
     ]
 
@@ -146,20 +147,20 @@ public enum ContainerMetrics {
             "porto_container_state", .gauge, property: "state", group: .state, field: .state, unit: "",
             help: "Container state: 1 for the current state, 0 for the others.", extraLabel: "state",
             notes: "One series per state: \(states.joined(separator: ", "))."),
-        time("creation_time", \S.creationTime, { $0.hasCreationTime ? $0.creationTime : nil }, "Time the container was created, in seconds since the epoch."),
-        time("start_time", \S.startTime, { $0.hasStartTime ? $0.startTime : nil }, "Time the container last started, in seconds since the epoch.", notes: "Absent if it never started."),
-        time("death_time", \S.deathTime, { $0.hasDeathTime ? $0.deathTime : nil }, "Time the container died, in seconds since the epoch.", notes: "Only in state dead."),
+        time("creation_time", 19, \S.creationTime, "Time the container was created, in seconds since the epoch."),
+        time("start_time", 20, \S.startTime, "Time the container last started, in seconds since the epoch.", notes: "Absent if it never started."),
+        time("death_time", 21, \S.deathTime, "Time the container died, in seconds since the epoch.", notes: "Only in state dead."),
         ContainerMetric(
             "porto_container_exit_code", .gauge, property: "exit_code", group: .state,
-            field: .statusInt(\S.exitCode, read: { $0.hasExitCode ? $0.exitCode : nil }), unit: "",
+            field: .statusInt(9, \S.exitCode), unit: "",
             help: "Exit code of the dead container: 0-255 exit status, -N killed by signal N, -99 OOM.", notes: "Only in state dead."),
         ContainerMetric(
             "porto_container_oom_killed", .gauge, property: "oom_killed", group: .state,
-            field: .statusBool(\S.oomKilled, read: { $0.hasOomKilled ? $0.oomKilled : nil }), unit: "boolean",
+            field: .statusBool(52, \S.oomKilled), unit: "boolean",
             help: "Whether the dead container died from an OOM kill (1) or not (0).", notes: "Only in state dead."),
         ContainerMetric(
             "porto_container_respawn_count_total", .counter, property: "respawn_count", group: .state,
-            field: .spec(\P.respawnCount, read: { $0.hasRespawnCount ? $0.respawnCount : nil }), unit: "respawns",
+            field: .spec(36, \P.respawnCount), unit: "respawns",
             help: "Times the container was respawned.", created: .creationTime,
             notes: "A spec property that users can overwrite, so it may go down."),
     ]
@@ -167,50 +168,50 @@ public enum ContainerMetrics {
     // MARK: - vm
 
     static let vm: [ContainerMetric] = [
-        vmGauge("count", \.count, { $0.hasCount ? $0.count : nil }, unit: "processes", "Processes directly in the container counted by virtual_memory (not descendants).", name: "processes"),
-        vmGauge("size", \.size, { $0.hasSize ? $0.size : nil }, "Sum of VmSize over the container's own processes, in bytes."),
-        vmGauge("max_size", \.maxSize, { $0.hasMaxSize ? $0.maxSize : nil }, "Sum of VmPeak over the container's own processes, in bytes."),
-        vmGauge("used", \.used, { $0.hasUsed ? $0.used : nil }, "Sum of VmRSS over the container's own processes, in bytes."),
-        vmGauge("max_used", \.maxUsed, { $0.hasMaxUsed ? $0.maxUsed : nil }, "Sum of VmHWM over the container's own processes, in bytes."),
-        vmGauge("anon", \.anon, { $0.hasAnon ? $0.anon : nil }, "Sum of RssAnon over the container's own processes, in bytes."),
-        vmGauge("file", \.file, { $0.hasFile ? $0.file : nil }, "Sum of RssFile over the container's own processes, in bytes."),
-        vmGauge("shmem", \.shmem, { $0.hasShmem ? $0.shmem : nil }, "Sum of RssShmem over the container's own processes, in bytes."),
-        vmGauge("huge", \.huge, { $0.hasHuge ? $0.huge : nil }, "Sum of HugetlbPages over the container's own processes, in bytes."),
-        vmGauge("swap", \.swap, { $0.hasSwap ? $0.swap : nil }, "Sum of VmSwap over the container's own processes, in bytes."),
-        vmGauge("data", \.data, { $0.hasData ? $0.data : nil }, "Sum of VmData over the container's own processes, in bytes."),
-        vmGauge("stack", \.stack, { $0.hasStack ? $0.stack : nil }, "Sum of VmStk over the container's own processes, in bytes."),
-        vmGauge("code", \.code, { $0.hasCode ? $0.code : nil }, "Sum of VmExe and VmLib over the container's own processes, in bytes."),
-        vmGauge("locked", \.locked, { $0.hasLocked ? $0.locked : nil }, "Sum of VmLck over the container's own processes, in bytes."),
-        vmGauge("table", \.table, { $0.hasTable ? $0.table : nil }, "Sum of VmPTE and VmPMD over the container's own processes, in bytes."),
+        vmGauge("count", 1, \.count, unit: "processes", "Processes directly in the container counted by virtual_memory (not descendants).", name: "processes"),
+        vmGauge("size", 2, \.size, "Sum of VmSize over the container's own processes, in bytes."),
+        vmGauge("max_size", 3, \.maxSize, "Sum of VmPeak over the container's own processes, in bytes."),
+        vmGauge("used", 4, \.used, "Sum of VmRSS over the container's own processes, in bytes."),
+        vmGauge("max_used", 5, \.maxUsed, "Sum of VmHWM over the container's own processes, in bytes."),
+        vmGauge("anon", 6, \.anon, "Sum of RssAnon over the container's own processes, in bytes."),
+        vmGauge("file", 7, \.file, "Sum of RssFile over the container's own processes, in bytes."),
+        vmGauge("shmem", 8, \.shmem, "Sum of RssShmem over the container's own processes, in bytes."),
+        vmGauge("huge", 9, \.huge, "Sum of HugetlbPages over the container's own processes, in bytes."),
+        vmGauge("swap", 10, \.swap, "Sum of VmSwap over the container's own processes, in bytes."),
+        vmGauge("data", 11, \.data, "Sum of VmData over the container's own processes, in bytes."),
+        vmGauge("stack", 12, \.stack, "Sum of VmStk over the container's own processes, in bytes."),
+        vmGauge("code", 13, \.code, "Sum of VmExe and VmLib over the container's own processes, in bytes."),
+        vmGauge("locked", 14, \.locked, "Sum of VmLck over the container's own processes, in bytes."),
+        vmGauge("table", 15, \.table, "Sum of VmPTE and VmPMD over the container's own processes, in bytes."),
     ]
 
     // MARK: - Builders
 
     private static func nsCounter(
-        _ property: String, _ path: WritableKeyPath<S, UInt64>, _ read: @escaping @Sendable (S) -> UInt64?, _ controller: Controller, _ help: String
+        _ property: String, _ number: Int, _ path: WritableKeyPath<S, UInt64>, _ controller: Controller, _ help: String
     ) -> (CollectorGroup) -> ContainerMetric {
         { group in
             ContainerMetric(
                 "porto_container_\(property)_seconds_total", .counter, property: property, group: group,
-                field: .status(path, read: read), unit: "seconds", help: help, conversion: .nanosecondsToSeconds,
+                field: .status(number, path), unit: "seconds", help: help, conversion: .nanosecondsToSeconds,
                 controller: controller, created: .cgroup)
         }
     }
 
     private static func bytesGauge(
-        _ property: String, _ path: WritableKeyPath<S, UInt64>, _ read: @escaping @Sendable (S) -> UInt64?, _ controller: Controller, _ help: String
+        _ property: String, _ number: Int, _ path: WritableKeyPath<S, UInt64>, _ controller: Controller, _ help: String
     ) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_bytes", .gauge, property: property, group: .memory,
-            field: .status(path, read: read), unit: "bytes", help: help, controller: controller)
+            field: .status(number, path), unit: "bytes", help: help, controller: controller)
     }
 
     /// The families of one io map: total, per physical disk, per stacked device, `fs`.
     private static func ioMap(
-        _ property: String, _ what: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?,
+        _ property: String, _ what: String, _ number: Int, _ path: WritableKeyPath<S, Porto_TUintMap>,
         _ unit: String, _ help: String, fs: Bool, stacked: Bool = true, conversion: Conversion = .none, notes: String = ""
     ) -> [ContainerMetric] {
-        let field = ContainerField.map(path, read: read)
+        let field = ContainerField.map(number, path)
         let inUnit = unit == "operations" ? "" : ", in \(unit)"
         var out = [
             ContainerMetric(
@@ -243,10 +244,10 @@ public enum ContainerMetrics {
 
     /// The families of one net map: total (`Uplink`), per interface, per device group.
     private static func netMap(
-        _ property: String, _ what: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?,
+        _ property: String, _ what: String, _ number: Int, _ path: WritableKeyPath<S, Porto_TUintMap>,
         _ unit: String, _ help: String
     ) -> [ContainerMetric] {
-        let field = ContainerField.map(path, read: read)
+        let field = ContainerField.map(number, path)
         let inUnit = unit == "bytes" ? ", in bytes" : ""
         return [
             ContainerMetric(
@@ -270,26 +271,26 @@ public enum ContainerMetrics {
     private static func join(_ a: String, _ b: String) -> String { b.isEmpty ? a : a + " " + b }
 
     private static func pressureCounter(
-        _ property: String, _ path: WritableKeyPath<S, Porto_TUintMap>, _ read: @escaping @Sendable (S) -> Porto_TUintMap?, _ what: String
+        _ property: String, _ number: Int, _ path: WritableKeyPath<S, Porto_TUintMap>, _ what: String
     ) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_seconds_total", .counter, property: property, group: .pressure,
-            field: .map(path, read: read), unit: "seconds",
+            field: .map(number, path), unit: "seconds",
             help: "\(what) pressure stall time of the container (PSI total), per kind (some, full), in seconds.",
             conversion: .microsecondsToSeconds, extraLabel: "kind", created: .cgroup,
             notes: "Porto gives microseconds. cgroup2 is always the container's own.")
     }
 
-    private static func specBytes(_ property: String, _ path: WritableKeyPath<P, UInt64>, _ read: @escaping @Sendable (P) -> UInt64?, _ help: String) -> ContainerMetric {
+    private static func specBytes(_ property: String, _ number: Int, _ path: WritableKeyPath<P, UInt64>, _ help: String) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_bytes", .gauge, property: property, group: .limits,
-            field: .spec(path, read: read), unit: "bytes", help: help)
+            field: .spec(number, path), unit: "bytes", help: help)
     }
 
-    private static func statusBytes(_ property: String, _ path: WritableKeyPath<S, UInt64>, _ read: @escaping @Sendable (S) -> UInt64?, _ help: String) -> ContainerMetric {
+    private static func statusBytes(_ property: String, _ number: Int, _ path: WritableKeyPath<S, UInt64>, _ help: String) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_bytes", .gauge, property: property, group: .limits,
-            field: .status(path, read: read), unit: "bytes", help: help)
+            field: .status(number, path), unit: "bytes", help: help)
     }
 
     private static func cores(_ property: String, _ field: ContainerField, _ help: String) -> ContainerMetric {
@@ -299,20 +300,20 @@ public enum ContainerMetrics {
     }
 
     private static func time(
-        _ property: String, _ path: WritableKeyPath<S, UInt64>, _ read: @escaping @Sendable (S) -> UInt64?, _ help: String, notes: String = ""
+        _ property: String, _ number: Int, _ path: WritableKeyPath<S, UInt64>, _ help: String, notes: String = ""
     ) -> ContainerMetric {
         ContainerMetric(
             "porto_container_\(property)_seconds", .gauge, property: property, group: .state,
-            field: .status(path, read: read), unit: "seconds", help: help, notes: notes)
+            field: .status(number, path), unit: "seconds", help: help, notes: notes)
     }
 
     private static func vmGauge(
-        _ key: String, _ path: WritableKeyPath<Porto_TVmStat, UInt64>, _ read: @escaping @Sendable (Porto_TVmStat) -> UInt64?,
+        _ key: String, _ number: Int, _ path: WritableKeyPath<Porto_TVmStat, UInt64>,
         unit: String = "bytes", _ help: String, name: String? = nil
     ) -> ContainerMetric {
         ContainerMetric(
             "porto_container_virtual_memory_\(name ?? key)\(unit == "bytes" ? "_bytes" : "")", .gauge, property: "virtual_memory",
-            group: .vm, field: .vm(path, read: read, key: key), unit: unit, help: help,
+            group: .vm, field: .vm(number, path, key: key), unit: unit, help: help,
             notes: "Key `\(key)` of `virtual_memory`." + (name == nil ? "" : " Not `_count`: promtool lint reserves it for histograms and summaries."))
     }
 }
