@@ -51,21 +51,13 @@ fi
 
 python3 - "$sim" "$before" "$after" "$CONTAINERS" "$CONNECTIONS" "$SECONDS_PER_RUN" "$ROUNDS" "$work" <<'EOF'
 import json, os, re, signal, socket, statistics, subprocess, sys, time, urllib.request
+sys.path.insert(0, "dev/lib")
+from processes import cpu_seconds as cpu, free_port, start_sim, status_kib
 sim, before, after, containers, connections, seconds, rounds, work = sys.argv[1:]
 containers, connections, seconds, rounds = int(containers), int(connections), int(seconds), int(rounds)
-ticks = os.sysconf("SC_CLK_TCK")
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 def status(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith(key + ":"))
-
-def cpu(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
+    return status_kib(pid, key)[key]
 
 def lcb_count(stats):
     try:
@@ -80,12 +72,8 @@ def seconds_of(text):
 
 socket_path = os.path.join(work, "portod.socket")
 stats = os.path.join(work, "stats.json")
-simp = subprocess.Popen([sim, "--socket", socket_path, "--containers", str(containers), "--stats-file", stats],
-                        stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "sim.log"), "w"))
+simp = start_sim(sim, socket_path, "--containers", containers, "--stats-file", stats, log_path=os.path.join(work, "sim.log"))
 try:
-    for _ in range(100):
-        if os.path.exists(socket_path): break
-        time.sleep(0.1)
     rows = []
     for r in range(rounds):
         for label, binary in (("before", before), ("after", after)):

@@ -21,7 +21,6 @@ import gzip
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,41 +30,20 @@ import time
 
 import simcontrol  # dev/simcontrol.py (the script's folder is on sys.path)
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from processes import cpu_seconds, free_port, start_sim, status_kib  # noqa: E402 (dev/lib/processes.py)
+
 # What Prometheus 2.x sends (scrape.go: acceptHeader for the default scrape protocols, and
 # Accept-Encoding gzip, or identity when enable_compression is false).
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.5,"
                      "application/openmetrics-text;version=0.0.1;q=0.4,"
                      "text/plain;version=0.0.4;q=0.3,*/*;q=0.2")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 # porto-sim's CPU per scrape is "well below" the exporter's under this share of it.
 SIM_CPU_SHARE = 0.25
 
 
 def log(*parts):
     print(*parts, file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_seconds(pid):
-    """utime + stime of the whole process (every thread, living or exited), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def memory_kib(pid):
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0])
-    return out
 
 
 def read_stats(path):
@@ -252,11 +230,9 @@ def main():
     processes = []
     failures = []
     try:
-        sim = subprocess.Popen([args.sim, "--socket", socket_path, "--containers", str(args.containers),
-                                "--stats-file", stats_file, "--control", control_path],
-                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "sim.log"), "w"))
+        sim = start_sim(args.sim, socket_path, "--containers", args.containers, "--stats-file", stats_file,
+                        "--control", control_path, log_path=os.path.join(work, "sim.log"), timeout=60)
         processes.append(sim)
-        wait_for(lambda: os.path.exists(socket_path) and os.path.exists(control_path), "porto-sim's sockets", 60)
         exporter = subprocess.Popen([args.exporter, "--porto.socket", socket_path,
                                      f"--web.listen-address=127.0.0.1:{args.port}", "--log.level=warn"],
                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "exporter.log"), "w"))
@@ -277,7 +253,7 @@ def main():
 
         phases = [run_phase(args, exporter.pid, sim.pid, stats_file, enc) for enc in ("identity", "gzip")]
         time.sleep(0.5)   # steady = between scrapes: the exporter gives freed memory back just after the last answer
-        memory = memory_kib(exporter.pid)
+        memory = status_kib(exporter.pid, "VmRSS", "VmHWM")
         bursts = run_bursts(args, stats_file, control_path)
         floor = run_floor(args, socket_path) if args.floor else None
     finally:

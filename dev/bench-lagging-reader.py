@@ -9,20 +9,18 @@ another scrape of the same collection reads its answer in full; prints the expor
 the first one stalls (it keeps the chunks it has not sent), after it leaves, and the peak (VmHWM).
 """
 import os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from processes import free_port, start_sim, status_kib
 sim, binary = sys.argv[1], sys.argv[2]
 n = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
 work = tempfile.mkdtemp(prefix="porto-lagging.")
 sock = work + "/p.sock"
-simp = subprocess.Popen([sim, "--socket", sock, "--containers", str(n)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(100):
-    if os.path.exists(sock): break
-    time.sleep(0.2)
-s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+simp = start_sim(sim, sock, "--containers", n)
+port = free_port()
 exp = subprocess.Popen([binary, "--porto.socket", sock, "--web.listen-address", f"127.0.0.1:{port}", "--log.level", "warn"])
 url = f"http://127.0.0.1:{port}/metrics"
 def st(k):
-    with open(f"/proc/{exp.pid}/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith(k + ":"))
+    return status_kib(exp.pid, k)[k]
 def scrape():
     return urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"}), timeout=60).read()
 try:

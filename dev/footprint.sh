@@ -31,11 +31,8 @@ processes_init footprint
 start_sim "$sim" --containers "$CONTAINERS"
 
 memory() {  # VmRSS RssAnon RssFile of PID, in KiB
-  awk '/^(VmRSS|RssAnon|RssFile):/ { v[$1] = $2 } END { printf "%6d %6d %6d", v["VmRSS:"], v["RssAnon:"], v["RssFile:"] }' "/proc/$1/status"
-}
-
-cpu() {  # utime + stime of PID, in clock ticks
-  awk '{ print $14 + $15 }' "/proc/$1/stat"
+  # shellcheck disable=SC2046
+  printf '%6d %6d %6d' $(status_kib "$1" VmRSS RssAnon RssFile)
 }
 
 printf '%-50s %-22s %-22s %s\n' "" "idle (KiB)" "after $SCRAPES scrapes" "CPU ms"
@@ -47,7 +44,7 @@ for exporter in "$@"; do
   port=$(wait_for_listening_port)
   sleep 1
   idle=$(memory "$exporter_pid")
-  cpu_before=$(cpu "$exporter_pid")
+  cpu_before=$(cpu_ticks "$exporter_pid")
   python3 - "$port" "$SCRAPES" <<'EOF'
 import gzip, http.client, sys
 port, scrapes = int(sys.argv[1]), int(sys.argv[2])
@@ -69,7 +66,7 @@ EOF
          END { for (f in rss) if (rss[f] > 0) printf "    %6d %s\n", rss[f], f }' "/proc/$exporter_pid/smaps" |
       sort -rn >"$work/breakdown"
   fi
-  cpu_ms=$(( ($(cpu "$exporter_pid") - cpu_before) * 1000 / $(getconf CLK_TCK) ))
+  cpu_ms=$(( ($(cpu_ticks "$exporter_pid") - cpu_before) * 1000 / $(getconf CLK_TCK) ))
   printf '%-50s %-22s %-22s %s\n' "$exporter" "$idle" "$steady" "$(awk -v t="$cpu_ms" -v n="$SCRAPES" 'BEGIN { printf "%.2f", t / n }')"
   [ -n "${BREAKDOWN:-}" ] && cat "$work/breakdown"
   kill "$exporter_pid"; wait "$exporter_pid" 2>/dev/null || true

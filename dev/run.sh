@@ -12,15 +12,14 @@ swift build -c release --static-swift-stdlib   # the exporter and porto-sim
 bin="$(swift build -c release --static-swift-stdlib --show-bin-path)"
 socket="${PORTO_SOCKET:-/run/portod.socket}"
 if [ ! -S "$socket" ]; then
-  socket="$(mktemp -d)/portod.socket"
+  . dev/lib/processes.sh
+  processes_init run   # stops porto-sim and removes $work when the exporter exits
+  socket="$work/portod.socket"
   echo "no portod at /run/portod.socket: starting porto-sim at $socket"
-  "$bin/porto-sim" --socket "$socket" --containers "${PORTO_SIM_CONTAINERS:-50}" &
-  sim=$!
-  trap 'kill $sim 2>/dev/null' EXIT
-  for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
+  start_sim "$bin/porto-sim" --containers "${PORTO_SIM_CONTAINERS:-50}"
 fi
 echo "porto-exporter: metrics at http://localhost:9658/metrics (unless --web.listen-address says otherwise); Ctrl-C stops"
-# Not exec: the trap above must stop porto-sim when the exporter exits.
+# Not exec: the exit trap must stop porto-sim when the exporter exits.
 # porto_exporter_build_info{revision}: this checkout's commit, unless the caller set one.
 PORTO_EXPORTER_REVISION="${PORTO_EXPORTER_REVISION:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}" \
   "$bin/porto-exporter" --porto.socket "$socket" "$@"

@@ -47,7 +47,7 @@ processes_init soak
 out=.build-soak
 mkdir -p "$out"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 start_sim "$sim" --containers "$CONTAINERS" --churn --stats-file "$work/stats.json"
 
 # --web.max-requests above the wrk connection count: this measures serving, not refusal.
@@ -84,18 +84,18 @@ wrk -t2 -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency --timeout 15s -s "$wo
 echo "==> soak: $SCRAPES scrapes"
 python3 - "$url" "$exporter_pid" "$SCRAPES" "$CONTAINERS" "$out" <<'EOF'
 import gzip, http.client, os, re, sys, time, urllib.parse
+sys.path.insert(0, "dev/lib")
+from processes import open_fds, status_kib
 url, pid, scrapes, containers, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 u = urllib.parse.urlparse(url)
 name_re = re.compile(r'^porto_container_[a-z_]+\{(?:[^}]*,)?name="((?:[^"\\]|\\.)*)"', re.M)
 
 def rss():
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    return status_kib(pid, "VmRSS")["VmRSS"]
 def hwm():
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    return status_kib(pid, "VmHWM")["VmHWM"]
 def fds():
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    return open_fds(pid)
 
 conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
 bad, samples, seen, max_names, durations = 0, [], set(), 0, []

@@ -10,10 +10,8 @@ command -v promtool >/dev/null || { echo "promtool missing (Debian package prome
 python3 -c 'import prometheus_client' || { echo "prometheus_client missing (dev/pip-packages.txt)" >&2; exit 1; }
 
 fixtures=Tests/PortoExporterTests/Fixtures
-work="$(mktemp -d)"
-sim=""
-cleanup() { [ -n "$sim" ] && kill "$sim" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
+. dev/lib/processes.sh
+processes_init exposition   # $work, removed on exit with porto-sim stopped
 
 check_text() {  # promtool reads the text format on stdin; lint problems are failures too
   echo "promtool check metrics $1"
@@ -50,10 +48,7 @@ fi
 echo "--once without portod: $(cat "$work/err")"
 
 # --once against porto-sim, every group on, in both formats.
-"$bin/porto-sim" --socket "$work/portod.socket" --containers 200 --seed 7 &
-sim=$!
-for _ in $(seq 100); do [ -S "$work/portod.socket" ] && break; sleep 0.1; done
-[ -S "$work/portod.socket" ] || { echo "porto-sim did not start" >&2; exit 1; }
+start_sim "$bin/porto-sim" --containers 200 --seed 7
 all=(--collector.vm '--container.labels=*')
 "$bin/porto-exporter" --once --porto.socket "$work/portod.socket" "${all[@]}" > "$work/once.txt"
 "$bin/porto-exporter" --once --format openmetrics --porto.socket "$work/portod.socket" "${all[@]}" > "$work/once.om.txt"

@@ -33,9 +33,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. dev/lib/processes.sh   # free_port, start_sim
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
   local seconds="$1" what="$2"
   shift 2
@@ -47,11 +45,9 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
   return 1
 }
 
-"$bin/porto-sim" --socket "$tmp/portod.socket" --control "$tmp/control.socket" \
-  --containers 30 --seed 5 > "$tmp/porto-sim.log" 2>&1 &
-sim_pid=$!
+work="$tmp" processes_name=e2e
+start_sim "$bin/porto-sim" --control "$tmp/control.socket" --containers 30 --seed 5
 pids+=("$sim_pid")
-wait_for 20 "porto-sim sockets" test -S "$tmp/portod.socket" -a -S "$tmp/control.socket"
 
 exporter_port="$(free_port)"
 # The revision, as dev/run.sh and the Dockerfile pass it; e2e-prometheus.py checks build_info has it.
