@@ -17,7 +17,8 @@ import Musl
 ///
 /// glibc also keeps what a scrape frees: at 100 containers the two arenas held 18 MB of which 3 MB
 /// were in use between scrapes. `trimAfterRelease` hands the free pages back once a scrape's memory
-/// is released (dev/footprint.sh shows the difference).
+/// is released: at 10,000 containers steady RSS 65.6 -> 25.7 MB for about 2% more CPU per scrape
+/// (the next scrape faults the pages in again; dev/footprint.sh).
 public enum MallocArenas {
     /// The cap applied when the environment says nothing.
     public static let defaultLimit: Int32 = 2

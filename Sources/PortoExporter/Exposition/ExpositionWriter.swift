@@ -300,7 +300,8 @@ public final class ExpositionWriter: @unchecked Sendable {
         }
         slotBySerial[family.serial] = Int32(slots.count - 1)
         // A writer is new for every collection, so every family is new once per collection:
-        // insert it in place (a binary search), never re-sort.
+        // insert it in place (a binary search), never re-sort (re-sorting on each new family was
+        // 84% of a scrape's instructions at 100 containers).
         Self.insert(slots.count - 1, into: &sortedText, slots: slots) { $0.name.utf8 }
         Self.insert(slots.count - 1, into: &sortedOpenMetrics, slots: slots) { $0.openMetricsName.utf8 }
         return slot
