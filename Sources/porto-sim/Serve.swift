@@ -52,7 +52,7 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Delay every reply (milliseconds, or with a unit: 200ms, 1.5s).", valueName: "duration"))
     var delay: String?
 
-    @Option(help: ArgumentHelp("Inject a fault (repeatable): hang, garbage, cut, oversized, no-error, fail-lcb.", valueName: "mode"))
+    @Option(help: ArgumentHelp("Inject a fault (repeatable): hang, garbage, cut, oversized, no-error, fail-lcb, fail.", valueName: "mode"))
     var fault: [String] = []
 
     @Option(help: ArgumentHelp("Apply --delay and --fault only to requests of this method (e.g. GetSystem).", valueName: "method"))
@@ -75,8 +75,8 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard containers >= 0 else { throw ValidationError("--containers must be 0 or more") }
-        for mode in fault where !["hang", "garbage", "cut", "oversized", "no-error", "fail-lcb"].contains(mode) {
-            throw ValidationError("unknown --fault \(mode) (expected hang, garbage, cut, oversized, no-error or fail-lcb)")
+        for mode in fault where !["hang", "garbage", "cut", "oversized", "no-error", "fail-lcb", "fail"].contains(mode) {
+            throw ValidationError("unknown --fault \(mode) (expected hang, garbage, cut, oversized, no-error, fail-lcb or fail)")
         }
         if !faultWords.isEmpty {
             do {

@@ -124,6 +124,25 @@ import Glibc
         }
     }
 
+    @Test func failAnswersAPortoErrorForOneMethodAndKeepsTheConnection() throws {
+        try withServer(faults: FaultOptions(onlyMethod: "GetSystem", fail: true)) { server, _ in
+            let client = try RawClient(server.socketPath)
+            let failed = try #require(try client.call(Request.getSystem))
+            #expect(failed.error == .unknown)
+            #expect(failed.errorMsg == FaultOptions.injectedFailureMessage)
+            #expect(!failed.hasGetSystem)
+            // The same connection answers the other methods.
+            #expect(try client.call(Request.version)?.error == .success)
+            #expect(try client.call(Request.listContainersBy(["***"]))?.error == .success)
+            #expect(try client.call(Request.getSystem)?.error == .unknown)
+        }
+        try withServer(faults: FaultOptions(fail: true)) { server, _ in
+            let client = try RawClient(server.socketPath)
+            #expect(try client.call(Request.version)?.error == .unknown)
+            #expect(try client.call(Request.list("***"))?.error == .unknown)
+        }
+    }
+
     @Test func closeAfterRequestsClosesEachConnection() throws {
         try withServer(faults: FaultOptions(closeAfterRequests: 2)) { server, _ in
             for _ in 0..<2 {
@@ -163,6 +182,7 @@ import Glibc
         #expect(try ControlCommand(line: "fault no-error") == .fault(FaultOptions(noErrorField: true)))
         #expect(try ControlCommand(line: "fault fail-lcb") == .fault(FaultOptions(failListContainersBy: true)))
         #expect(try ControlCommand(line: "fault close-after 3") == .fault(FaultOptions(closeAfterRequests: 3)))
+        #expect(try ControlCommand(line: "fault fail only ListStorages") == .fault(FaultOptions(onlyMethod: "ListStorages", fail: true)))
         #expect(try ControlCommand(line: "oom a/b") == .event(.oomKill("a/b")))
         #expect(try ControlCommand(line: "fail-start a") == .event(.failStart("a")))
         #expect(try ControlCommand(line: "state a/b dead") == .event(.setState("a/b", .dead)))
@@ -183,7 +203,7 @@ import Glibc
     @Test func faultDescriptionsParseBack() throws {
         let faults = FaultOptions(
             delay: .milliseconds(20), hang: true, garbage: true, cutFrame: true, oversizedPrefix: true,
-            noErrorField: true, failListContainersBy: true, closeAfterRequests: 4, onlyMethod: "Get")
+            noErrorField: true, failListContainersBy: true, closeAfterRequests: 4, onlyMethod: "Get", fail: true)
         #expect(try FaultOptions(words: faults.description.split(separator: " ").map(String.init)) == faults)
         #expect(FaultOptions.none.description == "none")
     }
@@ -211,7 +231,7 @@ import Glibc
             let client = try RawClient(server.socketPath)
             #expect(try client.call(Request.listContainersBy(["***"]))?.error == .unknown)
             #expect(try self.control(path, ["fault none", "fault nonsense", "oom a", "oom missing", "fail-start a"]) == [
-                "ok", "error: unknown fault nonsense (expected delay, hang, garbage, cut, oversized, no-error, fail-lcb, close-after, only or none)",
+                "ok", "error: unknown fault nonsense (expected delay, hang, garbage, cut, oversized, no-error, fail-lcb, fail, close-after, only or none)",
                 "ok", "error: oom missing did not happen: no such container, or not possible in its state", "ok",
             ])
             #expect(server.faults == .none)

@@ -19,6 +19,29 @@ import Testing
         }
     }
 
+    @Test func everySuccessfulAnswerCarriesAnEmptyErrorMsg() throws {
+        // portod sets the envelope's errorMsg on every answer, "" on success (docs/porto.md §1.3):
+        // a client that tells "set" from "absent" sees the field on both paths (built and cached).
+        let requests: [Porto_TPortoRequest] = [
+            Request.version, Request.getSystem, Request.list("***"), Request.listContainersBy(["***"]),
+            Self.get(["/"], ["state"]), .with { $0.getVolume = .init() }, .with { $0.listVolumes = .init() },
+            .with { $0.listLayers = .init() }, .with { $0.listStorages = .init() }, .with { $0.listProperties = .init() },
+        ]
+        try withServer(host: Self.host()) { server, _ in
+            let client = try RawClient(server.socketPath)
+            for round in 0..<2 {
+                for request in requests {
+                    let response = try #require(try client.call(request), "\(request.methodName)")
+                    #expect(response.error == .success, "\(request.methodName)")
+                    #expect(response.hasErrorMsg && response.errorMsg.isEmpty, "\(request.methodName), round \(round)")
+                }
+            }
+            #expect(server.cacheStatistics.hits > 0, "the second round came (partly) from the cache")
+            let refused = try #require(try client.call(.with { $0.setSystem = .init() }))
+            #expect(refused.error == .permission && refused.errorMsg == "Write access denied")
+        }
+    }
+
     @Test func namelessListContainersByFilterClosesTheConnection() throws {
         // docs/porto.md §0: a ListContainersBy filter without `name` got 0 bytes back and EOF.
         try withServer(host: Self.host()) { server, _ in

@@ -162,6 +162,7 @@ public final class SimHost: @unchecked Sendable {
         var lcbBytes: [UInt8]?
         var response = Porto_TPortoResponse()
         response.error = .success
+        response.errorMsg = ""  // portod sets it on every answer, empty on success (docs/porto.md §1.3)
         response.timestamp = now
         let method = request.methodName
         switch method {

@@ -21,7 +21,9 @@ public enum ControlCommand: Equatable, Sendable {
           fault MODE...     replace the fault set with one or more MODEs:
                               delay DURATION (200ms, 1.5s), hang, garbage, cut,
                               oversized, no-error, fail-lcb, close-after N,
-                              only METHOD (then delay to no-error hit METHOD only);
+                              fail (envelope error Unknown "injected failure"),
+                              only METHOD (then delay, hang, garbage, cut,
+                              oversized, no-error and fail hit METHOD only);
                             `fault none` clears it
           oom NAME          OOM-kill a process in container NAME
           fail-start NAME   make container NAME fail to start

@@ -2,7 +2,7 @@
 ///
 /// Every fault is independent; when several are set, one reply shows the first that applies in
 /// this order: `hang`, `oversizedPrefix`, `garbage`, `cutFrame`; `delay` comes before any of them,
-/// and `noErrorField` / `failListContainersBy` change the reply that is sent. A socket that is
+/// and `fail` / `failListContainersBy` / `noErrorField` change the reply that is sent. A socket that is
 /// missing or refuses connections is not a fault mode: stop the server (``SimServer/stop()``).
 public struct FaultOptions: Sendable, Equatable, CustomStringConvertible {
     /// Wait this long before each reply (the connection stays silent meanwhile).
@@ -20,9 +20,12 @@ public struct FaultOptions: Sendable, Equatable, CustomStringConvertible {
     public var noErrorField = false
     /// Answer every `ListContainersBy` with the envelope error `Unknown` "injected failure".
     public var failListContainersBy = false
+    /// Answer with the envelope error `Unknown` "injected failure" (with `onlyMethod`: only
+    /// requests of that method), as portod answers a request that failed: the connection stays.
+    public var fail = false
     /// Close each connection after it has been answered this many requests.
     public var closeAfterRequests: Int?
-    /// When set, `delay`, `hang`, `garbage`, `cutFrame`, `oversizedPrefix` and `noErrorField` apply
+    /// When set, `delay`, `hang`, `garbage`, `cutFrame`, `oversizedPrefix`, `noErrorField` and `fail` apply
     /// only to requests of this method (``Porto_TPortoRequest/methodName``, e.g. `"GetSystem"`).
     public var onlyMethod: String?
 
@@ -32,13 +35,13 @@ public struct FaultOptions: Sendable, Equatable, CustomStringConvertible {
     /// The length a ``oversizedPrefix`` reply announces.
     public static let oversizedLength: UInt32 = 64 << 20
 
-    /// The message of the ``failListContainersBy`` error.
+    /// The message of the ``fail`` and ``failListContainersBy`` error.
     public static let injectedFailureMessage = "injected failure"
 
     public init(
         delay: Duration = .zero, hang: Bool = false, garbage: Bool = false, cutFrame: Bool = false,
         oversizedPrefix: Bool = false, noErrorField: Bool = false, failListContainersBy: Bool = false,
-        closeAfterRequests: Int? = nil, onlyMethod: String? = nil
+        closeAfterRequests: Int? = nil, onlyMethod: String? = nil, fail: Bool = false
     ) {
         self.delay = delay
         self.hang = hang
@@ -49,6 +52,7 @@ public struct FaultOptions: Sendable, Equatable, CustomStringConvertible {
         self.failListContainersBy = failListContainersBy
         self.closeAfterRequests = closeAfterRequests
         self.onlyMethod = onlyMethod
+        self.fail = fail
     }
 
     /// Whether the method-specific faults apply to a request of `method`.
@@ -66,6 +70,7 @@ public struct FaultOptions: Sendable, Equatable, CustomStringConvertible {
         if oversizedPrefix { words.append("oversized") }
         if noErrorField { words.append("no-error") }
         if failListContainersBy { words.append("fail-lcb") }
+        if fail { words.append("fail") }
         if let n = closeAfterRequests { words += ["close-after", String(n)] }
         if let method = onlyMethod { words += ["only", method] }
         return words.isEmpty ? "none" : words.joined(separator: " ")
@@ -79,7 +84,7 @@ public struct FaultOptions: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses the control socket's fault syntax: one or more of `delay DURATION`, `hang`,
-    /// `garbage`, `cut`, `oversized`, `no-error`, `fail-lcb`, `close-after N`, `only METHOD`, or
+    /// `garbage`, `cut`, `oversized`, `no-error`, `fail-lcb`, `fail`, `close-after N`, `only METHOD`, or
     /// `none` alone. `DURATION` is a number with `ms` (the default), `s` or `us`.
     public init(words: [String]) throws(ParseError) {
         self.init()
@@ -97,6 +102,7 @@ public struct FaultOptions: Sendable, Equatable, CustomStringConvertible {
             case "oversized": oversizedPrefix = true
             case "no-error": noErrorField = true
             case "fail-lcb": failListContainersBy = true
+            case "fail": fail = true
             case "close-after":
                 guard let text = rest.popFirst(), let n = Int(text), n > 0 else {
                     throw ParseError(description: "close-after: expected a positive number of requests")
@@ -108,7 +114,7 @@ public struct FaultOptions: Sendable, Equatable, CustomStringConvertible {
             case "none":
                 throw ParseError(description: "none cannot be combined with other faults")
             default:
-                throw ParseError(description: "unknown fault \(word) (expected delay, hang, garbage, cut, oversized, no-error, fail-lcb, close-after, only or none)")
+                throw ParseError(description: "unknown fault \(word) (expected delay, hang, garbage, cut, oversized, no-error, fail-lcb, fail, close-after, only or none)")
             }
         }
     }

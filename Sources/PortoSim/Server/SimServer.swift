@@ -335,7 +335,7 @@ public final class SimServer: @unchecked Sendable {
 
     /// The reply frame for `request`, or nil when the connection must be closed without one.
     private func reply(to request: Porto_TPortoRequest, body: [UInt8], faults: FaultOptions, faulty: Bool) -> [UInt8]? {
-        if faults.failListContainersBy && request.hasListContainersBy {
+        if (faults.failListContainersBy && request.hasListContainersBy) || (faulty && faults.fail) {
             var response = Porto_TPortoResponse()
             response.error = .unknown
             response.errorMsg = FaultOptions.injectedFailureMessage
