@@ -28,7 +28,7 @@ struct Serve {
         let client = PortoClient(socketPath: collection.socket, timeout: collection.timeoutDuration, observer: { method, seconds, _ in
             selfMetrics.observe(method: method, seconds: seconds)
         })
-        let porto = Collection(configuration: collection.configuration, transport: client)
+        let porto = Collection(configuration: collection.configuration, transport: client, logger: logger)
         let coordinator = ScrapeCoordinator(
             collect: { deadline in CollectionSnapshot(collection: porto, deadline: deadline, selfMetrics: selfMetrics) },
             timedOut: { CollectionSnapshot(timedOut: porto, selfMetrics: selfMetrics) })

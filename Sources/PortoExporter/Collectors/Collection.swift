@@ -1,3 +1,4 @@
+import Logging
 import PortoWire
 
 /// One collection of everything enabled, written into an ``ExpositionWriter``: the entry point
@@ -22,18 +23,25 @@ public final class Collection: @unchecked Sendable {
     private let transport: any PortoTransport
     private let now: @Sendable () -> ContinuousClock.Instant
     private let connection = ConnectionState()
+    private let log: PortodLog
     private let lock = Lock()
     let collectors: [any Collector]
 
-    /// - Parameter now: the clock for deadlines and collector durations (tests pass a fixed one).
+    /// - Parameters:
+    ///   - logger: where failed requests, recoveries and fallbacks are logged (``PortodLog``);
+    ///     nowhere when nil.
+    ///   - now: the clock for deadlines and collector durations (tests pass a fixed one).
     public init(
-        configuration: CollectionConfiguration, transport: any PortoTransport,
+        configuration: CollectionConfiguration, transport: any PortoTransport, logger: Logger? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
         self.configuration = configuration
         self.transport = transport
         self.now = now
         self.collectors = Collection.collectors(for: configuration)
+        self.log = PortodLog(
+            logger: logger ?? Logger(label: "porto-exporter", factory: { _ in SwiftLogNoOpLogHandler() }),
+            socket: transport.portodSocket ?? "unknown", now: now)
     }
 
     /// The enabled collectors, in the order they run.
@@ -63,12 +71,13 @@ public final class Collection: @unchecked Sendable {
     public func collect(into writer: ExpositionWriter, deadline: ContinuousClock.Instant) -> CollectionReport {
         lock.withLock {
             let recorder = CallRecorder()
-            let context = CollectContext(
-                transport: transport, deadline: deadline, now: now, connection: connection, recorder: recorder)
+            var context = CollectContext(
+                transport: transport, deadline: deadline, now: now, connection: connection, recorder: recorder, log: log)
             var results: [CollectionReport.Result] = []
             for collector in collectors {
                 let start = now()
                 var failure: PortoError?
+                context.collector = collector.name
                 do throws(PortoError) {
                     try collector.collect(context, into: writer)
                 } catch {
@@ -83,9 +92,11 @@ public final class Collection: @unchecked Sendable {
                 // Nothing enabled: one Version keeps porto_up truthful.
                 var version = Porto_TPortoRequest()
                 version.version = Porto_TVersionRequest()
+                context.collector = "none"
                 _ = try? context.call(version)
             }
             let up = recorder.answeredCount > 0
+            log.collectionEnded(up: up)
             writer.gauge(ExporterMetrics.up, value: .bool(up))
             return CollectionReport(up: up, results: results, connectionError: up ? nil : recorder.connectionFailure)
         }

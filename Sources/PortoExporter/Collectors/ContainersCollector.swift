@@ -49,16 +49,17 @@ struct ContainersCollector: Collector {
         if !context.connection.uses(.containers, connection: context.transport.connectionGeneration) {
             let answer: [UInt8]
             do throws(PortoError) {
-                answer = try context.callRaw(listContainersByRequest)
+                answer = try context.callRaw(listContainersByRequest, fallsBack: true)
             } catch {
                 guard case .porto(.invalidMethod, _) = error else { throw error }
                 context.connection.use(.containers, connection: context.transport.connectionGeneration)
+                context.note("containers-get", "portod has no ListContainersBy (older than 5.0): reading containers with Get")
                 return try collectLegacy(context, into: writer)
             }
             do throws(PortoError) {
-                try write(answer: answer, into: writer)
+                try write(answer: answer, into: writer, context: context)
             } catch {
-                context.answerUndecodable(error)
+                context.answerUndecodable(error, method: "ListContainersBy")
                 throw error
             }
             return
@@ -79,7 +80,9 @@ struct ContainersCollector: Collector {
     /// Reads every container through `Get` (portod without ListContainersBy) and writes them.
     private func collectLegacy(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
         let response = try context.call(LegacyContainerReader.request(properties: properties))
-        var containers = LegacyContainerReader.containers(from: response.get)
+        var unknown = Set<String>()
+        var containers = LegacyContainerReader.containers(from: response.get, unknownProperties: &unknown)
+        Self.noteUnknown(unknown, context)
         containers.sort { $0.spec.name.utf8.lexicographicallyPrecedes($1.spec.name.utf8) }
         write(containers, into: writer)
     }
@@ -87,9 +90,17 @@ struct ContainersCollector: Collector {
     /// Writes the samples of an encoded ListContainersBy answer (a TPortoResponse), reading each
     /// container's fields straight from the answer's bytes (``ListContainersByAnswer``,
     /// ``ContainerReader``). Throws `.decode` for malformed bytes: the containers before the
-    /// malformed one are written by then.
-    func write(answer: [UInt8], into writer: ExpositionWriter) throws(PortoError) {
+    /// malformed one are written by then. Properties portod does not know are logged once per
+    /// connection through `context`.
+    func write(answer: [UInt8], into writer: ExpositionWriter, context: CollectContext? = nil) throws(PortoError) {
         let answer = try ListContainersByAnswer(answer, withNet: needsNet)
+        if let context, let first = answer.entries.first {
+            // portod adds the same InvalidProperty entries to every container (docs/porto.md §1.3):
+            // the first container tells them all, decoded whole once per scrape.
+            var bytes: [UInt8] = []
+            let container = try answer.container(first, scratch: &bytes)
+            Self.noteUnknown(Set(container.status.error.compactMap(Self.unknownProperty)), context)
+        }
         let netOwn = needsNet ? Self.netOwnership(answer.entries.map { ($0.name, $0.net.map(Self.netMode) ?? .unknown) }) : [:]
         var previous: String?
         var scratch = Scratch(plan)
@@ -99,6 +110,21 @@ struct ContainersCollector: Collector {
                 try write(entry.name, &scratch, netOwn: netOwn, previous: &previous, into: writer)
             }
         }
+    }
+
+    /// The property an `InvalidProperty` "Unknown property X" entry names (nil for other errors).
+    static func unknownProperty(_ error: Porto_TError) -> String? {
+        guard error.error == .invalidProperty else { return nil }
+        let prefix = "Unknown property "
+        return error.msg.hasPrefix(prefix) ? String(error.msg.dropFirst(prefix.count)) : error.msg
+    }
+
+    /// Logs, once per connection, the properties portod does not know (an older portod): their
+    /// samples are missing, which is not a failure.
+    static func noteUnknown(_ unknown: Set<String>, _ context: CollectContext) {
+        guard !unknown.isEmpty else { return }
+        context.note("unknown-properties", "portod does not know these properties: their samples are left out",
+                     metadata: ["properties": "\(unknown.sorted().joined(separator: ","))"])
     }
 
     /// Writes the samples of `containers` (sorted by name): each is serialised and read like a

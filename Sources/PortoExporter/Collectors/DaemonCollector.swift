@@ -12,10 +12,11 @@ struct DaemonCollector: Collector {
         request.getSystem = Porto_TGetSystemRequest()
         let system: Porto_TGetSystemResponse
         do throws(PortoError) {
-            system = try context.call(request).getSystem
+            system = try context.call(request, fallsBack: true).getSystem
         } catch PortoError.porto(.invalidMethod, _) {
             // portod < 4.6 (docs/porto.md §8). Asked again every scrape: one refused call costs as little
             // as a Version, and a portod upgraded behind the same connection is seen at once.
+            context.note("legacy-getsystem", "portod has no GetSystem (older than 4.6): reading daemon counters from porto_stat")
             system = try Self.legacySystem(context)
         }
         Self.write(system, into: writer)

@@ -27,6 +27,13 @@ enum LegacyContainerReader {
     /// answered with ContainerDoesNotExist was destroyed between portod's listing and its read
     /// (docs/porto.md §1.3): it is left out, as ListContainersBy leaves it out.
     static func containers(from response: Porto_TGetResponse) -> [Porto_TContainer] {
+        var unknown = Set<String>()
+        return containers(from: response, unknownProperties: &unknown)
+    }
+
+    /// ``containers(from:)``, also telling the variables portod answered `InvalidProperty`
+    /// (properties an older portod does not know), as property names.
+    static func containers(from response: Porto_TGetResponse, unknownProperties: inout Set<String>) -> [Porto_TContainer] {
         var result: [Porto_TContainer] = []
         result.reserveCapacity(response.list.count)
         for entry in response.list {
@@ -34,6 +41,9 @@ enum LegacyContainerReader {
             var container = Porto_TContainer()
             container.spec.name = entry.name
             for keyval in entry.keyval {
+                if keyval.hasError, keyval.error == .invalidProperty {
+                    unknownProperties.insert(keyval.variable.hasSuffix("[raw]") ? String(keyval.variable.dropLast(5)) : keyval.variable)
+                }
                 if keyval.hasError, keyval.error != .success { continue }
                 guard keyval.hasValue else { continue }
                 var property = keyval.variable

@@ -20,10 +20,13 @@ public protocol PortoTransport: AnyObject, Sendable {
     /// Changes whenever the transport opens a new connection to portod (nil: it does not tell).
     /// Per-connection decisions (``ConnectionState``) are kept only while it stays the same.
     var connectionGeneration: Int? { get }
+    /// Where portod is reached (a socket path), for log lines; nil when the transport does not tell.
+    var portodSocket: String? { get }
 }
 
 extension PortoTransport {
     public var connectionGeneration: Int? { nil }
+    public var portodSocket: String? { nil }
 
     public func callRaw(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> [UInt8] {
         let response = try call(request, timeout: timeout)
@@ -54,6 +57,9 @@ final class ConnectionState: @unchecked Sendable {
     private let lock = Lock()
     /// The connection generation each fallback was decided on (`Int.min`: the transport does not tell).
     private var decided: [Fallback: Int] = [:]
+    /// The notes logged on the connection `notesConnection` (``firstTime(_:connection:)``).
+    private var notes: Set<String> = []
+    private var notesConnection: Int?
 
     /// Whether `fallback` is in use on the connection `generation` (the transport's current
     /// ``PortoTransport/connectionGeneration``). A fallback decided on another connection is
@@ -74,13 +80,31 @@ final class ConnectionState: @unchecked Sendable {
         lock.withLock { decided[fallback] = generation ?? Int.min }
     }
 
+    /// Whether `note` is told for the first time on the connection `generation`: a log line that
+    /// says something about the connection (a fallback, unknown properties) is written once per
+    /// connection.
+    func firstTime(_ note: String, connection generation: Int?) -> Bool {
+        lock.withLock {
+            if let generation, generation != notesConnection {
+                notes.removeAll()
+                notesConnection = generation
+            }
+            return notes.insert(note).inserted
+        }
+    }
+
     /// Called when the connection was closed by an error.
     func connectionLost() {
-        lock.withLock { decided.removeAll() }
+        lock.withLock {
+            decided.removeAll()
+            notes.removeAll()
+        }
     }
 }
 
 extension PortoClient: PortoTransport {
     /// ``PortoClient/connectionsOpened``.
     public var connectionGeneration: Int? { connectionsOpened }
+    /// ``PortoClient/socketPath``.
+    public var portodSocket: String? { socketPath }
 }

@@ -25,7 +25,7 @@ struct VolumesCollector: Collector {
             var request = Porto_TPortoRequest()
             request.getVolume = Porto_TGetVolumeRequest()
             do throws(PortoError) {
-                return try context.call(request).getVolume.volume.map { spec in
+                return try context.call(request, fallsBack: true).getVolume.volume.map { spec in
                     Volume(
                         path: spec.path, id: spec.id, backend: spec.backend, state: spec.state,
                         space: spec.hasSpace ? spec.space : nil, inodes: spec.hasInodes ? spec.inodes : nil)
@@ -33,6 +33,7 @@ struct VolumesCollector: Collector {
             } catch {
                 guard case .porto(.invalidMethod, _) = error else { throw error }
                 context.connection.use(.volumes, connection: context.transport.connectionGeneration)
+                context.note("volumes-listvolumes", "portod has no GetVolume (older than 4.15): reading volumes with ListVolumes")
             }
         }
         var request = Porto_TPortoRequest()
