@@ -28,10 +28,13 @@ final class SimExporter {
     let server: MetricsServer
     var port: UInt16 { server.ports[0] }
 
-    init(containers: Int = 20, faults: FaultOptions = .none, gated: Bool = false, defaultTimeout: Duration = .seconds(10)) throws {
+    /// `legacy`, `noGetSystem`: porto-sim as a portod older than 5.0, or 4.6 (``SimOptions``).
+    init(containers: Int = 20, faults: FaultOptions = .none, gated: Bool = false, defaultTimeout: Duration = .seconds(10),
+         legacy: Bool = false, noGetSystem: Bool = false) throws {
         dir = try TempDirectory()
         sim = try SimServer.start(socketPath: dir.file("portod.socket"),
-                                  host: SimHost(options: SimOptions(containers: containers, seed: 7)), faults: faults)
+                                  host: SimHost(options: SimOptions(containers: containers, seed: 7, legacy: legacy, noGetSystem: noGetSystem)),
+                                  faults: faults)
         let selfMetrics = SelfMetrics()
         client = PortoClient(socketPath: dir.file("portod.socket"), timeout: .seconds(30), observer: selfMetrics.observer)
         self.gated = gated ? GatedTransport(client) : nil

@@ -8,11 +8,12 @@ import PortoWire
 /// let collection = Collection(configuration: config, transport: client)   // once
 /// let report = collection.collect(into: writer, deadline: .now + .seconds(9))  // per scrape
 /// ```
-/// Synchronous: the collectors run one after another on the caller's thread, each request with
-/// the time left before `deadline` as its timeout; once the deadline has passed the remaining
-/// collectors fail without sending anything. Collections are serialised (portod serves one
-/// request at a time per connection anyway); sharing one collection between concurrent scrapes
-/// is the caller's business.
+/// Synchronous: the collectors run one after another on the caller's thread, one request at a
+/// time on the transport's one connection, the cheap collectors first and the containers
+/// collector last (``collect(into:deadline:)`` says why); once the deadline has passed the
+/// remaining collectors fail without sending anything. Collections are serialised (portod serves
+/// one request at a time per connection anyway); sharing one collection between concurrent
+/// scrapes is the caller's business.
 ///
 /// Besides the collectors' samples it writes `porto_up` (1 if portod answered anything; with
 /// every collector disabled, a `Version` request is sent to find out),
@@ -25,7 +26,10 @@ public final class Collection: @unchecked Sendable {
     private let connection = ConnectionState()
     private let log: PortodLog
     private let lock = Lock()
+    /// The enabled collectors, in the order of their self-metrics.
     let collectors: [any Collector]
+    /// Indices into ``collectors`` in the order they run: cheap ones first.
+    let runOrder: [Int]
 
     /// - Parameters:
     ///   - logger: where failed requests, recoveries and fallbacks are logged (``PortodLog``);
@@ -38,13 +42,15 @@ public final class Collection: @unchecked Sendable {
         self.configuration = configuration
         self.transport = transport
         self.now = now
-        self.collectors = Collection.collectors(for: configuration)
+        let collectors = Collection.collectors(for: configuration)
+        self.collectors = collectors
+        self.runOrder = collectors.indices.filter { collectors[$0].isCheap } + collectors.indices.filter { !collectors[$0].isCheap }
         self.log = PortodLog(
             logger: logger ?? Logger(label: "porto-exporter", factory: { _ in SwiftLogNoOpLogHandler() }),
             socket: transport.portodSocket ?? "unknown", now: now)
     }
 
-    /// The enabled collectors, in the order they run.
+    /// The enabled collectors, in the order of their self-metrics (``runOrder`` is the order they run in).
     static func collectors(for configuration: CollectionConfiguration) -> [any Collector] {
         let groups = configuration.groups
         var out: [any Collector] = []
@@ -66,27 +72,45 @@ public final class Collection: @unchecked Sendable {
         collectors.compactMap { $0 as? ContainersCollector }.first?.properties ?? []
     }
 
+    /// A cheap collector's request may take at most this part of the collection's time.
+    static let cheapShare = 10
+
     /// Runs every enabled collector and writes the samples and self-metrics into `writer`.
+    ///
+    /// A hung or failing request costs only its own collector's samples. Requests go one at a
+    /// time on one connection: portod's read-only threads serve every client on the host, and a
+    /// second connection would take one more of them to gain nothing but parallelism
+    /// (docs/porto.md §1.5, §7). GetSystem, GetVolume, ListLayers and ListStorages cost portod
+    /// about 0.1 ms each, ListContainersBy tens of milliseconds per hundred containers (§7, §7.1).
+    /// So the cheap collectors run first, each request bounded by a tenth of the collection's
+    /// time (at 10 s, a second: ten thousand times what they cost), and the containers collector
+    /// last with everything left: a hung GetSystem costs a tenth of the time and the daemon's
+    /// samples, a hung ListContainersBy only the containers'. A request that timed out has closed
+    /// the connection (a late answer would be read as the next one's, §1.3), and the next request
+    /// opens another.
     @discardableResult
     public func collect(into writer: ExpositionWriter, deadline: ContinuousClock.Instant) -> CollectionReport {
         lock.withLock {
             let recorder = CallRecorder()
             var context = CollectContext(
                 transport: transport, deadline: deadline, now: now, connection: connection, recorder: recorder, log: log)
-            var results: [CollectionReport.Result] = []
-            for collector in collectors {
+            let share = (deadline - now()) / Self.cheapShare
+            var results = collectors.map { CollectionReport.Result(collector: $0.name, error: nil, duration: .zero) }
+            for index in runOrder {
+                let collector = collectors[index]
                 let start = now()
-                var failure: PortoError?
                 context.collector = collector.name
+                context.requestLimit = collector.isCheap ? share : nil
                 do throws(PortoError) {
                     try collector.collect(context, into: writer)
                 } catch {
-                    failure = error
+                    results[index].error = error
                 }
-                let elapsed = now() - start
-                results.append(.init(collector: collector.name, error: failure, duration: elapsed))
-                writer.gauge(ExporterMetrics.collectorSuccess, extra: collector.name, value: .bool(failure == nil))
-                writer.gauge(ExporterMetrics.collectorDuration, extra: collector.name, value: Self.seconds(elapsed))
+                results[index].duration = now() - start
+            }
+            for result in results {
+                writer.gauge(ExporterMetrics.collectorSuccess, extra: result.collector, value: .bool(result.error == nil))
+                writer.gauge(ExporterMetrics.collectorDuration, extra: result.collector, value: Self.seconds(result.duration))
             }
             if collectors.isEmpty {
                 // Nothing enabled: one Version keeps porto_up truthful.

@@ -9,7 +9,14 @@ import PortoWire
 /// not a failure: that sample is skipped.
 protocol Collector: Sendable {
     var name: String { get }
+    /// Whether its requests cost portod little (docs/porto.md §7): it runs before the others,
+    /// each request bounded by a share of the collection's time (``Collection/collect(into:deadline:)``).
+    var isCheap: Bool { get }
     func collect(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError)
+}
+
+extension Collector {
+    var isCheap: Bool { true }
 }
 
 /// What a collector gets for one collection: the transport, the deadline, per-connection state,
@@ -23,6 +30,8 @@ struct CollectContext {
     let log: PortodLog
     /// The collector whose requests these are (the `collector` of log lines).
     var collector = ""
+    /// The longest a request may take (a cheap collector's share), besides the deadline.
+    var requestLimit: Duration?
 
     /// Sends one request with the time left before the deadline as its timeout. Throws
     /// `.timeout` without sending when the deadline has passed, and `.porto` for an envelope error.
@@ -64,7 +73,7 @@ struct CollectContext {
             throw error
         }
         do throws(PortoError) {
-            let result = try exchange(remaining)
+            let result = try exchange(requestLimit.map { min($0, remaining) } ?? remaining)
             recorder.answered()
             log.succeeded(collector: collector, method: method)
             return result

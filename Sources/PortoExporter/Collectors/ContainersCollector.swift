@@ -18,6 +18,8 @@ import PortoWire
 /// sockets'). Values still include descendants: never add levels together.
 struct ContainersCollector: Collector {
     let name = "containers"
+    /// ListContainersBy (or Get) over every container: the costly request, run last with all the time left.
+    var isCheap: Bool { false }
     let metrics: [ContainerMetric]
     /// The ListContainersBy property names, sorted.
     let properties: [String]
