@@ -57,7 +57,11 @@ import Testing
         for (collector, sample) in Self.evidence {
             #expect(r.text.contains(sample) == (collector != c.collector), "\(collector): \(sample)")
         }
-        // The method was asked for: the fault was met, not avoided.
-        #expect((e.sim.requestCounts[c.method] ?? 0) >= 1, "\(e.sim.requestCounts)")
+        // The method was asked for once, and is the one failure counted.
+        #expect(e.sim.requestCounts[c.method] == 1, "\(e.sim.requestCounts)")
+        #expect(r.text.contains("\nporto_exporter_portod_requests_total{method=\"\(c.method)\"} 1\n"))
+        #expect(SimExporter.samples(r.text, "porto_exporter_portod_request_failures_total{") == [
+            "porto_exporter_portod_request_failures_total{method=\"\(c.method)\",reason=\"\(c.hang ? "timeout" : "Unknown")\"} 1",
+        ])
     }
 }

@@ -183,6 +183,40 @@ final class NamedTransport: PortoTransport, @unchecked Sendable {
         #expect(s.take() == [])
     }
 
+    @Test func requestCountersCountEveryRequestAndEachFailureByReason() {
+        let s = Setup(groups: [.daemon, .layers], transport: NamedTransport { request throws(PortoError) in
+            if request.hasGetSystem { throw PortoError.porto(.busy, message: "busy") }
+            throw PortoError.socket(.closed, message: "closed")
+        })
+        s.collect()
+        let writer = ExpositionWriter(format: .text)
+        s.collection.collect(into: writer, deadline: s.clock.now() + .seconds(10))
+        let text = String(decoding: writer.finish(), as: UTF8.self)
+        #expect(text.contains("""
+            porto_exporter_portod_request_failures_total{method="GetSystem",reason="Busy"} 2
+            porto_exporter_portod_request_failures_total{method="ListLayers",reason="socket"} 2
+            """))
+        #expect(text.contains("""
+            porto_exporter_portod_requests_total{method="GetSystem"} 2
+            porto_exporter_portod_requests_total{method="ListLayers"} 2
+            """))
+        // A timed-out collection's answer carries them too.
+        let timedOut = ExpositionWriter(format: .text)
+        s.collection.writeTimedOut(into: timedOut)
+        #expect(String(decoding: timedOut.finish(), as: UTF8.self).contains("porto_exporter_portod_requests_total{method=\"GetSystem\"} 2\n"))
+    }
+
+    @Test func anInvalidMethodFallenBackFromIsARequestButNotAFailure() {
+        let transport = SimTransport(SimHost(options: SimOptions(containers: 3, seed: 1, noGetSystem: true)))
+        let s = Setup(transport: NamedTransport { request throws(PortoError) in try transport.call(request, timeout: nil) })
+        let writer = ExpositionWriter(format: .text)
+        s.collection.collect(into: writer, deadline: s.clock.now() + .seconds(10))
+        let text = String(decoding: writer.finish(), as: UTF8.self)
+        #expect(text.contains("porto_exporter_portod_requests_total{method=\"GetSystem\"} 1\n"))
+        #expect(text.contains("porto_exporter_portod_requests_total{method=\"ListContainersBy\"} 1\n"))
+        #expect(!text.contains("porto_exporter_portod_request_failures_total"))
+    }
+
     @Test func nothingIsLoggedWhenAllIsWell() {
         let s = Setup(transport: NamedTransport(answer: CollectionTests.lcbHost))
         for _ in 0..<3 {

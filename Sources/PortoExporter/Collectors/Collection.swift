@@ -17,14 +17,16 @@ import PortoWire
 ///
 /// Besides the collectors' samples it writes `porto_up` (1 if portod answered anything; with
 /// every collector disabled, a `Version` request is sent to find out),
-/// `porto_exporter_collector_success{collector}` and
-/// `porto_exporter_collector_duration_seconds{collector}`.
+/// `porto_exporter_collector_success{collector}`,
+/// `porto_exporter_collector_duration_seconds{collector}` and the request counters
+/// (``PortodRequestCounters``).
 public final class Collection: @unchecked Sendable {
     public let configuration: CollectionConfiguration
     private let transport: any PortoTransport
     private let now: @Sendable () -> ContinuousClock.Instant
     private let connection = ConnectionState()
     private let log: PortodLog
+    private let counters = PortodRequestCounters()
     private let lock = Lock()
     /// The enabled collectors, in the order of their self-metrics.
     let collectors: [any Collector]
@@ -93,7 +95,8 @@ public final class Collection: @unchecked Sendable {
         lock.withLock {
             let recorder = CallRecorder()
             var context = CollectContext(
-                transport: transport, deadline: deadline, now: now, connection: connection, recorder: recorder, log: log)
+                transport: transport, deadline: deadline, now: now, connection: connection, recorder: recorder, log: log,
+                counters: counters)
             let share = (deadline - now()) / Self.cheapShare
             var results = collectors.map { CollectionReport.Result(collector: $0.name, error: nil, duration: .zero) }
             for index in runOrder {
@@ -121,6 +124,7 @@ public final class Collection: @unchecked Sendable {
             }
             let up = recorder.answeredCount > 0
             log.collectionEnded(up: up)
+            counters.write(into: writer)
             writer.gauge(ExporterMetrics.up, value: .bool(up))
             return CollectionReport(up: up, results: results, connectionError: up ? nil : recorder.connectionFailure)
         }
@@ -132,6 +136,7 @@ public final class Collection: @unchecked Sendable {
         for collector in collectors {
             writer.gauge(ExporterMetrics.collectorSuccess, extra: collector.name, value: .uint(0))
         }
+        counters.write(into: writer)
         writer.gauge(ExporterMetrics.up, value: .uint(0))
     }
 

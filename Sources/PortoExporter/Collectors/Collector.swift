@@ -28,6 +28,7 @@ struct CollectContext {
     let connection: ConnectionState
     let recorder: CallRecorder
     let log: PortodLog
+    let counters: PortodRequestCounters
     /// The collector whose requests these are (the `collector` of log lines).
     var collector = ""
     /// The longest a request may take (a cheap collector's share), besides the deadline.
@@ -72,6 +73,7 @@ struct CollectContext {
             log.failed(collector: collector, method: method, error: error, waited: nil)
             throw error
         }
+        counters.sent(method)
         do throws(PortoError) {
             let result = try exchange(requestLimit.map { min($0, remaining) } ?? remaining)
             recorder.answered()
@@ -87,6 +89,7 @@ struct CollectContext {
                 connection.connectionLost()
                 recorder.failed(error)
             }
+            counters.failed(method, reason: error.reason)
             log.failed(collector: collector, method: method, error: error, waited: now() - started)
             throw error
         }
@@ -105,6 +108,7 @@ extension CollectContext {
     func answerUndecodable(_ error: PortoError, method: String) {
         connection.connectionLost()
         recorder.failed(error)
+        counters.failed(method, reason: error.reason)
         log.failed(collector: collector, method: method, error: error, waited: nil)
     }
 }

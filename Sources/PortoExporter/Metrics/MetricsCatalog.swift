@@ -202,13 +202,20 @@ public enum MetricsCatalog {
         |---|---|---|---|
 
         """
-        for family in [ExporterMetrics.up, ExporterMetrics.collectorSuccess, ExporterMetrics.collectorDuration] {
+        for family in [ExporterMetrics.up, ExporterMetrics.collectorSuccess, ExporterMetrics.collectorDuration,
+                       ExporterMetrics.portodRequests, ExporterMetrics.portodRequestFailures] {
             md += row(["`\(family.name)`", family.type.rawValue, labels(family.labelNames), family.help])
         }
         md += """
 
         `collector` is one of `daemon`, `containers`, `volumes`, `layers`, `storages`. When portod cannot be
-        reached, `porto_up` is 0 and the HTTP answer is still 200. The HTTP layer adds
+        reached, `porto_up` is 0 and the HTTP answer is still 200. `reason` is `socket` (no connection,
+        or portod closed it), `timeout` (no answer within the request's share of the scrape timeout),
+        `decode` (an answer that is not a Porto response), or the name of the Porto error portod
+        answered (`Unknown`, `Busy`, ...); an `InvalidMethod` from an older portod that the exporter
+        reads another way (Get instead of ListContainersBy, `porto_stat` instead of GetSystem,
+        ListVolumes instead of GetVolume) is not a failure. Each failed request is also logged at warn
+        (the same failure at most once a minute). The HTTP layer adds
         `porto_exporter_build_info`, `porto_exporter_request_duration_seconds{method}` and `process_*`.
 
         """

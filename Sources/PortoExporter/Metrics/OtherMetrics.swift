@@ -64,4 +64,11 @@ public enum ExporterMetrics {
     public static let collectorDuration = MetricFamily(
         name: "porto_exporter_collector_duration_seconds", help: "Time the collector took in the last collection, in seconds.",
         type: .gauge, labelNames: ["collector"], extraLabel: "collector")
+    public static let portodRequests = MetricFamily(
+        name: "porto_exporter_portod_requests_total", help: "Requests the collectors sent to portod, by RPC method.",
+        type: .counter, labelNames: ["method"])
+    public static let portodRequestFailures = MetricFamily(
+        name: "porto_exporter_portod_request_failures_total",
+        help: "Requests to portod that failed, by RPC method and reason: socket, timeout, decode, or the Porto error portod answered (InvalidMethod, Unknown, ...).",
+        type: .counter, labelNames: ["method", "reason"])
 }
