@@ -206,6 +206,8 @@ import Testing
         #expect(s.report.up)
         #expect(s.failed("containers"))
         #expect(!s.failed("daemon"))
+        #expect(s.text.contains("porto_up 1\n"))
+        #expect(rig.sim?.requestCounts["Get"] == nil, "an envelope error other than InvalidMethod is not a reason to fall back")
         rig.sim?.setFaults(.none)
         rig.expectComplete(rig.scrape())
     }

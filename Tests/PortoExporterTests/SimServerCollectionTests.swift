@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// Collections over a real socket (PortoClient) against porto-sim's server, counted by its
-/// per-method request counters.
+/// per-method request counters. What a faulty or absent portod does to a collection is
+/// PortodFaultTests'.
 @Suite struct SimServerCollectionTests {
     /// A fresh socket path in its own temporary directory (tests run in parallel).
     static func socketPath() throws -> String {
@@ -85,36 +86,5 @@ import Glibc
         #expect(upgraded.requestCounts == ["GetSystem": 1, "ListContainersBy": 1], "no Get once portod has ListContainersBy")
         _ = collect()
         #expect(upgraded.requestCounts == ["GetSystem": 2, "ListContainersBy": 2])
-    }
-
-    @Test func aFailingRequestFailsOnlyItsCollector() throws {
-        let (server, socket) = try Self.start(faults: FaultOptions(failListContainersBy: true))
-        defer { server.stop() }
-        let (text, report) = Self.collect(CollectionConfiguration(), socket: socket)
-        #expect(report.up)
-        #expect(text.contains("porto_exporter_collector_success{collector=\"containers\"} 0\n"))
-        #expect(text.contains("porto_exporter_collector_success{collector=\"daemon\"} 1\n"))
-        #expect(text.contains("porto_up 1\n"))
-        #expect(server.requestCounts["Get"] == nil, "an envelope error other than InvalidMethod is not a reason to fall back")
-    }
-
-    @Test func aHangingPortodIsCutAtTheDeadline() throws {
-        let (server, socket) = try Self.start(faults: FaultOptions(hang: true))
-        defer { server.stop() }
-        let start = ContinuousClock.now
-        let (text, report) = Self.collect(CollectionConfiguration(), socket: socket, timeout: .milliseconds(300))
-        #expect(ContinuousClock.now - start < .seconds(30), "bounded wait")
-        #expect(!report.up)
-        #expect(text.contains("porto_up 0\n"))
-        #expect(report.results.allSatisfy { $0.error != nil })
-    }
-
-    @Test func stoppedPortodGivesPortoUpZero() throws {
-        let (server, socket) = try Self.start()
-        server.stop()
-        let (text, report) = Self.collect(CollectionConfiguration(), socket: socket)
-        #expect(!report.up)
-        #expect(text.contains("porto_up 0\n"))
-        if case .socket? = report.connectionError {} else { Issue.record("expected a socket error, got \(String(describing: report.connectionError))") }
     }
 }
