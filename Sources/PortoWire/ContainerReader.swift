@@ -289,6 +289,34 @@ public struct ContainerReader {
         return true
     }
 
+    /// Like ``cgroups(_:into:)``, with each entry's `path` (2) too.
+    @discardableResult
+    public func cgroupPaths(
+        _ slot: Int, into entries: inout [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)]
+    ) throws(PortoError) -> Bool {
+        guard generation[slot] == current, let base else { return false }
+        var o = Int(first[slot])
+        while o >= 0 {
+            var list = WireCursor(base, Int(occurrenceStart[o])..<Int(occurrenceEnd[o]))
+            while let field = try list.next() {
+                guard field.number == 1, field.wireType == 2 else { continue }
+                var controller: Range<Int> = 0..<0
+                var path: Range<Int> = 0..<0
+                var inherited = false
+                var cgroup = WireCursor(base, field.range)
+                while let f = try cgroup.next() {
+                    if f.number == 1, f.wireType == 2 { controller = f.range } else if f.number == 2, f.wireType == 2 { path = f.range } else if f.number == 3, f.wireType == 0 { inherited = f.value != 0 }
+                }
+                let c = UnsafeBufferPointer(start: base + controller.lowerBound, count: controller.count)
+                let p = UnsafeBufferPointer(start: base + path.lowerBound, count: path.count)
+                guard UTF8Check.isValid(c), UTF8Check.isValid(p) else { throw .decode("invalid UTF-8 in a cgroup at offset \(field.range.lowerBound)") }
+                entries.append((c, p, inherited))
+            }
+            o = Int(occurrenceNext[o])
+        }
+        return true
+    }
+
     /// The (key, val) pairs of a `TStringMap` field as strings (allocates: for labels, which are
     /// few and opt-in), every occurrence in order. nil when the field is absent.
     public func stringMap(_ slot: Int) throws(PortoError) -> [(String, String)]? {

@@ -50,6 +50,10 @@ struct CollectionOptions: ParsableArguments {
             help: ArgumentHelp("Porto label keys (or globs such as 'INFRA.*') exported in porto_container_labels; comma-separated, repeatable. None by default.", valueName: "keys"))
     var labelKeys: [String] = []
 
+    @Flag(name: .customLong("web.enable-openmetrics-text-created-samples"),
+          help: "Write a _created sample for each container counter in OpenMetrics answers (off by default: Prometheus 2.x stores each as a series of its own; named after client_golang's EnableOpenMetricsTextCreatedSamples).")
+    var createdSamples = false
+
     // MARK: One-shot modes
 
     @Flag(name: .customLong("once"), help: "Collect once, print the exposition to stdout and exit (non-zero with a one-line error when portod cannot be reached).")
@@ -87,7 +91,8 @@ struct CollectionOptions: ParsableArguments {
         return CollectionConfiguration(
             groups: Set(flags.filter(\.1).map(\.0)),
             containers: ContainerSelection(include: include, exclude: exclude, maxDepth: maxDepth),
-            labels: LabelSelection(patterns: labelKeys.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }))
+            labels: LabelSelection(patterns: labelKeys.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }),
+            createdSamples: createdSamples)
     }
 
     /// Runs `--print-metrics-md` or `--once` when asked; returns false when the exporter should serve.

@@ -39,8 +39,12 @@ import Testing
         collection.collect(into: ExpositionWriter(format: .text), deadline: .now + .seconds(5))
         #expect(transport.methods == ["ListContainersBy"])
         let properties = try #require(transport.requests.first).listContainersBy.fieldOptions.properties
-        #expect(properties == ["anon_usage", "cache_usage", "cgroups", "creation_time", "major_faults", "memory_reclaimed",
-                               "memory_usage", "minor_faults", "mlock_usage", "oom_kills", "oom_kills_total", "shmem_usage", "start_time"])
+        #expect(properties == ["anon_usage", "cache_usage", "cgroups", "major_faults", "memory_reclaimed",
+                               "memory_usage", "minor_faults", "mlock_usage", "oom_kills", "oom_kills_total", "shmem_usage"])
+        // With _created on, the times it is taken from (and respawn_count, which tells a respawn).
+        let withCreated = Collection(configuration: CollectionConfiguration(groups: [.memory], createdSamples: true), transport: transport)
+        #expect(withCreated.containerProperties.contains("start_time") && withCreated.containerProperties.contains("creation_time")
+            && withCreated.containerProperties.contains("respawn_count"))
         #expect(transport.requests.first?.listContainersBy.filters.first?.name == "***")
 
         config.groups = [.daemon]
@@ -80,7 +84,7 @@ import Testing
             }
             return try Self.lcbHost(request)
         }
-        let collection = Collection(configuration: CollectionConfiguration(groups: [.memory]), transport: transport, now: Self.fixedClock())
+        let collection = Collection(configuration: CollectionConfiguration(groups: [.memory, .state]), transport: transport, now: Self.fixedClock())
         for _ in 0..<2 {
             let writer = ExpositionWriter(format: .text)
             collection.collect(into: writer, deadline: .now + .seconds(5))

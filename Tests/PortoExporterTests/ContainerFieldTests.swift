@@ -43,6 +43,14 @@ import Testing
             #expect(field.wireType == 0)
             status.virtualMemory = vm
         case .state: status.state = "running"
+        case .startFailed, .startErrorName:
+            var error = Porto_TError()
+            error.error = .invalidCommand
+            status.startError = error
+        case .controllerOwners:
+            var cgroups = Porto_TContainerCgroups()
+            cgroups.cgroup = [.init()]
+            status.cgroups = cgroups
         }
         let wire = metric.field.wire
         let bytes: [UInt8] = wire.message == .status ? try status.serializedBytes() : try spec.serializedBytes()

@@ -128,9 +128,9 @@ enum Make {
 func render(
     _ containers: [Porto_TContainer], groups: Set<CollectorGroup> = CollectorGroup.defaults,
     selection: ContainerSelection = ContainerSelection(), labels: LabelSelection = LabelSelection(),
-    format: ExpositionFormat = .text
+    format: ExpositionFormat = .text, createdSamples: Bool = false
 ) -> String {
-    let collector = ContainersCollector(groups: groups, selection: selection, labels: labels)
+    let collector = ContainersCollector(groups: groups, selection: selection, labels: labels, createdSamples: createdSamples)
     let writer = ExpositionWriter(format: format)
     collector.write(containers.sorted { $0.spec.name.utf8.lexicographicallyPrecedes($1.spec.name.utf8) }, into: writer)
     return String(decoding: writer.finish(), as: UTF8.self)

@@ -58,7 +58,9 @@ public final class Collection: @unchecked Sendable {
         var out: [any Collector] = []
         if groups.contains(.daemon) { out.append(DaemonCollector()) }
         if groups.contains(where: \.isContainerGroup) {
-            out.append(ContainersCollector(groups: groups, selection: configuration.containers, labels: configuration.labels))
+            out.append(ContainersCollector(
+                groups: groups, selection: configuration.containers, labels: configuration.labels,
+                createdSamples: configuration.createdSamples))
         }
         if groups.contains(.volumes) { out.append(VolumesCollector()) }
         if groups.contains(.layers) { out.append(LayersCollector()) }

@@ -29,16 +29,22 @@ struct ContainersCollector: Collector {
     let needsNet: Bool
     /// Where each field is read (``ContainerReader``).
     let plan: ReadPlan
+    /// Whether counters get `_created` (``CollectionConfiguration/createdSamples``); then
+    /// `created` remembers, per container, when its cgroups were made.
+    let created: CreatedTimes?
 
-    init(groups: Set<CollectorGroup>, selection: ContainerSelection, labels: LabelSelection) {
+    init(groups: Set<CollectorGroup>, selection: ContainerSelection, labels: LabelSelection, createdSamples: Bool = false) {
         metrics = ContainerMetrics.all.filter { groups.contains($0.group) }
         var props = Set(metrics.map(\.property))
         needsCgroups = metrics.contains { $0.controller != nil && $0.controller != .netns }
         needsNet = metrics.contains { $0.controller == .netns }
         if needsCgroups { props.insert("cgroups") }
         if needsNet { props.insert("net") }
-        if metrics.contains(where: { $0.created == .cgroup || $0.created == .netns }) { props.insert("start_time") }
-        if metrics.contains(where: { $0.created == .creationTime }) { props.insert("creation_time") }
+        created = createdSamples && metrics.contains(where: { $0.created != nil }) ? CreatedTimes() : nil
+        if created != nil {
+            // respawn_count tells a respawn (cgroups kept) from a stop and start (docs/porto.md §3.4).
+            props.formUnion(["start_time", "creation_time", "respawn_count"])
+        }
         if !labels.isEmpty { props.insert("labels") }
         if props.isEmpty { props.insert("state") }  // something cheap, for the info metric
         properties = props.sorted()
@@ -106,6 +112,8 @@ struct ContainersCollector: Collector {
         let netOwn = needsNet ? Self.netOwnership(answer.entries.map { ($0.name, $0.net.map(Self.netMode) ?? .unknown) }) : [:]
         var previous: String?
         var scratch = Scratch(plan)
+        created?.beginCollection()
+        defer { created?.endCollection() }
         try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) in
             for entry in answer.entries {
                 try scratch.reader.read(bytes, entry.range)
@@ -135,6 +143,8 @@ struct ContainersCollector: Collector {
         let netOwn = needsNet ? Self.netOwnership(containers.map { ($0.spec.name, Self.netMode($0.spec)) }) : [:]
         var previous: String?
         var scratch = Scratch(plan)
+        created?.beginCollection()
+        defer { created?.endCollection() }
         for container in containers {
             do {
                 let bytes: [UInt8] = try container.serializedBytes()
@@ -158,6 +168,7 @@ struct ContainersCollector: Collector {
         let creationTime: Int
         let cgroups: Int
         let labels: Int
+        let respawnCount: Int
 
         init(_ metrics: [ContainerMetric]) {
             let layout = ContainerReader.Layout()
@@ -169,6 +180,7 @@ struct ContainersCollector: Collector {
             creationTime = layout.add(.status, 19, .varint)
             cgroups = layout.add(.status, 24, .lengthDelimited)
             labels = layout.add(.spec, 4, .lengthDelimited)
+            respawnCount = layout.add(.spec, 36, .varint)
             self.layout = layout
         }
     }
@@ -179,6 +191,8 @@ struct ContainersCollector: Collector {
         var entries: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)] = []
         var cgroups: [(controller: UnsafeBufferPointer<UInt8>, inherited: Bool)] = []
         var vm = [UInt64](repeating: 0, count: 16)
+        var error = [UInt64](repeating: 0, count: 2)
+        var cgroupPaths: [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)] = []
 
         init(_ plan: ReadPlan) { reader = ContainerReader(plan.layout) }
     }
@@ -196,8 +210,14 @@ struct ContainersCollector: Collector {
         let labels = Labels(["name": name])
         let inherited = needsCgroups ? try inheritedMask(name, &scratch) : 0
         let ownsNet = needsNet ? netOwn[name] ?? true : true
-        let startTime = reader.uint64(plan.startTime)
-        let creationTime = reader.uint64(plan.creationTime)
+        var startTime: UInt64?
+        var creationTime: UInt64?
+        var cgroupTime: UInt64?
+        if let created {
+            startTime = reader.uint64(plan.startTime)
+            creationTime = reader.uint64(plan.creationTime)
+            cgroupTime = created.cgroupTime(name: name, creation: creationTime, start: startTime, respawns: reader.uint64(plan.respawnCount))
+        }
 
         writer.gauge(ContainerMetadataMetrics.info, labels: Labels([
             "name": name, "parent": ContainerNames.parent(of: name), "level": String(ContainerNames.level(of: name)),
@@ -218,11 +238,15 @@ struct ContainersCollector: Collector {
                 for i in 0..<table.count {
                     let metric = table[i]
                     let slot = slots[i]
-                    guard reader.has(slot) else { continue }
+                    guard reader.has(slot) else {
+                        if case .startFailed = metric.field { writer.gauge(metric.family, labels: labels, value: .uint(0)) }
+                        continue
+                    }
                     if metric.controller == .netns, !ownsNet { continue }
                     if inherited & metric.ownershipBit != 0 { continue }
                     let created: UInt64? = switch metric.created {
-                    case .cgroup, .netns: startTime
+                    case .cgroup: cgroupTime
+                    case .netns: startTime
                     case .creationTime: creationTime
                     case nil: nil
                     }
@@ -257,6 +281,17 @@ struct ContainersCollector: Collector {
                         if !known {
                             writer.add(metric.family, labels: labels, extraUTF8: current, value: .uint(1), created: nil)
                         }
+                    case .startFailed:
+                        writer.gauge(metric.family, labels: labels, value: .bool(try Self.startError(reader, slot, &scratch) != 0))
+                    case .startErrorName:
+                        let code = try Self.startError(reader, slot, &scratch)
+                        guard code != 0 else { continue }
+                        let errorName = Porto_EError(rawValue: Int(truncatingIfNeeded: code))?.portoName ?? "Error\(code)"
+                        writer.gauge(metric.family, labels: labels, extra: errorName, value: .uint(1))
+                    case .controllerOwners:
+                        scratch.cgroupPaths.removeAll(keepingCapacity: true)
+                        try reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
+                        Self.writeOwners(scratch.cgroupPaths, of: name, metric, into: writer)
                     case .map:
                         scratch.entries.removeAll(keepingCapacity: true)
                         try reader.uintMap(slot, into: &scratch.entries)
@@ -337,6 +372,38 @@ struct ContainersCollector: Collector {
             writer.counter(metric.family, labels: labels, value: value, created: created)
         } else {
             writer.gauge(metric.family, labels: labels, value: value)
+        }
+    }
+
+    /// The error code (`TError.error`, field 1) of `start_error`; 0 (Success) when unset.
+    static func startError(_ reader: ContainerReader, _ slot: Int, _ scratch: inout Scratch) throws(PortoError) -> UInt64 {
+        scratch.error[1] = 0
+        guard let present = try reader.scalars(slot, into: &scratch.error), present & 2 != 0 else { return 0 }
+        return scratch.error[1]
+    }
+
+    /// `porto_container_controller_owner`: for each controller the ownership filter uses, the
+    /// container whose cgroup the container reads (docs/porto.md §4). Porto names its cgroups
+    /// `porto%a%b` after the container `a/b`; the mount point itself is "/"'s.
+    static func writeOwners(
+        _ cgroups: [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)],
+        of name: String, _ metric: ContainerMetric, into writer: ExpositionWriter
+    ) {
+        for cg in cgroups {
+            let owner: String
+            let path = String(decoding: cg.path, as: UTF8.self)
+            if !cg.inherited {
+                owner = name
+            } else if let last = path.split(separator: "/").last, last.hasPrefix("porto%") {
+                owner = last.dropFirst(6).split(separator: "%", omittingEmptySubsequences: false).joined(separator: "/")
+            } else if path.contains("porto") {
+                continue  // a path this reading does not understand: no guess
+            } else {
+                owner = "/"
+            }
+            for controller in String(decoding: cg.controller, as: UTF8.self).split(separator: ",") where bit(String(controller)) != 0 {
+                writer.gauge(metric.family, labels: Labels(pairs: [("name", name), ("controller", String(controller)), ("owner", owner)]), value: .uint(1))
+            }
         }
     }
 

@@ -95,6 +95,14 @@ enum LegacyContainerReader {
         case "state":
             if !value.isEmpty { c.status.state = value }
             return
+        case "start_error":
+            // "InvalidCommand:(message)": only the error's name is kept.
+            let errorName = value.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+            guard !errorName.isEmpty else { return }
+            var error = Porto_TError()
+            error.error = Porto_EError(portoName: errorName) ?? .unknown
+            c.status.startError = error
+            return
         case "creation_time", "start_time", "death_time", "change_time":
             guard let v = LegacyValueParser.uint(value) else { return }
             switch property {
@@ -140,6 +148,8 @@ enum LegacyContainerReader {
             c.status.virtualMemory = vm
         case .state:
             c.status.state = value
+        case .startFailed, .startErrorName, .controllerOwners:
+            break  // start_error and cgroups are decoded above
         }
     }
 

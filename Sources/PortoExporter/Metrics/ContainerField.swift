@@ -26,6 +26,13 @@ public enum ContainerField: @unchecked Sendable {
     case vm(Int, WritableKeyPath<Porto_TVmStat, UInt64>, key: String)
     /// `state`: one series per known state, 1 for the current one.
     case state
+    /// `start_error` (TError): 1 when portod reports a start error, 0 otherwise.
+    case startFailed
+    /// `start_error`: the Porto error name in the extra label, value 1; never the message, which
+    /// can hold the command line.
+    case startErrorName
+    /// `cgroups`: for each controller the ownership filter uses, the container owning it.
+    case controllerOwners
 
     /// The field read in `TContainer` (for `vm`, `virtual_memory` itself), and its wire kind.
     public var wire: (message: ContainerReader.Message, number: Int, kind: ContainerReader.Kind) {
@@ -37,12 +44,16 @@ public enum ContainerField: @unchecked Sendable {
         case .map(let n, _): (.status, n, .lengthDelimited)
         case .vm: (.status, ContainerField.virtualMemory, .lengthDelimited)
         case .state: (.status, ContainerField.stateNumber, .lengthDelimited)
+        case .startFailed, .startErrorName: (.status, ContainerField.startErrorNumber, .lengthDelimited)
+        case .controllerOwners: (.status, ContainerField.cgroupsNumber, .lengthDelimited)
         }
     }
 
     /// TContainerStatus field numbers the collector reads besides the table's.
     static let stateNumber = 2
     static let virtualMemory = 49
+    static let startErrorNumber = 11
+    static let cgroupsNumber = 24
 }
 
 /// The unit conversion from Porto's value to the exported base unit.
@@ -125,6 +136,20 @@ public enum MapKeys: Sendable, Equatable {
         case .interfaces: Self.isNetSummary(key) ? nil : key
         case .groups: key.hasPrefix("group ") ? String(key.dropFirst(6)) : nil
         }
+    }
+}
+
+extension Porto_EError {
+    /// portod's name of the error (`InvalidCommand`), as in its messages and `rpc.proto`.
+    var portoName: String {
+        let swiftName = String(describing: self)
+        return swiftName.prefix(1).uppercased() + swiftName.dropFirst()
+    }
+
+    /// The error named `name` (`InvalidCommand`), if it is one portod defines.
+    init?(portoName name: String) {
+        guard let match = Self.allCases.first(where: { $0.portoName == name }) else { return nil }
+        self = match
     }
 }
 

@@ -34,11 +34,11 @@ public final class ContainerMetric: Sendable {
     init(
         _ name: String, _ type: MetricType, property: String, group: CollectorGroup, field: ContainerField,
         unit: String, help: String, conversion: Conversion = .none, controller: Controller? = nil,
-        extraLabel: String? = nil, keys: MapKeys = .every, created: CreatedFrom? = nil, notes: String = ""
+        extraLabel: String? = nil, labelNames: [String]? = nil, keys: MapKeys = .every, created: CreatedFrom? = nil, notes: String = ""
     ) {
         self.family = MetricFamily(
             name: name, help: help, type: type,
-            labelNames: ["name"] + (extraLabel.map { [$0] } ?? []), extraLabel: extraLabel)
+            labelNames: labelNames ?? ["name"] + (extraLabel.map { [$0] } ?? []), extraLabel: extraLabel)
         self.property = property
         self.group = group
         self.field = field

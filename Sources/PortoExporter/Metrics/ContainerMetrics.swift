@@ -159,6 +159,22 @@ public enum ContainerMetrics {
             field: .statusBool(52, \S.oomKilled), unit: "boolean",
             help: "Whether the dead container died from an OOM kill (1) or not (0).", notes: "Only in state dead."),
         ContainerMetric(
+            "porto_container_core_dumped", .gauge, property: "core_dumped", group: .state,
+            field: .statusBool(10, \S.coreDumped), unit: "boolean",
+            help: "Whether the dead container's main task dumped core (1) or not (0).", notes: "Only in state dead."),
+        ContainerMetric(
+            "porto_container_start_failed", .gauge, property: "start_error", group: .state, field: .startFailed, unit: "boolean",
+            help: "Whether portod reports an error for the container's last start (1) or not (0).",
+            notes: "From `start_error`: 1 while it holds an error (portod clears it at the next successful start)."),
+        ContainerMetric(
+            "porto_container_start_error_info", .gauge, property: "start_error", group: .state, field: .startErrorName, unit: "",
+            help: "The Porto error of the container's last failed start, in the error label; the value is 1.", extraLabel: "error",
+            notes: "Only while `start_failed` is 1. The error code's name (`InvalidCommand`, `Permission`, …); never the message, which can hold the command line."),
+        ContainerMetric(
+            "porto_container_controller_owner", .gauge, property: "cgroups", group: .state, field: .controllerOwners, unit: "",
+            help: "Which container owns the cgroup of each controller the container reads (itself or an ancestor), as labels; the value is 1.",
+            labelNames: ["name", "controller", "owner"], notes: "Labels `name`, `controller`, `owner`, for cpuacct, cpu, memory and blkio (the controllers behind the ownership filter). Where `owner` is not `name`, the container's series for that controller are left out: read the owner's. The owner comes from the cgroup path (`…/porto%a%b` is `a/b`, the mount point is \"/\")."),
+        ContainerMetric(
             "porto_container_respawn_count_total", .counter, property: "respawn_count", group: .state,
             field: .spec(36, \P.respawnCount), unit: "respawns",
             help: "Times the container was respawned.", created: .creationTime,
