@@ -31,7 +31,7 @@ import Testing
         let (expectedText, _) = SimGoldenTests.scrape(SimTransport(SimGoldenTests.host(legacy: true)), Self.daemonOnly, format: .text)
         let got = Self.samples(text), expected = Self.samples(expectedText)
         for name in ["porto_daemon_errors_total", "porto_daemon_warnings_total", "porto_daemon_porto_starts_total",
-                     "porto_daemon_porto_uptime_seconds", "porto_daemon_containers", "porto_daemon_container_oom_total",
+                     "porto_daemon_start_time_seconds", "porto_daemon_containers", "porto_daemon_container_oom_total",
                      "porto_daemon_container_start_failed_total", "porto_daemon_volumes"] {
             let key = try #require(expected.keys.first { $0 == name || $0.hasPrefix(name + "{") }, "\(name) in the GetSystem scrape")
             #expect(got[key] == expected[key], "\(key)")

@@ -5,7 +5,7 @@ import Testing
     static var allFamilies: [MetricFamily] {
         ContainerMetrics.all.map(\.family) + [ContainerMetadataMetrics.info, ContainerMetadataMetrics.labels]
             + DaemonMetrics.all.map(\.family) + [DaemonMetrics.info, DaemonMetrics.requestDuration]
-            + VolumeMetrics.all + [StorageMetrics.layers, StorageMetrics.storages, StorageMetrics.metaStorages]
+            + VolumeMetrics.all.map(\.family) + [VolumeMetrics.info, VolumeMetrics.state] + [StorageMetrics.layers, StorageMetrics.storages, StorageMetrics.metaStorages]
             + StorageMetrics.metaAll + [ExporterMetrics.up, ExporterMetrics.collectorSuccess, ExporterMetrics.collectorDuration]
     }
 
@@ -94,7 +94,7 @@ import Testing
         }
         let daemonNames = Set(DaemonMetrics.all.map(\.family.name))
         for name in ["porto_daemon_errors_total", "porto_daemon_warnings_total", "porto_daemon_porto_starts_total",
-                     "porto_daemon_porto_uptime_seconds", "porto_daemon_containers", "porto_daemon_container_start_failed_total",
+                     "porto_daemon_start_time_seconds", "porto_daemon_master_start_time_seconds", "porto_daemon_containers", "porto_daemon_container_start_failed_total",
                      "porto_daemon_container_oom_total", "porto_daemon_request_completed_total", "porto_daemon_request_failed_total",
                      "porto_daemon_clients", "porto_daemon_volumes", "porto_daemon_log_bytes_total"] {
             #expect(daemonNames.contains(name), "\(name)")

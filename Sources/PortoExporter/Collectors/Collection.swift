@@ -37,14 +37,16 @@ public final class Collection: @unchecked Sendable {
     ///   - logger: where failed requests, recoveries and fallbacks are logged (``PortodLog``);
     ///     nowhere when nil.
     ///   - now: the clock for deadlines and collector durations (tests pass a fixed one).
+    ///   - wallClock: Unix seconds, for portod's start times (tests pass a fixed one).
     public init(
         configuration: CollectionConfiguration, transport: any PortoTransport, logger: Logger? = nil,
-        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        wallClock: @escaping @Sendable () -> UInt64 = WallClock.seconds
     ) {
         self.configuration = configuration
         self.transport = transport
         self.now = now
-        let collectors = Collection.collectors(for: configuration)
+        let collectors = Collection.collectors(for: configuration, wallClock: wallClock)
         self.collectors = collectors
         self.runOrder = collectors.indices.filter { collectors[$0].isCheap } + collectors.indices.filter { !collectors[$0].isCheap }
         self.log = PortodLog(
@@ -53,10 +55,12 @@ public final class Collection: @unchecked Sendable {
     }
 
     /// The enabled collectors, in the order of their self-metrics (``runOrder`` is the order they run in).
-    static func collectors(for configuration: CollectionConfiguration) -> [any Collector] {
+    static func collectors(
+        for configuration: CollectionConfiguration, wallClock: @escaping @Sendable () -> UInt64 = WallClock.seconds
+    ) -> [any Collector] {
         let groups = configuration.groups
         var out: [any Collector] = []
-        if groups.contains(.daemon) { out.append(DaemonCollector()) }
+        if groups.contains(.daemon) { out.append(DaemonCollector(wallClock: wallClock)) }
         if groups.contains(where: \.isContainerGroup) {
             out.append(ContainersCollector(
                 groups: groups, selection: configuration.containers, labels: configuration.labels,

@@ -1,4 +1,7 @@
 import PortoWire
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// portod's own figures: one `GetSystem` (docs/porto.md §5.1), written as ``DaemonMetrics``, plus
 /// `porto_daemon_info` and the request latency histogram. A field the daemon does not send (an
@@ -6,6 +9,8 @@ import PortoWire
 /// `porto_stat` (DaemonCollector+Legacy.swift).
 struct DaemonCollector: Collector {
     let name = "daemon"
+    /// Unix seconds now, for the start times computed from portod's uptimes.
+    let wallClock: @Sendable () -> UInt64
 
     func collect(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
         var request = Porto_TPortoRequest()
@@ -19,13 +24,16 @@ struct DaemonCollector: Collector {
             context.note("legacy-getsystem", "portod has no GetSystem (older than 4.6): reading daemon counters from porto_stat")
             system = try Self.legacySystem(context)
         }
-        Self.write(system, into: writer)
+        Self.write(system, now: wallClock(), into: writer)
     }
 
-    static func write(_ system: Porto_TGetSystemResponse, into writer: ExpositionWriter) {
+    static func write(_ system: Porto_TGetSystemResponse, now: UInt64, into writer: ExpositionWriter) {
         for metric in DaemonMetrics.all where system[keyPath: metric.has] {
             let value: SampleValue
-            if let path = metric.value {
+            if let path = metric.value, metric.isUptime {
+                let uptime = system[keyPath: path]
+                value = .uint(now > uptime ? now - uptime : 0)
+            } else if let path = metric.value {
                 value = .uint(system[keyPath: path])
             } else if let flag = metric.flag {
                 value = .bool(system[keyPath: flag])
@@ -57,5 +65,12 @@ struct DaemonCollector: Collector {
         var counts = longer.map { total >= $0 ? total - $0 : 0 }
         for i in counts.indices.dropFirst() where counts[i] < counts[i - 1] { counts[i] = counts[i - 1] }
         return Histogram(upperBounds: DaemonMetrics.requestDurationBounds, cumulativeCounts: counts, count: total, sum: nil)
+    }
+}
+
+/// The wall clock in whole Unix seconds (no Foundation in the exporter).
+public enum WallClock {
+    @Sendable public static func seconds() -> UInt64 {
+        UInt64(max(0, time(nil)))
     }
 }

@@ -7,11 +7,13 @@ import PortoWire
 struct VolumesCollector: Collector {
     let name = "volumes"
 
-    struct Volume {
+    struct Volume: Sendable {
         var path: String
         var id: String
         var backend: String
         var state: String
+        var ownerContainer: String
+        var place: String
         var space: Porto_TVolumeResource?
         var inodes: Porto_TVolumeResource?
     }
@@ -28,6 +30,7 @@ struct VolumesCollector: Collector {
                 return try context.call(request, fallsBack: true).getVolume.volume.map { spec in
                     Volume(
                         path: spec.path, id: spec.id, backend: spec.backend, state: spec.state,
+                        ownerContainer: spec.ownerContainer, place: spec.place,
                         space: spec.hasSpace ? spec.space : nil, inodes: spec.hasInodes ? spec.inodes : nil)
                 }
             } catch {
@@ -54,6 +57,7 @@ struct VolumesCollector: Collector {
         }
         return Volume(
             path: d.path, id: p["id"] ?? d.path, backend: p["backend"] ?? "", state: p["state"] ?? "",
+            ownerContainer: p["owner_container"] ?? "", place: p["place"] ?? "",
             space: resource("space_used", "space_limit", "space_available"),
             inodes: resource("inode_used", "inode_limit", "inode_available"))
     }
@@ -64,16 +68,20 @@ struct VolumesCollector: Collector {
         var seenPaths = Set<String>()
         for v in sorted {
             guard seenIDs.insert(v.id.isEmpty ? v.path : v.id).inserted, seenPaths.insert(v.path).inserted else { continue }
-            let labels = Labels(["path": v.path, "backend": v.backend, "state": v.state])
-            if let space = v.space {
-                if space.hasUsage { writer.gauge(VolumeMetrics.spaceUsage, labels: labels, value: .uint(space.usage)) }
-                if space.hasLimit { writer.gauge(VolumeMetrics.spaceLimit, labels: labels, value: .uint(space.limit)) }
-                if space.hasAvailable { writer.gauge(VolumeMetrics.spaceAvailable, labels: labels, value: .uint(space.available)) }
+            writer.gauge(VolumeMetrics.info, labels: Labels([
+                "path": v.path, "backend": v.backend, "owner_container": v.ownerContainer, "place": v.place,
+            ]), value: .uint(1))
+            let labels = Labels(["path": v.path])
+            if !v.state.isEmpty {
+                for state in VolumeMetrics.states {
+                    writer.gauge(VolumeMetrics.state, labels: labels, extra: state, value: .bool(state == v.state))
+                }
+                if !VolumeMetrics.states.contains(v.state) {
+                    writer.gauge(VolumeMetrics.state, labels: labels, extra: v.state, value: .uint(1))
+                }
             }
-            if let inodes = v.inodes {
-                if inodes.hasUsage { writer.gauge(VolumeMetrics.inodesUsage, labels: labels, value: .uint(inodes.usage)) }
-                if inodes.hasLimit { writer.gauge(VolumeMetrics.inodesLimit, labels: labels, value: .uint(inodes.limit)) }
-                if inodes.hasAvailable { writer.gauge(VolumeMetrics.inodesAvailable, labels: labels, value: .uint(inodes.available)) }
+            for metric in VolumeMetrics.all {
+                if let value = metric.read(v) { writer.gauge(metric.family, labels: labels, value: .uint(value)) }
             }
         }
     }

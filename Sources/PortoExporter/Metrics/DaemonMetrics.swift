@@ -9,6 +9,21 @@ public struct DaemonMetric: @unchecked Sendable {
     let value: KeyPath<Porto_TGetSystemResponse, UInt64>?
     let flag: KeyPath<Porto_TGetSystemResponse, Bool>?
     let has: KeyPath<Porto_TGetSystemResponse, Bool>
+    /// The field is an uptime in seconds: exported as the start time, now minus the uptime.
+    let isUptime: Bool
+
+    init(
+        family: MetricFamily, field: String, unit: String, value: KeyPath<Porto_TGetSystemResponse, UInt64>?,
+        flag: KeyPath<Porto_TGetSystemResponse, Bool>?, has: KeyPath<Porto_TGetSystemResponse, Bool>, isUptime: Bool = false
+    ) {
+        self.family = family
+        self.field = field
+        self.unit = unit
+        self.value = value
+        self.flag = flag
+        self.has = has
+        self.isUptime = isUptime
+    }
 }
 
 /// The table of `porto_daemon_*` metrics: every field of `TGetSystemResponse`, named
@@ -28,8 +43,8 @@ public enum DaemonMetrics {
         c("warnings", \R.warnings, \R.hasWarnings, "Warning lines portod has logged."),
         c("fatals", \R.fatals, \R.hasFatals, "Fatal lines portod has logged."),
         c("porto_starts", \R.portoStarts, \R.hasPortoStarts, "Times the portod server process has started since /run/portod.stat was created."),
-        g("porto_uptime", \R.portoUptime, \R.hasPortoUptime, "Seconds since the current portod server started.", unit: "seconds"),
-        g("master_uptime", \R.masterUptime, \R.hasMasterUptime, "Seconds since the portod master process started.", unit: "seconds"),
+        start("porto_uptime", \R.portoUptime, \R.hasPortoUptime, "Time the current portod server started, in seconds since the epoch.", name: "start_time"),
+        start("master_uptime", \R.masterUptime, \R.hasMasterUptime, "Time the portod master process started, in seconds since the epoch.", name: "master_start_time"),
         c("taints", \R.taints, \R.hasTaints, "Taint messages portod has logged."),
         flag("verbose", \R.verbose, \R.hasVerbose, "Whether portod logs verbosely (1) or not (0)."),
         flag("debug", \R.debug, \R.hasDebug, "Whether portod logs debug messages (1) or not (0)."),
@@ -120,6 +135,15 @@ public enum DaemonMetrics {
     /// `_unit`, unless the field already names its unit (`log_bytes`, `log_bytes_lost`).
     private static func unitSuffix(_ field: String, _ unit: String) -> String {
         unit.isEmpty || field.split(separator: "_").contains(Substring(unit)) ? "" : "_\(unit)"
+    }
+
+    /// A start time from an uptime field: a timestamp is what Prometheus practice exports
+    /// (`time() - x` is the age). Computed from whole seconds, it can wobble by a second between
+    /// scrapes: alert on restarts with `porto_daemon_porto_starts_total`.
+    private static func start(_ field: String, _ v: KeyPath<R, UInt64>, _ has: KeyPath<R, Bool>, _ help: String, name: String) -> DaemonMetric {
+        DaemonMetric(
+            family: MetricFamily(name: "porto_daemon_\(name)_seconds", help: help, type: .gauge),
+            field: field, unit: "seconds", value: v, flag: nil, has: has, isUptime: true)
     }
 
     private static func flag(_ field: String, _ v: KeyPath<R, Bool>, _ has: KeyPath<R, Bool>, _ help: String) -> DaemonMetric {

@@ -185,10 +185,11 @@ public enum MetricsCatalog {
         |---|---|---|---|
 
         """
-        let volumeSources = ["`space.usage`", "`space.limit`", "`space.available`", "`inodes.usage`", "`inodes.limit`", "`inodes.available`"]
-        for (family, source) in zip(VolumeMetrics.all, volumeSources) {
-            md += row(["`\(family.name)`", family.type.rawValue, labels(family.labelNames), "GetVolume \(source) (ListVolumes on old portods)"])
+        for metric in VolumeMetrics.all {
+            md += row(["`\(metric.family.name)`", metric.family.type.rawValue, labels(metric.family.labelNames), "GetVolume \(metric.source)"])
         }
+        md += row(["`\(VolumeMetrics.info.name)`", "gauge", labels(VolumeMetrics.info.labelNames), "GetVolume `backend`, `owner_container`, `place`; value 1"])
+        md += row(["`\(VolumeMetrics.state.name)`", "gauge", labels(VolumeMetrics.state.labelNames), "GetVolume `state`: 1 for the current one, 0 for \(VolumeMetrics.states.joined(separator: ", "))"])
         md += row(["`\(StorageMetrics.layers.name)`", "gauge", "", "ListLayers: number of layers"])
         md += row(["`\(StorageMetrics.storages.name)`", "gauge", "", "ListStorages: number of storages"])
         md += row(["`\(StorageMetrics.metaStorages.name)`", "gauge", "", "ListStorages: number of meta storages"])
@@ -199,7 +200,10 @@ public enum MetricsCatalog {
         md += """
 
         Volumes are listed by portod once per link: they are deduplicated by id, keeping the first path in
-        sorted order. Usage figures are cached by portod and up to a minute old; for backends without
+        sorted order. Value series carry only `path`, so that a state change never starts new series (and
+        never restarts an alert's `for:`): join `porto_volume_info` for the backend and the owner container,
+        and read the state from `porto_volume_state`. The source in brackets is the ListVolumes key used
+        on portods without GetVolume. Usage figures are cached by portod and up to a minute old; for backends without
         their own filesystem or quota (plain, bind, rbind, dir, overlay without space_limit) they describe
         the whole underlying filesystem. A limit of 0 means none.
 

@@ -17,20 +17,43 @@ public enum ContainerMetadataMetrics {
         type: .gauge, labelNames: ["name"])
 }
 
-/// `porto_volume_*`: one series per volume (deduplicated by id), labelled by path, backend, state.
+/// One `porto_volume_*` value metric: its family, where it is read, and its METRICS.md source.
+public struct VolumeMetric: Sendable {
+    public let family: MetricFamily
+    /// The GetVolume field and the ListVolumes key, for METRICS.md.
+    public let source: String
+    let read: @Sendable (VolumesCollector.Volume) -> UInt64?
+}
+
+/// `porto_volume_*`: one series per volume (deduplicated by id). Value series carry only `path`,
+/// so that a state change or a relabelling never starts a new series; what describes the volume
+/// is in `porto_volume_info`, its state in the one-hot `porto_volume_state`.
 public enum VolumeMetrics {
-    static let labelNames = ["path", "backend", "state"]
-    public static let spaceUsage = gauge("porto_volume_space_usage_bytes", "Space used on the volume, in bytes (cached by portod, up to a minute old; for backends without their own filesystem or quota, the whole underlying filesystem).")
-    public static let spaceLimit = gauge("porto_volume_space_limit_bytes", "Space limit of the volume (0: none), in bytes.")
-    public static let spaceAvailable = gauge("porto_volume_space_available_bytes", "Space available on the volume, in bytes (cached by portod, up to a minute old).")
-    public static let inodesUsage = gauge("porto_volume_inodes_usage", "Inodes used on the volume (cached by portod, up to a minute old).")
-    public static let inodesLimit = gauge("porto_volume_inodes_limit", "Inode limit of the volume (0: none).")
-    public static let inodesAvailable = gauge("porto_volume_inodes_available", "Inodes available on the volume (cached by portod, up to a minute old).")
+    public static let all: [VolumeMetric] = [
+        bytes("porto_volume_space_usage_bytes", "`space.usage` (`space_used`)", "Space used on the volume, in bytes (cached by portod, up to a minute old; for backends without their own filesystem or quota, the whole underlying filesystem).") { $0.space.flatMap { $0.hasUsage ? $0.usage : nil } },
+        bytes("porto_volume_space_limit_bytes", "`space.limit` (`space_limit`)", "Space limit of the volume (0: none), in bytes.") { $0.space.flatMap { $0.hasLimit ? $0.limit : nil } },
+        bytes("porto_volume_space_available_bytes", "`space.available` (`space_available`)", "Space available on the volume, in bytes (cached by portod, up to a minute old).") { $0.space.flatMap { $0.hasAvailable ? $0.available : nil } },
+        bytes("porto_volume_inodes_usage", "`inodes.usage` (`inode_used`)", "Inodes used on the volume (cached by portod, up to a minute old).") { $0.inodes.flatMap { $0.hasUsage ? $0.usage : nil } },
+        bytes("porto_volume_inodes_limit", "`inodes.limit` (`inode_limit`)", "Inode limit of the volume (0: none).") { $0.inodes.flatMap { $0.hasLimit ? $0.limit : nil } },
+        bytes("porto_volume_inodes_available", "`inodes.available` (`inode_available`)", "Inodes available on the volume (cached by portod, up to a minute old).") { $0.inodes.flatMap { $0.hasAvailable ? $0.available : nil } },
+    ]
 
-    static let all: [MetricFamily] = [spaceUsage, spaceLimit, spaceAvailable, inodesUsage, inodesLimit, inodesAvailable]
+    /// `porto_volume_info{path,backend,owner_container,place} 1`.
+    public static let info = MetricFamily(
+        name: "porto_volume_info",
+        help: "Volume metadata as labels (owner_container is the container that owns it, \"/\" for the host); the value is 1.",
+        type: .gauge, labelNames: ["path", "backend", "owner_container", "place"])
 
-    private static func gauge(_ name: String, _ help: String) -> MetricFamily {
-        MetricFamily(name: name, help: help, type: .gauge, labelNames: labelNames)
+    /// `porto_volume_state{path,state}`: 1 for the current state, 0 for the others.
+    public static let state = MetricFamily(
+        name: "porto_volume_state", help: "Volume state: 1 for the current state, 0 for the others.",
+        type: .gauge, labelNames: ["path", "state"], extraLabel: "state")
+
+    /// Every volume state portod reports (docs/porto.md §6).
+    public static let states = ["initial", "building", "ready", "tuning", "unlinked", "to-destroy", "destroying", "destroyed"]
+
+    private static func bytes(_ name: String, _ source: String, _ help: String, _ read: @escaping @Sendable (VolumesCollector.Volume) -> UInt64?) -> VolumeMetric {
+        VolumeMetric(family: MetricFamily(name: name, help: help, type: .gauge, labelNames: ["path"]), source: source, read: read)
     }
 }
 
