@@ -73,4 +73,23 @@ import Testing
             sim.setFaults(.none)
         }
     }
+
+    @Test func propertiesPortodDoesNotKnowAreLoggedOncePerConnection() throws {
+        let dir = try TempDirectory()
+        let socket = dir.file("portod.socket")
+        let sim = try SimServer.start(socketPath: socket, host: SimHost(options: SimOptions(
+            containers: 5, seed: 3, unknownProperties: ["io_pressure", "cpu_pressure"])))
+        defer { sim.stop() }
+        try ExporterProcess.withRunning(socket: socket, dir: dir) { exporter in
+            for _ in 0..<3 {
+                let text = try exporter.scrape()
+                #expect(text.contains("porto_exporter_collector_success{collector=\"containers\"} 1\n"), "not a failure")
+            }
+            let lines = exporter.logText.split(separator: "\n").filter { $0.contains("does not know") }
+            #expect(lines.count == 1, "\(lines)")
+            #expect(lines.first?.hasSuffix(
+                #" level=info msg="portod does not know these properties: their samples are left out" properties=cpu_pressure,io_pressure socket=\#(socket)"#) == true,
+                "\(lines)")
+        }
+    }
 }

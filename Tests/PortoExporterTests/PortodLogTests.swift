@@ -217,6 +217,27 @@ final class NamedTransport: PortoTransport, @unchecked Sendable {
         #expect(!text.contains("porto_exporter_portod_request_failures_total"))
     }
 
+    @Test func valuesNotUnderstoodAreLoggedOncePerConnection() {
+        let named = NamedTransport { request throws(PortoError) in
+            if request.hasListContainersBy { throw PortoError.porto(.invalidMethod, message: "invalid RPC method") }
+            guard request.hasGet else { return try CollectionTests.lcbHost(request) }
+            return .ok { r in
+                r.get = PortoWireGetResponse.make([
+                    ("/", [("cpu_usage_system", "5"), ("cpu_usage", "lots"), ("state", "meta")]),
+                    ("a", [("cpu_usage_system", "12 ms"), ("cpu_usage", ""), ("state", "running")]),
+                ])
+            }
+        }
+        let s = Setup(groups: [.cpu, .state], transport: named)
+        s.collect()
+        let lines = s.take()
+        #expect(lines.contains(
+            #"level=warn msg="portod values not understood: those samples are left out" properties=cpu_usage,cpu_usage_system socket=/run/test.socket"#),
+            "\(lines)")
+        s.collect()
+        #expect(s.take() == [])
+    }
+
     @Test func nothingIsLoggedWhenAllIsWell() {
         let s = Setup(transport: NamedTransport(answer: CollectionTests.lcbHost))
         for _ in 0..<3 {

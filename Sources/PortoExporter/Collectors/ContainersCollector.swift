@@ -89,8 +89,14 @@ struct ContainersCollector: Collector {
     private func collectLegacy(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
         let response = try context.call(LegacyContainerReader.request(properties: properties))
         var unknown = Set<String>()
-        var containers = LegacyContainerReader.containers(from: response.get, unknownProperties: &unknown)
+        var undecodable: [String: String] = [:]
+        var containers = LegacyContainerReader.containers(from: response.get, unknownProperties: &unknown, undecodable: &undecodable)
         Self.noteUnknown(unknown, context)
+        if !undecodable.isEmpty {
+            // Property names only: a value (a label map) may hold anything.
+            context.note("undecodable-values", "portod values not understood: those samples are left out", level: .warning,
+                         metadata: ["properties": "\(undecodable.keys.sorted().joined(separator: ","))"])
+        }
         containers.sort { $0.spec.name.utf8.lexicographicallyPrecedes($1.spec.name.utf8) }
         write(containers, into: writer)
     }

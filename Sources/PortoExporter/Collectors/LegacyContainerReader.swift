@@ -34,6 +34,15 @@ enum LegacyContainerReader {
     /// ``containers(from:)``, also telling the variables portod answered `InvalidProperty`
     /// (properties an older portod does not know), as property names.
     static func containers(from response: Porto_TGetResponse, unknownProperties: inout Set<String>) -> [Porto_TContainer] {
+        var undecodable: [String: String] = [:]
+        return containers(from: response, unknownProperties: &unknownProperties, undecodable: &undecodable)
+    }
+
+    /// ``containers(from:unknownProperties:)``, also telling the properties whose value could not
+    /// be read (not empty, and not in the form the property has), with one such value each.
+    static func containers(
+        from response: Porto_TGetResponse, unknownProperties: inout Set<String>, undecodable: inout [String: String]
+    ) -> [Porto_TContainer] {
         var result: [Porto_TContainer] = []
         result.reserveCapacity(response.list.count)
         for entry in response.list {
@@ -48,7 +57,10 @@ enum LegacyContainerReader {
                 guard keyval.hasValue else { continue }
                 var property = keyval.variable
                 if property.hasSuffix("[raw]") { property = String(property.dropLast(5)) }
-                decode(property: property, value: keyval.value, into: &container)
+                if !decode(property: property, value: keyval.value, into: &container), !keyval.value.isEmpty,
+                   undecodable[property] == nil {
+                    undecodable[property] = keyval.value
+                }
             }
             result.append(container)
         }
@@ -56,11 +68,13 @@ enum LegacyContainerReader {
         return result
     }
 
-    /// Sets the field(s) of `property` from its Get string.
-    static func decode(property: String, value: String, into c: inout Porto_TContainer) {
+    /// Sets the field(s) of `property` from its Get string; false when the value could not be
+    /// read (the field stays unset).
+    @discardableResult
+    static func decode(property: String, value: String, into c: inout Porto_TContainer) -> Bool {
         switch property {
         case "cgroups":
-            guard let entries = LegacyValueParser.stringMap(value) else { return }
+            guard let entries = LegacyValueParser.stringMap(value) else { return false }
             var cgroups = Porto_TContainerCgroups()
             for (controller, path) in entries {
                 var cg = Porto_TContainerCgroup()
@@ -69,7 +83,7 @@ enum LegacyContainerReader {
                 cgroups.cgroup.append(cg)
             }
             c.status.cgroups = cgroups
-            return
+            return true
         case "net":
             // "inherited", "host", "L3 eth0", "none", ...: only the first word matters to us.
             var net = Porto_TContainerNetConfig()
@@ -80,9 +94,9 @@ enum LegacyContainerReader {
             net.cfg = [option]
             if option.opt == "inherited" { net.inherited = true }
             c.spec.net = net
-            return
+            return true
         case "labels":
-            guard let entries = LegacyValueParser.stringMap(value) else { return }
+            guard let entries = LegacyValueParser.stringMap(value) else { return false }
             var labels = Porto_TStringMap()
             labels.map = entries.map { key, value in
                 var e = Porto_TStringMap.TStringMapEntry()
@@ -91,46 +105,52 @@ enum LegacyContainerReader {
                 return e
             }
             c.spec.labels = labels
-            return
+            return true
         case "state":
             if !value.isEmpty { c.status.state = value }
-            return
+            return true
         case "start_error":
             // "InvalidCommand:(message)": only the error's name is kept.
             let errorName = value.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-            guard !errorName.isEmpty else { return }
+            guard !errorName.isEmpty else { return false }
             var error = Porto_TError()
             error.error = Porto_EError(portoName: errorName) ?? .unknown
             c.status.startError = error
-            return
+            return true
         case "creation_time", "start_time", "death_time", "change_time":
-            guard let v = LegacyValueParser.uint(value) else { return }
+            guard let v = LegacyValueParser.uint(value) else { return false }
             switch property {
             case "creation_time": c.status.creationTime = v
             case "start_time": c.status.startTime = v
             case "death_time": c.status.deathTime = v
             default: c.status.changeTime = v
             }
-            return
+            return true
         default:
             break
         }
-        guard let field = fieldsByProperty[property] else { return }
+        guard let field = fieldsByProperty[property] else { return true }  // not one of ours
         switch field {
         case .status(_, let path):
-            if let v = LegacyValueParser.uint(value) { c.status[keyPath: path] = v }
+            guard let v = LegacyValueParser.uint(value) else { return false }
+            c.status[keyPath: path] = v
         case .spec(_, let path):
-            if let v = LegacyValueParser.uint(value) { c.spec[keyPath: path] = v }
+            guard let v = LegacyValueParser.uint(value) else { return false }
+            c.spec[keyPath: path] = v
         case .statusCores(_, let path):
-            if let v = LegacyValueParser.cores(value) { c.status[keyPath: path] = v }
+            guard let v = LegacyValueParser.cores(value) else { return false }
+            c.status[keyPath: path] = v
         case .specCores(_, let path):
-            if let v = LegacyValueParser.cores(value) { c.spec[keyPath: path] = v }
+            guard let v = LegacyValueParser.cores(value) else { return false }
+            c.spec[keyPath: path] = v
         case .statusInt(_, let path):
-            if let v = LegacyValueParser.int32(value) { c.status[keyPath: path] = v }
+            guard let v = LegacyValueParser.int32(value) else { return false }
+            c.status[keyPath: path] = v
         case .statusBool(_, let path):
-            if let v = LegacyValueParser.bool(value) { c.status[keyPath: path] = v }
+            guard let v = LegacyValueParser.bool(value) else { return false }
+            c.status[keyPath: path] = v
         case .map(_, let path):
-            guard let entries = LegacyValueParser.uintMap(value) else { return }
+            guard let entries = LegacyValueParser.uintMap(value) else { return false }
             var map = Porto_TUintMap()
             map.map = entries.map { key, value in
                 var e = Porto_TUintMap.TUintMapEntry()
@@ -140,7 +160,7 @@ enum LegacyContainerReader {
             }
             c.status[keyPath: path] = map
         case .vm:
-            guard let entries = LegacyValueParser.uintMap(value) else { return }
+            guard let entries = LegacyValueParser.uintMap(value) else { return false }
             var vm = Porto_TVmStat()
             for (key, v) in entries {
                 if let path = vmKeys[key] { vm[keyPath: path] = v }
@@ -151,6 +171,7 @@ enum LegacyContainerReader {
         case .startFailed, .startErrorName, .controllerOwners:
             break  // start_error and cgroups are decoded above
         }
+        return true
     }
 
     /// Get does not say which cgroups are inherited; ListContainersBy does (`inherited=true`).

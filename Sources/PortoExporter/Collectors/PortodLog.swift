@@ -86,7 +86,7 @@ final class PortodLog: @unchecked Sendable {
         ]
         switch error {
         case .porto(let code, let message):
-            metadata["error"] = "\(code.name)"
+            metadata["error"] = "\(code.portoName)"
             metadata["message"] = "\(message)"
         case .socket(let failure, let message):
             metadata["error"] = "\(failure)"
@@ -171,17 +171,7 @@ extension PortoError {
     /// The `reason` label of `porto_exporter_portod_request_failures_total`: the kind, or for an
     /// error answered by portod the Porto error name (`Unknown`, `Busy`, ...).
     var reason: String {
-        if case .porto(let code, _) = self { return code.name }
+        if case .porto(let code, _) = self { return code.portoName }
         return kind
-    }
-}
-
-extension Porto_EError {
-    /// The name rpc.proto gives the error (`InvalidMethod`): the Swift case name (`invalidMethod`)
-    /// with its first letter in upper case, as the generator lowered it.
-    var name: String {
-        let swiftName = String(describing: self)
-        guard let first = swiftName.first else { return String(rawValue) }
-        return first.uppercased() + swiftName.dropFirst()
     }
 }
