@@ -58,7 +58,7 @@ import Testing
             #expect(try exporter.scrape().contains("\nporto_up 1\n"))
             lines = Self.added(exporter, since: before)
             #expect(lines.count == 1 && lines[0].contains(
-                #" level=info msg="portod reachable again after 1 failed scrapes" failed_scrapes=1 socket=\#(socket)"#), "\(lines)")
+                #" level=info msg="portod reachable again after 1 failed scrape" failed_scrapes=1 socket=\#(socket)"#), "\(lines)")
 
             // A hung request: the timeout says how long it waited.
             before = exporter.logText

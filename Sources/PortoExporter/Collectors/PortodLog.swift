@@ -119,7 +119,7 @@ final class PortodLog: @unchecked Sendable {
             }
             let reachableAgain = unreachableScrapes > 0
             if reachableAgain {
-                lines.append(("portod reachable again after \(unreachableScrapes) failed scrapes", [
+                lines.append(("portod reachable again after \(Self.scrapes(unreachableScrapes))", [
                     "socket": "\(socket)", "failed_scrapes": "\(unreachableScrapes)",
                 ]))
                 unreachableScrapes = 0
@@ -130,7 +130,7 @@ final class PortodLog: @unchecked Sendable {
                 runs = runs.filter { $0.key.request != request }
                 // Back with portod as a whole: the line above says it.
                 if reachableAgain { continue }
-                lines.append(("portod request succeeds again after \(count) failed scrapes", [
+                lines.append(("portod request succeeds again after \(Self.scrapes(count))", [
                     "collector": "\(request.collector)", "method": "\(request.method)", "socket": "\(socket)",
                     "failed_scrapes": "\(count)",
                 ]))
@@ -147,6 +147,9 @@ final class PortodLog: @unchecked Sendable {
         metadata["socket"] = "\(socket)"
         logger.log(level: level, message, metadata: metadata)
     }
+
+    /// "1 failed scrape", "2 failed scrapes".
+    static func scrapes(_ n: Int) -> String { n == 1 ? "1 failed scrape" : "\(n) failed scrapes" }
 
     /// `d` in seconds with millisecond precision, like `1.250s`.
     static func seconds(_ d: Duration) -> String {
