@@ -42,9 +42,9 @@ import Testing
         #expect(properties == ["anon_usage", "cache_usage", "cgroups", "major_faults", "memory_reclaimed",
                                "memory_usage", "minor_faults", "mlock_usage", "oom_kills", "oom_kills_total", "shmem_usage"])
         // With _created on, the times it is taken from (and respawn_count, which tells a respawn).
-        let withCreated = Collection(configuration: CollectionConfiguration(groups: [.memory], createdSamples: true), transport: transport)
-        #expect(withCreated.containerProperties.contains("start_time") && withCreated.containerProperties.contains("creation_time")
-            && withCreated.containerProperties.contains("respawn_count"))
+        let withCreated = ContainersCollector(groups: [.memory], selection: ContainerSelection(), labels: LabelSelection(), createdSamples: true)
+        #expect(withCreated.properties.contains("start_time") && withCreated.properties.contains("creation_time")
+            && withCreated.properties.contains("respawn_count"))
         #expect(transport.requests.first?.listContainersBy.filters.first?.name == "***")
 
         config.groups = [.daemon]

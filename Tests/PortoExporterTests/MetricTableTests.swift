@@ -6,7 +6,7 @@ import Testing
         ContainerMetrics.all.map(\.family) + [ContainerMetadataMetrics.info, ContainerMetadataMetrics.labels]
             + DaemonMetrics.all.map(\.family) + [DaemonMetrics.info, DaemonMetrics.requestDuration]
             + VolumeMetrics.all.map(\.family) + [VolumeMetrics.info, VolumeMetrics.state] + [StorageMetrics.layers, StorageMetrics.storages, StorageMetrics.metaStorages]
-            + StorageMetrics.metaAll + [ExporterMetrics.up, ExporterMetrics.collectorSuccess, ExporterMetrics.collectorDuration]
+            + StorageMetrics.metaAll.map(\.family) + [ExporterMetrics.up, ExporterMetrics.collectorSuccess, ExporterMetrics.collectorDuration]
     }
 
     @Test func familyNamesAreUniqueAndDoNotClashWithSampleNames() {
@@ -107,6 +107,33 @@ import Testing
             groups: Set(CollectorGroup.allCases), selection: ContainerSelection(), labels: LabelSelection(patterns: ["*"]))
         let forbidden: Set<String> = ["env", "env_secret", "command", "command_argv", "core_command", "stdout", "stderr", "root", "cwd", "hostname", "ip", "bind", "sysctl", "private"]
         #expect(Set(collector.properties).isDisjoint(with: forbidden))
+    }
+
+    /// Container properties porto-sim leaves out, as portod does on a mainline kernel: offstream
+    /// knobs (NotSupported) and `io_time` (empty without the CFQ/BFQ schedulers), docs/porto.md §3.3.
+    static let notOnMainline: Set<String> = [
+        "cpu_wait", "cpu_burst_usage", "cpu_unconstrained_wait", "memory_guarantee", "memory_guarantee_total",
+        "anon_limit", "anon_limit_total", "io_time",
+    ]
+
+    /// Every family of the metric tables appears in the golden files (a family without samples
+    /// has no TYPE line), except those of the properties a mainline kernel does not give.
+    @Test func everyTableFamilyIsInTheGoldenFiles() throws {
+        let text = try #require(Files.read("\(TestPaths.fixtures)/golden-scrape.txt"))
+        let openMetrics = try #require(Files.read("\(TestPaths.fixtures)/golden-scrape.om.txt"))
+        let tables = ContainerMetrics.all.filter { !Self.notOnMainline.contains($0.property) }.map(\.family)
+            + [ContainerMetadataMetrics.info, ContainerMetadataMetrics.labels]
+            + DaemonMetrics.all.map(\.family) + [DaemonMetrics.info, DaemonMetrics.requestDuration]
+            + VolumeMetrics.all.map(\.family) + [VolumeMetrics.info, VolumeMetrics.state]
+            + [StorageMetrics.layers, StorageMetrics.storages, StorageMetrics.metaStorages] + StorageMetrics.metaAll.map(\.family)
+        for family in tables {
+            #expect(text.contains("\n# TYPE \(family.name) "), "\(family.name) is not in golden-scrape.txt")
+            let omName = family.type == .counter ? String(family.name.dropLast(6)) : family.name
+            #expect(openMetrics.contains("\n# TYPE \(omName) "), "\(family.name) is not in golden-scrape.om.txt")
+        }
+        for family in ContainerMetrics.all where Self.notOnMainline.contains(family.property) {
+            #expect(!text.contains("\n# TYPE \(family.family.name) "), "\(family.family.name) is in the goldens: take it off the list")
+        }
     }
 
     @Test func metricsMarkdownIsUpToDate() throws {

@@ -75,10 +75,6 @@ public final class Collection: @unchecked Sendable {
     /// Names of the enabled collectors (the `collector` label values).
     public var collectorNames: [String] { collectors.map(\.name) }
 
-    /// The ListContainersBy property names asked for (empty if no container group is enabled).
-    public var containerProperties: [String] {
-        collectors.compactMap { $0 as? ContainersCollector }.first?.properties ?? []
-    }
 
     /// A cheap collector's request may take at most this part of the collection's time.
     static let cheapShare = 10

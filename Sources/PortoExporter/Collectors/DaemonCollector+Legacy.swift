@@ -44,32 +44,11 @@ extension DaemonCollector {
         return system
     }
 
-    static let portoStatFields: [String: WritableKeyPath<Porto_TGetSystemResponse, UInt64> & Sendable] = [
-        "errors": \.errors, "warnings": \.warnings, "fatals": \.fatals, "porto_starts": \.portoStarts,
-        "porto_uptime": \.portoUptime, "master_uptime": \.masterUptime, "taints": \.taints,
-        "log_lines": \.logLines, "log_bytes": \.logBytes, "log_lines_lost": \.logLinesLost,
-        "log_bytes_lost": \.logBytesLost, "log_open": \.logOpen,
-        "stream_rotate_bytes": \.streamRotateBytes, "stream_rotate_errors": \.streamRotateErrors,
-        "container_count": \.containerCount, "container_limit": \.containerLimit,
-        "container_running": \.containerRunning, "container_created": \.containerCreated,
-        "container_started": \.containerStarted, "container_start_failed": \.containerStartFailed,
-        "container_oom": \.containerOom, "container_buried": \.containerBuried,
-        "container_lost": \.containerLost, "container_tainted": \.containerTainted,
-        "postfork_issues": \.postforkIssues,
-        "volume_count": \.volumeCount, "volume_limit": \.volumeLimit, "volume_created": \.volumeCreated,
-        "volume_failed": \.volumeFailed, "volume_links": \.volumeLinks,
-        "volume_links_mounted": \.volumeLinksMounted, "volume_lost": \.volumeLost,
-        "layer_import": \.layerImport, "layer_export": \.layerExport, "layer_remove": \.layerRemove,
-        "client_count": \.clientCount, "client_max": \.clientMax, "client_connected": \.clientConnected,
-        "request_queued": \.requestQueued, "request_completed": \.requestCompleted,
-        "request_failed": \.requestFailed, "request_threads": \.requestThreads,
-        "request_longer_1s": \.requestLonger1S, "request_longer_3s": \.requestLonger3S,
-        "request_longer_30s": \.requestLonger30S, "request_longer_5m": \.requestLonger5M,
-        "request_top_running_time": \.requestTopRunningTime,
-        "fail_system": \.failSystem, "fail_invalid_value": \.failInvalidValue,
-        "fail_invalid_command": \.failInvalidCommand, "fail_memory_guarantee": \.failMemoryGuarantee,
-        "fail_invalid_netaddr": \.failInvalidNetaddr,
-        "network_count": \.networkCount, "network_created": \.networkCreated,
-        "network_problems": \.networkProblems, "network_repairs": \.networkRepairs,
-    ]
+    /// The GetSystem fields by name, from the daemon table (``DaemonMetrics/all``): `porto_stat`
+    /// carries the same counters and gauges under the same names.
+    nonisolated(unsafe) static let portoStatFields: [String: WritableKeyPath<Porto_TGetSystemResponse, UInt64>] = {
+        var out: [String: WritableKeyPath<Porto_TGetSystemResponse, UInt64>] = [:]
+        for metric in DaemonMetrics.all { if let path = metric.value { out[metric.field] = path } }
+        return out
+    }()
 }

@@ -15,12 +15,9 @@ struct StoragesCollector: Collector {
         for meta in response.metaStorages.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
             guard seen.insert(meta.name).inserted else { continue }
             let labels = Labels(["name": meta.name])
-            if meta.hasSpaceUsed { writer.gauge(StorageMetrics.metaSpaceUsage, labels: labels, value: .uint(meta.spaceUsed)) }
-            if meta.hasSpaceLimit { writer.gauge(StorageMetrics.metaSpaceLimit, labels: labels, value: .uint(meta.spaceLimit)) }
-            if meta.hasSpaceAvailable { writer.gauge(StorageMetrics.metaSpaceAvailable, labels: labels, value: .uint(meta.spaceAvailable)) }
-            if meta.hasInodeUsed { writer.gauge(StorageMetrics.metaInodesUsage, labels: labels, value: .uint(meta.inodeUsed)) }
-            if meta.hasInodeLimit { writer.gauge(StorageMetrics.metaInodesLimit, labels: labels, value: .uint(meta.inodeLimit)) }
-            if meta.hasInodeAvailable { writer.gauge(StorageMetrics.metaInodesAvailable, labels: labels, value: .uint(meta.inodeAvailable)) }
+            for metric in StorageMetrics.metaAll {
+                if let value = metric.read(meta) { writer.gauge(metric.family, labels: labels, value: .uint(value)) }
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 /// Reads back an exposition written by ``ExpositionWriter`` and checks the rules the writer and
 /// the collectors must keep: families sorted and contiguous, HELP and TYPE once per family, no
-/// duplicate series, no timestamps, `# EOF` last in OpenMetrics. Used by tests and `--once
-/// --check`; it is a strict reader of what this exporter writes, not a general parser.
+/// duplicate series, no timestamps, `# EOF` last in OpenMetrics. Used by the tests; it is a
+/// strict reader of what this exporter writes, not a general parser.
 public enum ExpositionValidator {
     /// One parsed sample line.
     public struct Sample: Sendable, Hashable, CustomStringConvertible {

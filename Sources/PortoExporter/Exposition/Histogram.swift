@@ -40,7 +40,4 @@ public struct Histogram: Sendable, Equatable {
         count += 1
         sum = (sum ?? 0) + value
     }
-
-    /// Prometheus client libraries' default buckets (seconds).
-    public static let defaultBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 }

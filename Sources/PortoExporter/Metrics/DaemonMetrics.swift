@@ -6,14 +6,14 @@ public struct DaemonMetric: @unchecked Sendable {
     /// The GetSystem field name.
     public let field: String
     public let unit: String
-    let value: KeyPath<Porto_TGetSystemResponse, UInt64>?
+    let value: WritableKeyPath<Porto_TGetSystemResponse, UInt64>?
     let flag: KeyPath<Porto_TGetSystemResponse, Bool>?
     let has: KeyPath<Porto_TGetSystemResponse, Bool>
     /// The field is an uptime in seconds: exported as the start time, now minus the uptime.
     let isUptime: Bool
 
     init(
-        family: MetricFamily, field: String, unit: String, value: KeyPath<Porto_TGetSystemResponse, UInt64>?,
+        family: MetricFamily, field: String, unit: String, value: WritableKeyPath<Porto_TGetSystemResponse, UInt64>?,
         flag: KeyPath<Porto_TGetSystemResponse, Bool>?, has: KeyPath<Porto_TGetSystemResponse, Bool>, isUptime: Bool = false
     ) {
         self.family = family
@@ -114,7 +114,7 @@ public enum DaemonMetrics {
         help: "portod request time from enqueue to finish, in seconds, derived from request_completed and request_longer_1s/3s/30s/5m (spec requests not included).",
         type: .histogram)
 
-    private static func c(_ field: String, _ v: KeyPath<R, UInt64>, _ has: KeyPath<R, Bool>, _ help: String, unit: String = "") -> DaemonMetric {
+    private static func c(_ field: String, _ v: WritableKeyPath<R, UInt64>, _ has: KeyPath<R, Bool>, _ help: String, unit: String = "") -> DaemonMetric {
         let suffix = unitSuffix(field, unit)
         return DaemonMetric(
             family: MetricFamily(name: "porto_daemon_\(field)\(suffix)_total", help: help, type: .counter),
@@ -124,7 +124,7 @@ public enum DaemonMetrics {
     /// A gauge. `name` replaces the field name where the rule would end a gauge in `_count`,
     /// a suffix Prometheus reserves for histograms and summaries (promtool lint).
     private static func g(
-        _ field: String, _ v: KeyPath<R, UInt64>, _ has: KeyPath<R, Bool>, _ help: String, unit: String = "", name: String? = nil
+        _ field: String, _ v: WritableKeyPath<R, UInt64>, _ has: KeyPath<R, Bool>, _ help: String, unit: String = "", name: String? = nil
     ) -> DaemonMetric {
         let suffix = unitSuffix(field, unit)
         return DaemonMetric(
@@ -140,7 +140,7 @@ public enum DaemonMetrics {
     /// A start time from an uptime field: a timestamp is what Prometheus practice exports
     /// (`time() - x` is the age). Computed from whole seconds, it can wobble by a second between
     /// scrapes: alert on restarts with `porto_daemon_porto_starts_total`.
-    private static func start(_ field: String, _ v: KeyPath<R, UInt64>, _ has: KeyPath<R, Bool>, _ help: String, name: String) -> DaemonMetric {
+    private static func start(_ field: String, _ v: WritableKeyPath<R, UInt64>, _ has: KeyPath<R, Bool>, _ help: String, name: String) -> DaemonMetric {
         DaemonMetric(
             family: MetricFamily(name: "porto_daemon_\(name)_seconds", help: help, type: .gauge),
             field: field, unit: "seconds", value: v, flag: nil, has: has, isUptime: true)

@@ -193,9 +193,8 @@ public enum MetricsCatalog {
         md += row(["`\(StorageMetrics.layers.name)`", "gauge", "", "ListLayers: number of layers"])
         md += row(["`\(StorageMetrics.storages.name)`", "gauge", "", "ListStorages: number of storages"])
         md += row(["`\(StorageMetrics.metaStorages.name)`", "gauge", "", "ListStorages: number of meta storages"])
-        let metaSources = ["`space_used`", "`space_limit`", "`space_available`", "`inode_used`", "`inode_limit`", "`inode_available`"]
-        for (family, source) in zip(StorageMetrics.metaAll, metaSources) {
-            md += row(["`\(family.name)`", family.type.rawValue, labels(family.labelNames), "ListStorages meta storage \(source)"])
+        for metric in StorageMetrics.metaAll {
+            md += row(["`\(metric.family.name)`", metric.family.type.rawValue, labels(metric.family.labelNames), "ListStorages meta storage `\(metric.field)`"])
         }
         md += """
 

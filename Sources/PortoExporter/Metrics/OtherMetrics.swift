@@ -62,19 +62,27 @@ public enum StorageMetrics {
     public static let layers = MetricFamily(name: "porto_layers", help: "Layers in portod's default place.", type: .gauge)
     public static let storages = MetricFamily(name: "porto_storages", help: "Storages in portod's default place, meta storages not included.", type: .gauge)
     public static let metaStorages = MetricFamily(name: "porto_meta_storages", help: "Meta storages in portod's default place.", type: .gauge)
-    static let metaLabels = ["name"]
-    public static let metaSpaceUsage = gauge("porto_meta_storage_space_usage_bytes", "Space used by the meta storage (project quota, read live), in bytes.")
-    public static let metaSpaceLimit = gauge("porto_meta_storage_space_limit_bytes", "Space limit of the meta storage, in bytes.")
-    public static let metaSpaceAvailable = gauge("porto_meta_storage_space_available_bytes", "Space available to the meta storage, in bytes.")
-    public static let metaInodesUsage = gauge("porto_meta_storage_inodes_usage", "Inodes used by the meta storage.")
-    public static let metaInodesLimit = gauge("porto_meta_storage_inodes_limit", "Inode limit of the meta storage.")
-    public static let metaInodesAvailable = gauge("porto_meta_storage_inodes_available", "Inodes available to the meta storage.")
 
-    static let metaAll: [MetricFamily] = [metaSpaceUsage, metaSpaceLimit, metaSpaceAvailable, metaInodesUsage, metaInodesLimit, metaInodesAvailable]
+    /// The meta storage figures, one entry per family (read live from the project quota).
+    public static let metaAll: [StorageMetric] = [
+        meta("porto_meta_storage_space_usage_bytes", "space_used", "Space used by the meta storage (project quota, read live), in bytes.") { $0.hasSpaceUsed ? $0.spaceUsed : nil },
+        meta("porto_meta_storage_space_limit_bytes", "space_limit", "Space limit of the meta storage, in bytes.") { $0.hasSpaceLimit ? $0.spaceLimit : nil },
+        meta("porto_meta_storage_space_available_bytes", "space_available", "Space available to the meta storage, in bytes.") { $0.hasSpaceAvailable ? $0.spaceAvailable : nil },
+        meta("porto_meta_storage_inodes_usage", "inode_used", "Inodes used by the meta storage.") { $0.hasInodeUsed ? $0.inodeUsed : nil },
+        meta("porto_meta_storage_inodes_limit", "inode_limit", "Inode limit of the meta storage.") { $0.hasInodeLimit ? $0.inodeLimit : nil },
+        meta("porto_meta_storage_inodes_available", "inode_available", "Inodes available to the meta storage.") { $0.hasInodeAvailable ? $0.inodeAvailable : nil },
+    ]
 
-    private static func gauge(_ name: String, _ help: String) -> MetricFamily {
-        MetricFamily(name: name, help: help, type: .gauge, labelNames: metaLabels)
+    private static func meta(_ name: String, _ field: String, _ help: String, _ read: @escaping @Sendable (Porto_TMetaStorage) -> UInt64?) -> StorageMetric {
+        StorageMetric(family: MetricFamily(name: name, help: help, type: .gauge, labelNames: ["name"]), field: field, read: read)
     }
+}
+
+/// One `porto_meta_storage_*` metric: its family and the ListStorages meta storage field it reads.
+public struct StorageMetric: Sendable {
+    public let family: MetricFamily
+    public let field: String
+    let read: @Sendable (Porto_TMetaStorage) -> UInt64?
 }
 
 /// The exporter's own metrics about a collection, written by ``Collection``.
