@@ -100,6 +100,6 @@ public enum ExporterMetrics {
         type: .counter, labelNames: ["method"])
     public static let portodRequestFailures = MetricFamily(
         name: "porto_exporter_portod_request_failures_total",
-        help: "Requests to portod that failed, by RPC method and reason: socket, timeout, decode, or the Porto error portod answered (InvalidMethod, Unknown, ...).",
+        help: "Requests to portod that failed, by RPC method and reason: socket, timeout, decode, or the name of the Porto error portod answered (Unknown, Busy, ...).",
         type: .counter, labelNames: ["method", "reason"])
 }
