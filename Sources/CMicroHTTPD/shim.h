@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <microhttpd.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
@@ -127,10 +129,15 @@ static inline struct MHD_Daemon *CMicroHTTPD_start_daemon(unsigned int flags, ui
     if (options->https_mem_trust) CMHD_ADD(MHD_OPTION_HTTPS_MEM_TRUST, 0, options->https_mem_trust);
     if (options->https_priorities) CMHD_ADD(MHD_OPTION_HTTPS_PRIORITIES, 0, options->https_priorities);
     if (options->notify_completed) CMHD_ADD(MHD_OPTION_NOTIFY_COMPLETED, options->notify_completed, options->notify_completed_context);
-    if (options->log) CMHD_ADD(MHD_OPTION_EXTERNAL_LOGGER, CMicroHTTPD_log_trampoline, options);
     CMHD_ADD(MHD_OPTION_UNESCAPE_CALLBACK, CMicroHTTPD_unescape, NULL);
     CMHD_ADD(MHD_OPTION_END, 0, NULL);
 #undef CMHD_ADD
+    // The logger goes first, outside the array: libmicrohttpd warns on stderr ("is not the first
+    // option") when any option precedes it, and logs to stderr until it has it.
+    if (options->log)
+        return MHD_start_daemon(flags, port, NULL, NULL, CMicroHTTPD_access_trampoline, (void *)options,
+                                MHD_OPTION_EXTERNAL_LOGGER, CMicroHTTPD_log_trampoline, (void *)options,
+                                MHD_OPTION_ARRAY, items, MHD_OPTION_END);
     return MHD_start_daemon(flags, port, NULL, NULL, CMicroHTTPD_access_trampoline, (void *)options,
                             MHD_OPTION_ARRAY, items, MHD_OPTION_END);
 }
@@ -145,6 +152,15 @@ static inline uint16_t CMicroHTTPD_bound_port(struct MHD_Daemon *daemon) {
 static inline unsigned int CMicroHTTPD_current_connections(struct MHD_Daemon *daemon) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     return info ? info->num_connections : 0;
+}
+
+/// The client's numeric address ("127.0.0.1", "::1") into `output`; 0 on success, -1 otherwise.
+static inline int CMicroHTTPD_client_address(struct MHD_Connection *connection, char *output, size_t output_size) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (info == NULL || info->client_addr == NULL) return -1;
+    const struct sockaddr *address = (const struct sockaddr *)info->client_addr;
+    socklen_t length = address->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    return getnameinfo(address, length, output, (socklen_t)output_size, NULL, 0, NI_NUMERICHOST) == 0 ? 0 : -1;
 }
 
 /// A request header's value (NULL when absent).

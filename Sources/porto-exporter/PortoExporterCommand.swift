@@ -26,7 +26,6 @@ struct PortoExporterCommand: ParsableCommand {
     func run() throws {
         if collection.once || collection.printMetricsMarkdown { StopSignals.unblock() }
         if try collection.runStandalone() { return }  // --once, --print-metrics-md
-        StopSignals.startWaiting()
         let logger = log.bootstrap()
         Self.mallocArenas.log(to: logger)
         try Serve(collection: collection, web: web, logger: logger).run()

@@ -30,7 +30,10 @@ struct Serve {
         })
         let porto = Collection(configuration: collection.configuration, transport: client, logger: logger)
         let coordinator = ScrapeCoordinator(
-            collect: { deadline in CollectionSnapshot(collection: porto, deadline: deadline, selfMetrics: selfMetrics) },
+            collectionTimeout: collection.timeoutDuration,
+            collect: { deadline, progress in
+                CollectionSnapshot(collection: porto, deadline: deadline, selfMetrics: selfMetrics, progress: progress)
+            },
             timedOut: { CollectionSnapshot(timedOut: porto, selfMetrics: selfMetrics) })
 
         var configuration = MetricsServer.Configuration()
@@ -40,9 +43,25 @@ struct Serve {
         configuration.defaultTimeout = collection.timeoutDuration
         configuration.version = BuildInfo.version
 
+        // `/-/ready` asks portod on a connection of its own, so that it is not queued behind a
+        // collection's requests, and gives up within 0.9 s: a probe's default timeout is 1 s.
+        let probeClient = PortoClient(socketPath: collection.socket, timeout: .milliseconds(900))
+        let portodAnswers: @Sendable () -> Bool = {
+            var version = Porto_TPortoRequest()
+            version.version = Porto_TVersionRequest()
+            do throws(PortoError) {
+                _ = try probeClient.call(version)
+                return true
+            } catch {
+                if case .porto = error { return true }   // an error answer is an answer
+                return false
+            }
+        }
+
         let server: MetricsServer
         do {
-            server = try MetricsServer(configuration: configuration, webConfig: webConfig, coordinator: coordinator, logger: logger)
+            server = try MetricsServer(configuration: configuration, webConfig: webConfig, coordinator: coordinator,
+                                       portodAnswers: portodAnswers, logger: logger)
         } catch {
             logger.error("cannot start", metadata: ["err": "\(error)"])
             throw ExitCode(1)

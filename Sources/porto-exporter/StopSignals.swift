@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,9 +13,6 @@ import Glibc
 /// the source was registered: the exporter then survived SIGTERM.
 enum StopSignals {
     static let numbers: [Int32] = [SIGTERM, SIGINT]
-
-    nonisolated(unsafe) private static var first: Int32 = 0
-    private static let received = DispatchSemaphore(value: 0)
 
     private static var set: sigset_t {
         var set = sigset_t()
@@ -40,28 +36,14 @@ enum StopSignals {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
-    /// Starts the thread that takes the signals (call after `block`, from the main thread).
-    static func startWaiting() {
-        var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { _ in
-            var set = StopSignals.set
-            var number: Int32 = 0
-            while true {
-                guard sigwait(&set, &number) == 0 else { continue }
-                if StopSignals.first == 0 {
-                    StopSignals.first = number
-                    StopSignals.received.signal()
-                }
-                // Later signals: the stop under way is bounded (Serve's shutdown timeout).
-            }
-        }, nil)
-        precondition(status == 0, "pthread_create failed: \(status)")
-        pthread_detach(thread)
-    }
-
-    /// Waits for the first SIGTERM or SIGINT (returns at once if one came already); returns its number.
+    /// Takes the first SIGTERM or SIGINT on the calling thread (at once if one is pending already);
+    /// returns its number. No other thread takes them: every thread blocks both, and nothing but
+    /// this `sigwait` waits for them, so the one that comes is the one returned (later ones stay
+    /// pending; the stop under way is bounded by Serve's shutdown timeout).
     static func wait() -> Int32 {
-        received.wait()
-        return first
+        var set = self.set
+        var number: Int32 = 0
+        while sigwait(&set, &number) != 0 {}
+        return number
     }
 }

@@ -44,7 +44,9 @@ import Testing
     @Test(arguments: cases)
     func oneMethodHungOrFailingCostsOnlyItsCollectorsSamples(c: Case) throws {
         let faults = FaultOptions(hang: c.hang, onlyMethod: c.method, fail: !c.hang)
-        let e = try SimExporter(faults: faults, legacy: c.legacy, noGetSystem: c.noGetSystem)
+        // --porto.timeout as the scrape's timeout: the collection is bounded by this scrape alone
+        // (a longer --porto.timeout keeps it going for scrapes that may join).
+        let e = try SimExporter(faults: faults, defaultTimeout: .seconds(5), legacy: c.legacy, noGetSystem: c.noGetSystem)
         let r = try e.client(timeout: 30).request("GET", "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds": "5"])
         #expect(r.status == 200)
         #expect(r.text.contains("\nporto_up 1\n"))

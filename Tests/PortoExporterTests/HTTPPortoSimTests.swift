@@ -40,15 +40,23 @@ final class SimExporter {
         self.gated = gated ? GatedTransport(client) : nil
         let collection = Collection(configuration: CollectionConfiguration(), transport: self.gated ?? client)
         coordinator = ScrapeCoordinator(
-            collect: { deadline in CollectionSnapshot(collection: collection, deadline: deadline, selfMetrics: selfMetrics) },
+            collectionTimeout: defaultTimeout,
+            collect: { deadline, progress in
+                CollectionSnapshot(collection: collection, deadline: deadline, selfMetrics: selfMetrics, progress: progress)
+            },
             timedOut: { CollectionSnapshot(timedOut: collection, selfMetrics: selfMetrics) })
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         var configuration = MetricsServer.Configuration()
         configuration.listenAddresses = [ListenAddress(host: "127.0.0.1", port: 0)]
         configuration.defaultTimeout = defaultTimeout
+        let probe = PortoClient(socketPath: dir.file("portod.socket"), timeout: .milliseconds(900))
         server = try MetricsServer(configuration: configuration, webConfig: try WebConfigStore(path: nil, logger: logger),
-                                   coordinator: coordinator, logger: logger)
+                                   coordinator: coordinator, portodAnswers: {
+                                       var version = Porto_TPortoRequest()
+                                       version.version = Porto_TVersionRequest()
+                                       return (try? probe.call(version)) != nil
+                                   }, logger: logger)
     }
 
     deinit {
@@ -73,7 +81,7 @@ final class SimExporter {
     func aScrapeOfPortoSimIsCompleteAndValid(format: ExpositionFormat) throws {
         let e = try SimExporter()
         let c = try e.client()
-        #expect(try c.request("GET", "/-/ready").status == 503, "portod not reached yet")
+        #expect(try c.request("GET", "/-/ready").status == 200, "portod answers Version: ready before any scrape")
         let r = try c.request("GET", "/metrics", headers: format == .openMetrics ? ["Accept": Self.prometheus3Accept] : [:])
         #expect(r.status == 200)
         #expect(r.header("Content-Type") == format.contentType)
@@ -162,6 +170,32 @@ final class SimExporter {
         #expect(ExpositionValidator.check(r.text, format: .text).problems.isEmpty)
         let failed = SimExporter.samples(r.text, "porto_exporter_collector_success{").filter { $0.hasSuffix(" 0") }
         #expect(!failed.isEmpty, "the collectors that ran out of time say so")
+    }
+
+    /// A scrape that joins a collection is answered at its own deadline, not the one of the scrape
+    /// that started it. A (3 s) starts the collection, B (10 s) joins; portod answers
+    /// ListContainersBy after 5 s. A gets what was done by its deadline (the daemon collector),
+    /// B the whole collection, from the one collection.
+    @Test func aJoiningScrapeIsAnsweredAtItsOwnDeadline() throws {
+        var faults = FaultOptions(delay: .seconds(5))
+        faults.onlyMethod = "ListContainersBy"
+        let e = try SimExporter(faults: faults)
+        let a = try e.client(), b = try e.client()
+        try a.send("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Prometheus-Scrape-Timeout-Seconds: 3\r\n\r\n")
+        try waitUntil { e.coordinator.collectionCount == 1 }
+        try b.send("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Prometheus-Scrape-Timeout-Seconds: 10\r\n\r\n")
+        let partial = try a.readResponse().text
+        #expect(ExpositionValidator.check(partial, format: .text).problems.isEmpty)
+        #expect(partial.contains("\nporto_up 1\n"))
+        #expect(partial.contains("porto_exporter_collector_success{collector=\"daemon\"} 1\n"))
+        #expect(partial.contains("porto_exporter_collector_success{collector=\"containers\"} 0\n"))
+        #expect(!partial.contains("porto_container_cpu_usage_seconds_total{"))
+        let whole = try b.readResponse().text
+        #expect(whole.contains("\nporto_up 1\n"))
+        #expect(!whole.contains("porto_exporter_collector_success{collector=\"containers\"} 0\n"), "ListContainersBy answered within B's deadline")
+        #expect(whole.contains("porto_exporter_collector_success{collector=\"containers\"} 1\n"))
+        #expect(whole.contains("porto_container_cpu_usage_seconds_total{"))
+        #expect(e.coordinator.collectionCount == 1)
     }
 
     @Test func anUnreachableSocketIsPortoUp0With200() throws {

@@ -68,6 +68,22 @@ final class DeadlineRecorder: @unchecked Sendable {
         #expect(seen[2].at.duration(to: seen[2].given) > .seconds(3), "a garbled header falls back to --porto.timeout")
     }
 
+    /// A collection runs until the later of its scrape's deadline and `--porto.timeout`: a short
+    /// scrape does not cut short the collection that a longer one joins.
+    @Test func theCollectionIsGivenAtLeastThePortoTimeout() throws {
+        let recorder = DeadlineRecorder()
+        let t = try TestServer(defaultTimeout: .seconds(7), collectionTimeout: .seconds(7),
+                               collect: { deadline in recorder.record(deadline); return FixedSnapshot() })
+        let c = try t.client()
+        _ = try c.request("GET", "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds": "3"])
+        _ = try c.request("GET", "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds": "20"])
+        let seen = recorder.all
+        try #require(seen.count == 2)
+        #expect(seen[0].at.duration(to: seen[0].given) > .seconds(3), "--porto.timeout's, not the 3 s scrape's deadline")
+        #expect(seen[0].at.duration(to: seen[0].given) <= .milliseconds(6500 - 250), "7 s less the header margin and the reserve")
+        #expect(seen[1].at.duration(to: seen[1].given) > .seconds(7), "the scrape's deadline when it is later")
+    }
+
     @Test(arguments: [("10", 9500), ("1", 900), ("0.2", 180), ("-5", 7000), ("inf", 7000), ("nan", 7000), ("", 7000)])
     func deadlineMargin(header: String, expectedMilliseconds: Int) throws {
         let t = try TestServer(defaultTimeout: .seconds(7))
@@ -105,7 +121,7 @@ final class DeadlineRecorder: @unchecked Sendable {
     /// second, timers left to run out held megabytes for the length of the scrape timeout.
     @Test func anAnsweredScrapeReleasesItsCompletionBeforeItsDeadline() throws {
         final class Token: @unchecked Sendable {}
-        let coordinator = ScrapeCoordinator(collect: { _ in FixedSnapshot() }, timedOut: { FixedSnapshot(tag: "timeout") })
+        let coordinator = ScrapeCoordinator(collectionTimeout: .zero, collect: { _ in FixedSnapshot() }, timedOut: { FixedSnapshot(tag: "timeout") })
         let answered = DispatchSemaphore(value: 0)
         weak var held: Token?
         do {

@@ -22,10 +22,11 @@ final class TestServer {
 
     init(webConfigPath: String? = nil, maxRequests: Int = 40, defaultTimeout: Duration = .seconds(5),
          connectionTimeoutSeconds: UInt32 = 30,
-         collect: @escaping ScrapeCoordinator.Collect = { _ in FixedSnapshot() }) throws {
+         collectionTimeout: Duration = .zero, portodAnswers: @escaping @Sendable () -> Bool = { true }, auth: BasicAuth = BasicAuth(),
+         collect: @escaping @Sendable (ContinuousClock.Instant) -> any ScrapeSnapshot = { _ in FixedSnapshot() }) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        coordinator = ScrapeCoordinator(collect: collect, timedOut: { FixedSnapshot(reachedPorto: false, tag: "timeout") })
+        coordinator = ScrapeCoordinator(collectionTimeout: collectionTimeout, collect: collect, timedOut: { FixedSnapshot(reachedPorto: false, tag: "timeout") })
         var configuration = MetricsServer.Configuration()
         configuration.listenAddresses = [ListenAddress(host: "127.0.0.1", port: 0)]
         configuration.maxRequests = maxRequests
@@ -34,7 +35,7 @@ final class TestServer {
         configuration.connectionTimeoutSeconds = connectionTimeoutSeconds
         server = try MetricsServer(configuration: configuration,
                                    webConfig: try WebConfigStore(path: webConfigPath, logger: logger),
-                                   coordinator: coordinator, logger: logger)
+                                   coordinator: coordinator, portodAnswers: portodAnswers, auth: auth, logger: logger)
     }
 
     func client() throws -> HTTPTestClient { try HTTPTestClient(port: port) }
@@ -91,15 +92,41 @@ final class TestServer {
         #expect(landing.text.contains("1.2.3-test"))
         #expect(landing.text.contains("<a href=\"/metrics\">"))
         #expect(try c.request("GET", "/-/healthy").status == 200)
-        #expect(try c.request("GET", "/-/ready").status == 503)
-        _ = try c.request("GET", "/metrics")
-        #expect(try c.request("GET", "/-/ready").status == 503, "portod not reached: still not ready")
+        #expect(try c.request("GET", "/-/ready").status == 200, "portod answers Version: ready before any scrape")
 
-        let reached = try TestServer()
-        let c2 = try reached.client()
+        let silent = try TestServer(portodAnswers: { false })
+        let c2 = try silent.client()
         #expect(try c2.request("GET", "/-/ready").status == 503)
         _ = try c2.request("GET", "/metrics")
-        #expect(try c2.request("GET", "/-/ready").status == 200)
+        #expect(try c2.request("GET", "/-/ready").status == 503, "a scrape does not make it ready: portod must answer now")
+    }
+
+    /// `/-/ready` asks portod at most once a second, whatever the number of probes.
+    @Test func readinessAsksPortodAtMostOnceASecond() throws {
+        let calls = Counter()
+        let t = try TestServer(portodAnswers: { calls.increment(); return true })
+        let c = try t.client()
+        let start = ContinuousClock.now
+        for _ in 0..<30 { #expect(try c.request("GET", "/-/ready").status == 200) }
+        let seconds = start.duration(to: .now).components.seconds
+        #expect(calls.value >= 1)
+        #expect(calls.value <= Int(seconds) + 1, "\(calls.value) Version calls in \(seconds) s")
+    }
+
+    /// A readiness call that hangs holds no HTTP thread: probes wait for it while scrapes are
+    /// served, and all of them get its answer from the one call.
+    @Test func aHangingReadinessCallHoldsNoHTTPThread() throws {
+        let gate = Gate()
+        defer { gate.open() }
+        let calls = Counter()
+        let t = try TestServer(portodAnswers: { calls.increment(); gate.wait(); return false })
+        let probes = try (0..<6).map { _ in try t.client() }
+        for probe in probes { try probe.send("GET /-/ready HTTP/1.1\r\nHost: x\r\n\r\n") }
+        try waitUntil { calls.value == 1 }
+        #expect(try t.client().request("GET", "/metrics").status == 200)
+        gate.open()
+        for probe in probes { #expect(try probe.readResponse().status == 503) }
+        #expect(calls.value == 1)
     }
 
     @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
@@ -151,4 +178,12 @@ final class TestServer {
         // after the client has read the last chunk: poll (bounded) instead of racing it.
         try waitUntil { try t.client().request("GET", "/metrics").status == 200 }
     }
+}
+
+/// A thread-safe count (calls made by a fake).
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

@@ -125,6 +125,35 @@ func basicAuthorization(_ user: String, _ password: String) -> String {
         #expect(auth.hashCount == 3)
     }
 
+    /// bcrypt runs off libmicrohttpd's threads: while 16 clients' distinct wrong passwords hold
+    /// every hashing thread, a scrape with a credential already checked is answered at once, and
+    /// the wrong ones get 401 when their turn comes.
+    @Test func wrongPasswordsDoNotHoldUpAKnownCredential() throws {
+        let dir = try TempDirectory()
+        let held = Gate()
+        defer { held.open() }
+        let hashing = Counter()
+        let auth = BasicAuth(hasher: { password, setting in
+            if password != Self.alicePassword {
+                hashing.increment()
+                held.wait()
+            }
+            return BasicAuth.crypt(password, setting: setting)
+        })
+        let t = try TestServer(webConfigPath: try dir.write("web.yml", "basic_auth_users:\n  alice: \(Self.aliceHash)\n"), auth: auth)
+        let good = ["Authorization": basicAuthorization("alice", Self.alicePassword)]
+        #expect(try t.client().request("GET", "/metrics", headers: good).status == 200)
+        let attackers = try (0..<16).map { i in
+            let c = try t.client()
+            try c.send("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: \(basicAuthorization("alice", "guess-\(i)"))\r\n\r\n")
+            return c
+        }
+        try waitUntil { hashing.value >= 2 }   // every hashing thread (and, before, every HTTP thread) is held
+        #expect(try t.client().request("GET", "/metrics", headers: good).status == 200)
+        held.open()
+        for c in attackers { #expect(try c.readResponse().status == 401) }
+    }
+
     @Test func configIsReloadedAndABrokenChangeKeepsTheLastGood() throws {
         let dir = try TempDirectory()
         let path = try dir.write("web.yml", "basic_auth_users:\n  alice: \(Self.aliceHash)\n")

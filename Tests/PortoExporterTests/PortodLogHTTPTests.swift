@@ -66,6 +66,9 @@ import Testing
             let r = try HTTPTestClient(port: exporter.port, timeout: 30)
                 .request("GET", "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds": "2"])
             #expect(r.status == 200)
+            // The collection runs on past this short scrape's deadline, up to --porto.timeout (a
+            // longer scrape may join it): the timeout is logged when it ends.
+            try waitUntil(timeout: 20) { Self.added(exporter, since: before).contains { $0.contains(" kind=timeout ") } }
             lines = Self.added(exporter, since: before)
             let timeout = lines.first { $0.contains(" kind=timeout ") }
             #expect(timeout?.contains(" level=warn msg=\"portod request failed\" collector=daemon kind=timeout message=\"GetSystem: no answer within ") == true, "\(lines)")

@@ -73,6 +73,18 @@ import Testing
         #expect(exporter.logText.contains("msg=stopped"))
     }
 
+    /// libmicrohttpd says nothing on stderr at start-up (its logger is given first).
+    @Test func startUpPrintsNoLibmicrohttpdWarning() throws {
+        let dir = try TempDirectory()
+        let log = try ExporterProcess.withRunning(socket: dir.file("portod.socket"), dir: dir, extra: ["--log.level", "debug"]) {
+            _ = try $0.scrape()
+            return $0.logText
+        }
+        #expect(log.contains("msg=listening"))
+        #expect(!log.contains("is not the first option"), "\(log)")
+        #expect(!log.contains("MHD_OPTION"), "\(log)")
+    }
+
     static func prepare(_ portod: Portod, socket: String) throws -> SimServer? {
         switch portod {
         case .missing:

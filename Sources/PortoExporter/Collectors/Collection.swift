@@ -94,28 +94,45 @@ public final class Collection: @unchecked Sendable {
     /// opens another.
     @discardableResult
     public func collect(into writer: ExpositionWriter, deadline: ContinuousClock.Instant) -> CollectionReport {
+        let report = run(deadline: deadline, writer: { writer }, finished: { _, _ in })
+        writeOutcome(report, into: writer)
+        return report
+    }
+
+    /// Runs every enabled collector, each into a writer of its own, and calls `finished` with that
+    /// writer and the report so far as soon as each one has run: a scrape whose deadline comes
+    /// before the end is answered with the collectors done by then. The self-metrics are not
+    /// written (``writeOutcome(_:into:)``).
+    @discardableResult
+    public func collect(deadline: ContinuousClock.Instant,
+                        finished: (_ samples: ExpositionWriter, _ soFar: CollectionReport) -> Void) -> CollectionReport {
+        run(deadline: deadline, writer: { ExpositionWriter(format: .text) }, finished: finished)
+    }
+
+    private func run(deadline: ContinuousClock.Instant, writer: () -> ExpositionWriter,
+                     finished: (ExpositionWriter, CollectionReport) -> Void) -> CollectionReport {
         lock.withLock {
             let recorder = CallRecorder()
             var context = CollectContext(
                 transport: transport, deadline: deadline, now: now, connection: connection, recorder: recorder, log: log,
                 counters: counters)
             let share = (deadline - now()) / Self.cheapShare
-            var results = collectors.map { CollectionReport.Result(collector: $0.name, error: nil, duration: .zero) }
+            var report = CollectionReport(up: false, results: [])
             for index in runOrder {
                 let collector = collectors[index]
+                let samples = writer()
                 let start = now()
                 context.collector = collector.name
                 context.requestLimit = collector.isCheap ? share : nil
+                var failure: PortoError?
                 do throws(PortoError) {
-                    try collector.collect(context, into: writer)
+                    try collector.collect(context, into: samples)
                 } catch {
-                    results[index].error = error
+                    failure = error
                 }
-                results[index].duration = now() - start
-            }
-            for result in results {
-                writer.gauge(ExporterMetrics.collectorSuccess, extra: result.collector, value: .bool(result.error == nil))
-                writer.gauge(ExporterMetrics.collectorDuration, extra: result.collector, value: Self.seconds(result.duration))
+                report.results.append(.init(collector: collector.name, error: failure, duration: now() - start))
+                report.up = recorder.answeredCount > 0
+                finished(samples, report)
             }
             if collectors.isEmpty {
                 // Nothing enabled: one Version keeps porto_up truthful.
@@ -124,22 +141,33 @@ public final class Collection: @unchecked Sendable {
                 context.collector = "none"
                 _ = try? context.call(version)
             }
-            let up = recorder.answeredCount > 0
-            log.collectionEnded(up: up)
-            counters.write(into: writer)
-            writer.gauge(ExporterMetrics.up, value: .bool(up))
-            return CollectionReport(up: up, results: results, connectionError: up ? nil : recorder.connectionFailure)
+            report.up = recorder.answeredCount > 0
+            log.collectionEnded(up: report.up)
+            report.connectionError = report.up ? nil : recorder.connectionFailure
+            return report
         }
+    }
+
+    /// Writes `porto_up` and each collector's success and duration as `report` says; a collector
+    /// missing from it (not run yet when a scrape's deadline came) counts as failed, without a
+    /// duration.
+    public func writeOutcome(_ report: CollectionReport, into writer: ExpositionWriter) {
+        for collector in collectors {
+            if let result = report.results.first(where: { $0.collector == collector.name }) {
+                writer.gauge(ExporterMetrics.collectorSuccess, extra: collector.name, value: .bool(result.error == nil))
+                writer.gauge(ExporterMetrics.collectorDuration, extra: collector.name, value: Self.seconds(result.duration))
+            } else {
+                writer.gauge(ExporterMetrics.collectorSuccess, extra: collector.name, value: .uint(0))
+            }
+        }
+        counters.write(into: writer)
+        writer.gauge(ExporterMetrics.up, value: .bool(report.up))
     }
 
     /// The self-metrics of a collection that did not finish in time: every collector failed,
     /// `porto_up 0` (nothing else; the collection still running keeps its own samples).
     public func writeTimedOut(into writer: ExpositionWriter) {
-        for collector in collectors {
-            writer.gauge(ExporterMetrics.collectorSuccess, extra: collector.name, value: .uint(0))
-        }
-        counters.write(into: writer)
-        writer.gauge(ExporterMetrics.up, value: .uint(0))
+        writeOutcome(CollectionReport(up: false, results: []), into: writer)
     }
 
     private static func seconds(_ d: Duration) -> SampleValue {
@@ -163,6 +191,12 @@ public struct CollectionReport: Sendable {
     public var results: [Result]
     /// Why portod could not be reached, when it could not.
     public var connectionError: PortoError?
+
+    public init(up: Bool, results: [Result], connectionError: PortoError? = nil) {
+        self.up = up
+        self.results = results
+        self.connectionError = connectionError
+    }
 
     /// Whether every collector succeeded.
     public var success: Bool { results.allSatisfy { $0.error == nil } }

@@ -2,6 +2,7 @@ import CMicroHTTPD
 import Dispatch
 import FoundationEssentials
 import PortoWire
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -18,26 +19,63 @@ import Musl
 ///   under a key drawn at start-up, so a repeated credential costs one HMAC instead of a bcrypt
 ///   run (~50-100 ms at cost 10), and the cache never holds a password. The cache is bounded and
 ///   emptied whenever the users change.
-/// - At most `maxConcurrentHashes` bcrypt runs happen at once; others wait their turn, so a flood
-///   of distinct wrong passwords costs at most that many cores.
+/// - bcrypt never runs on the caller's (libmicrohttpd's) thread: a credential that is not cached
+///   waits in a queue for one of `maxConcurrentHashes` hashing threads, and the caller is told
+///   later. The exporter-toolkit hashes on the serving goroutine, so a flood of distinct wrong
+///   passwords delays every scrape; here a cached credential is answered at once whatever the
+///   queue holds, so a failed password costs its sender, not the other scrapers.
+/// - The queue is fair between clients (one address's attempts take turns with the others', not
+///   a place each) and bounded per client and in total: beyond that, an attempt is refused at
+///   once (``Outcome/busy``) without hashing. The same credential waiting twice is hashed once.
 public final class BasicAuth: @unchecked Sendable {
-    public enum Outcome: Sendable, Equatable { case allowed, denied }
+    public enum Outcome: Sendable, Equatable {
+        case allowed, denied
+        /// Too many attempts are waiting to be hashed: refused without checking.
+        case busy
+    }
+    public typealias Completion = @Sendable (Outcome) -> Void
+    /// crypt(3): the hash of a password with the method and salt of a setting, nil on failure.
+    public typealias Hasher = @Sendable (_ password: String, _ setting: String) -> String?
+
+    /// A credential waiting for a hashing thread, and everyone waiting for its outcome.
+    private struct Pending {
+        var password: String
+        var stored: String?
+        var generation: UInt64
+        var completions: [Completion]
+    }
 
     private let lock = Lock()
+    // Guarded by `lock`:
     private var cache: [Digest: (Outcome, UInt64)] = [:]
     private var cacheOrder: [Digest] = []
-    private let cacheLimit: Int
     private var hashes = 0
-    private let hashing: DispatchSemaphore
+    private var pending: [Waiting: Pending] = [:]
+    /// Credentials waiting, per client address, and the clients in turn order.
+    private var queues: [String: [Waiting]] = [:]
+    private var turns: [String] = []
+    private var running = 0
+
+    private let cacheLimit: Int
+    private let maxConcurrentHashes: Int
+    private let maxQueuedPerClient: Int
+    private let maxQueued: Int
+    private let hasher: Hasher
     private let key: [UInt8]
     /// Hashed against when the user is unknown, at the usual cost, so timing does not tell.
     private static let dummyHash = bcryptHash("porto-exporter: no such user", cost: 10) ?? "$2b$10$......................"
 
     struct Digest: Hashable { var a: UInt64, b: UInt64, c: UInt64, d: UInt64 }
+    /// A credential checked against one user table.
+    private struct Waiting: Hashable { var digest: Digest, generation: UInt64 }
 
-    public init(cacheLimit: Int = 1024, maxConcurrentHashes: Int = 2) {
+    public init(cacheLimit: Int = 1024, maxConcurrentHashes: Int = 2, maxQueuedPerClient: Int = 16, maxQueued: Int = 256,
+                hasher: @escaping Hasher = { BasicAuth.crypt($0, setting: $1) }) {
         self.cacheLimit = cacheLimit
-        self.hashing = DispatchSemaphore(value: maxConcurrentHashes)
+        self.maxConcurrentHashes = max(1, maxConcurrentHashes)
+        self.maxQueuedPerClient = maxQueuedPerClient
+        self.maxQueued = maxQueued
+        self.hasher = hasher
         var key = [UInt8](repeating: 0, count: 32)
         _ = key.withUnsafeMutableBytes { getrandom($0.baseAddress, $0.count, 0) }
         self.key = key
@@ -45,6 +83,82 @@ public final class BasicAuth: @unchecked Sendable {
 
     /// How many bcrypt hashes were computed (cache misses), for tests and self-checks.
     public var hashCount: Int { lock.withLock { hashes } }
+
+    /// Checks an `Authorization` header value against `users` (user → bcrypt hash) for the client
+    /// at `client` (its address). `generation` identifies the user table: cached results from
+    /// another generation are ignored. Returns the outcome when it is known without hashing;
+    /// otherwise nil, and `completion` is called with it later, on a hashing thread.
+    public func check(authorization: String?, users: [String: String], generation: UInt64, client: String,
+                      completion: @escaping Completion) -> Outcome? {
+        guard let (user, password) = Self.parse(authorization) else { return .denied }
+        let digest = hmac(user: user, password: password)
+        let (known, startWorker): (Outcome?, Bool) = lock.withLock {
+            if let (outcome, cachedGeneration) = cache[digest], cachedGeneration == generation { return (outcome, false) }
+            let waiting = Waiting(digest: digest, generation: generation)
+            if pending[waiting] != nil {
+                pending[waiting]!.completions.append(completion)
+                return (nil, false)
+            }
+            let queued = queues[client]?.count ?? 0
+            if queued >= maxQueuedPerClient || pending.count >= maxQueued { return (.busy, false) }
+            pending[waiting] = Pending(password: password, stored: users[user], generation: generation, completions: [completion])
+            if queued == 0 { turns.append(client) }
+            queues[client, default: []].append(waiting)
+            guard running < maxConcurrentHashes else { return (nil, false) }
+            running += 1
+            return (nil, true)
+        }
+        if startWorker {
+            DispatchQueue.global().async { [self] in work() }
+        }
+        return known
+    }
+
+    /// The same, waiting for the outcome on the caller's thread (tests and tools).
+    public func check(authorization: String?, users: [String: String], generation: UInt64, client: String = "") -> Outcome {
+        final class Later: Sendable {
+            let outcome = Mutex(Outcome.denied)
+            let done = DispatchSemaphore(value: 0)
+        }
+        let later = Later()
+        if let now = check(authorization: authorization, users: users, generation: generation, client: client, completion: { outcome in
+            later.outcome.withLock { $0 = outcome }
+            later.done.signal()
+        }) {
+            return now
+        }
+        later.done.wait()
+        return later.outcome.withLock { $0 }
+    }
+
+    /// A hashing thread: takes the waiting credentials, one client's at a time in turn, until
+    /// none is left.
+    private func work() {
+        while true {
+            let next: (Waiting, Pending)? = lock.withLock {
+                guard !turns.isEmpty else {
+                    running -= 1
+                    return nil
+                }
+                let client = turns.removeFirst()
+                let waiting = queues[client]!.removeFirst()
+                if queues[client]!.isEmpty { queues[client] = nil } else { turns.append(client) }
+                return (waiting, pending[waiting]!)
+            }
+            guard let (waiting, job) = next else { return }
+            let computed = hasher(job.password, job.stored ?? Self.dummyHash)
+            let outcome: Outcome = if let stored = job.stored, let computed, Self.constantTimeEqual(Array(computed.utf8), Array(stored.utf8)) { .allowed } else { .denied }
+            let completions: [Completion] = lock.withLock {
+                hashes += 1
+                if cache.count >= cacheLimit, !cacheOrder.isEmpty {
+                    cache[cacheOrder.removeFirst()] = nil
+                }
+                if cache.updateValue((outcome, job.generation), forKey: waiting.digest) == nil { cacheOrder.append(waiting.digest) }
+                return pending.removeValue(forKey: waiting)?.completions ?? []
+            }
+            for completion in completions { completion(outcome) }
+        }
+    }
 
     /// Whether a string has the shape of a bcrypt hash: `$2a$`, `$2b$` or `$2y$`, a two-digit
     /// cost, then 53 characters of bcrypt's base64 (22 of salt, 31 of hash).
@@ -59,29 +173,6 @@ public final class BasicAuth: @unchecked Sendable {
             (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "/")
         }
-    }
-
-    /// Checks an `Authorization` header value against `users` (user → bcrypt hash).
-    /// `generation` identifies the user table: cached results from another generation are ignored.
-    public func check(authorization: String?, users: [String: String], generation: UInt64) -> Outcome {
-        guard let (user, password) = Self.parse(authorization) else { return .denied }
-        let digest = hmac(user: user, password: password)
-        if let (outcome, cachedGeneration) = lock.withLock({ cache[digest] }), cachedGeneration == generation {
-            return outcome
-        }
-        let stored = users[user]
-        hashing.wait()
-        lock.withLock { hashes += 1 }
-        let computed = Self.crypt(password, setting: stored ?? Self.dummyHash)
-        hashing.signal()
-        let outcome: Outcome = if let stored, let computed, Self.constantTimeEqual(Array(computed.utf8), Array(stored.utf8)) { .allowed } else { .denied }
-        lock.withLock {
-            if cache.count >= cacheLimit, !cacheOrder.isEmpty {
-                cache[cacheOrder.removeFirst()] = nil
-            }
-            if cache.updateValue((outcome, generation), forKey: digest) == nil { cacheOrder.append(digest) }
-        }
-        return outcome
     }
 
     /// Decodes `Basic <base64(user:password)>`; nil for anything else. The scheme is

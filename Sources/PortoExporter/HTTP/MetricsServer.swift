@@ -13,9 +13,13 @@ import Musl
 /// A request goes through the access handler several times (libmicrohttpd's protocol):
 /// 1. headers read: per-request state is created and stored in `*req_cls`; nothing is queued
 ///    (queuing now would make libmicrohttpd close a keep-alive connection);
-/// 2. body done: authentication, routing; a quick answer is queued at once, a scrape asks the
-///    `ScrapeCoordinator` and suspends the connection;
-/// 3. after the scrape's completion resumes the connection: the answer is queued.
+/// 2. body done: authentication, routing; a quick answer is queued at once. Whatever takes
+///    longer is done elsewhere while the connection is suspended, so that libmicrohttpd's few
+///    threads only ever copy bytes: a credential that is not cached is hashed by
+///    ``BasicAuth``'s threads, `/-/ready` asks ``Readiness``, a scrape asks the
+///    `ScrapeCoordinator`;
+/// 3. when that work resumes the connection: routing goes on after authentication, or the
+///    answer is queued.
 /// The request-completed callback releases the state.
 public final class MetricsServer: @unchecked Sendable {
     public struct Configuration: Sendable {
@@ -39,12 +43,12 @@ public final class MetricsServer: @unchecked Sendable {
     private let coordinator: ScrapeCoordinator
     private let webConfig: WebConfigStore
     private let logger: Logger
-    private let auth = BasicAuth()
+    private let auth: BasicAuth
+    private let readiness: Readiness
     private var daemons: [HTTPDaemon] = []
     private let lock = Lock()
     private var inFlightScrapes = 0
     private var activeRequests = 0
-    private var readyFlag = false
     private var stopping = false
 
     /// The ports bound, in the order of `listenAddresses` (real ports when 0 was asked for).
@@ -53,17 +57,21 @@ public final class MetricsServer: @unchecked Sendable {
     /// Scrapes admitted and not yet answered.
     public var inFlightScrapeCount: Int { lock.withLock { inFlightScrapes } }
 
-    /// Whether a scrape has reached portod at least once.
-    public var isReady: Bool { lock.withLock { readyFlag } }
-
     /// Starts listening on every address.
+    /// - Parameters:
+    ///   - portodAnswers: one cheap call to portod (Version), true when it answered: `/-/ready`
+    ///     (``Readiness``). It should give up within a second.
+    ///   - auth: the Basic authentication checker (tests pass one with a slow or held hasher).
     /// - Throws: `HTTPDaemon.StartError` (as `MetricsServer.Error`) when an address cannot be
     ///   bound or TLS cannot be set up; nothing is left listening then.
-    public init(configuration: Configuration, webConfig: WebConfigStore, coordinator: ScrapeCoordinator, logger: Logger) throws {
+    public init(configuration: Configuration, webConfig: WebConfigStore, coordinator: ScrapeCoordinator,
+                portodAnswers: @escaping @Sendable () -> Bool, auth: BasicAuth = BasicAuth(), logger: Logger) throws {
         self.configuration = configuration
         self.coordinator = coordinator
         self.webConfig = webConfig
         self.logger = logger
+        self.auth = auth
+        self.readiness = Readiness(portodAnswers: portodAnswers)
         let context = Unmanaged.passUnretained(self).toOpaque()
         let tls = webConfig.current().tls
         var settings = HTTPDaemon.Settings()
@@ -115,7 +123,12 @@ public final class MetricsServer: @unchecked Sendable {
         let lock = Lock()
         var response: Response?
         var suspended = false
-        var handled = false
+        /// Suspended until a hashing thread, a readiness call or a collection is done.
+        var waiting = false
+        /// The authentication's outcome once known (`.allowed` when no user is configured).
+        var authorization: BasicAuth.Outcome?
+        /// Routed: a scrape was started or an answer queued.
+        var routed = false
         var countedScrape = false
         let connection: OpaquePointer
         init(connection: OpaquePointer) { self.connection = connection }
@@ -150,18 +163,32 @@ public final class MetricsServer: @unchecked Sendable {
             exchange.response = nil   // a streamed answer is queued once
             return queue(response, on: connection)
         }
-        if exchange.handled { return CMicroHTTPD_YES }   // resumed spuriously; still waiting
-        exchange.handled = true
+        if exchange.waiting || exchange.routed { return CMicroHTTPD_YES }   // resumed spuriously; still waiting
 
-        let config = webConfig.current()
-        if let tls = config.tls, let refusal = checkClientCertificate(connection, tls: tls) {
-            return queue(refusal, on: connection)
-        }
-        if !config.basicAuthUsers.isEmpty {
-            let header = header(connection, "Authorization")
-            if auth.check(authorization: header, users: config.basicAuthUsers, generation: webConfig.generation) != .allowed {
-                return queue(Response(status: 401, headers: [("WWW-Authenticate", "Basic realm=\"porto-exporter\""), ("Content-Type", "text/plain; charset=utf-8")], body: Array("Unauthorized\n".utf8)), on: connection)
+        if exchange.authorization == nil {
+            let config = webConfig.current()
+            if let tls = config.tls, let refusal = checkClientCertificate(connection, tls: tls) {
+                exchange.routed = true
+                return queue(refusal, on: connection)
             }
+            if config.basicAuthUsers.isEmpty {
+                exchange.authorization = .allowed
+            } else if let outcome = auth.check(
+                authorization: header(connection, "Authorization"), users: config.basicAuthUsers,
+                generation: webConfig.generation, client: clientAddress(connection),
+                completion: { [self] outcome in resume(exchange) { $0.authorization = outcome } }) {
+                exchange.authorization = outcome
+            } else {
+                return suspend(exchange)
+            }
+        }
+        exchange.routed = true
+        switch exchange.authorization {
+        case .allowed?: break
+        case .busy?:
+            return queue(plain(429, "Too many authentication attempts waiting\n"), on: connection)
+        default:
+            return queue(Response(status: 401, headers: [("WWW-Authenticate", "Basic realm=\"porto-exporter\""), ("Content-Type", "text/plain; charset=utf-8")], body: Array("Unauthorized\n".utf8)), on: connection)
         }
         let isRead = method == "GET" || method == "HEAD"
         switch url {
@@ -176,7 +203,11 @@ public final class MetricsServer: @unchecked Sendable {
             return queue(plain(200, "Healthy\n"), on: connection)
         case "/-/ready":
             guard isRead else { return queue(methodNotAllowed(), on: connection) }
-            return queue(isReady ? plain(200, "Ready\n") : plain(503, "Not ready: portod has not been reached yet\n"), on: connection)
+            if lock.withLock({ stopping }) { return queue(plain(503, "Shutting down\n"), on: connection) }
+            if let ready = readiness.check(completion: { [self] ready in resume(exchange) { $0.response = readyAnswer(ready) } }) {
+                return queue(readyAnswer(ready), on: connection)
+            }
+            return suspend(exchange)
         default:
             return queue(plain(404, "Not Found\n"), on: connection)
         }
@@ -207,7 +238,6 @@ public final class MetricsServer: @unchecked Sendable {
         let gzip = ContentNegotiation.acceptsGzip(header(connection, "Accept-Encoding"))
         let deadline = scrapeDeadline(header(connection, "X-Prometheus-Scrape-Timeout-Seconds"))
         coordinator.scrape(deadline: deadline) { [self] shared in
-            if shared.snapshot.reachedPorto { lock.withLock { readyFlag = true } }
             // The answer is rendered when libmicrohttpd asks for it, on the connection's thread,
             // once for all the scrapes of this collection with the same format and encoding.
             // A HEAD answer has no body but says its length: read here, to count.
@@ -215,19 +245,42 @@ public final class MetricsServer: @unchecked Sendable {
             let length = head ? stream.drainCount() : nil
             var headers = [("Content-Type", format.contentType), ("Vary", "Accept-Encoding")]
             if stream.isGzip { headers.append(("Content-Encoding", "gzip")) }
-            exchange.lock.withLock {
-                exchange.response = Response(status: 200, headers: headers, stream: stream, length: length)
-                if exchange.suspended {
-                    exchange.suspended = false
-                    MHD_resume_connection(exchange.connection)
-                }
-            }
+            resume(exchange) { $0.response = Response(status: 200, headers: headers, stream: stream, length: length) }
         }
-        // The completion runs on another thread and needs the exchange lock, which we hold: it
-        // cannot resume the connection before it is suspended.
-        MHD_suspend_connection(connection)
+        return suspend(exchange)
+    }
+
+    /// Suspends the exchange's connection until ``resume(_:_:)``. Called with the exchange locked;
+    /// whatever resumes it runs on another thread and needs the exchange lock, so it cannot resume
+    /// the connection before it is suspended.
+    private func suspend(_ exchange: Exchange) -> Int32 {
+        exchange.waiting = true
+        MHD_suspend_connection(exchange.connection)
         exchange.suspended = true
         return CMicroHTTPD_YES
+    }
+
+    /// Records what the work done elsewhere found, and lets libmicrohttpd call the access handler
+    /// again. Never called on the thread that suspended (see ``suspend(_:)``).
+    private func resume(_ exchange: Exchange, _ update: (Exchange) -> Void) {
+        exchange.lock.withLock {
+            update(exchange)
+            exchange.waiting = false
+            if exchange.suspended {
+                exchange.suspended = false
+                MHD_resume_connection(exchange.connection)
+            }
+        }
+    }
+
+    private func readyAnswer(_ ready: Bool) -> Response {
+        ready ? plain(200, "Ready\n") : plain(503, "Not ready: portod does not answer\n")
+    }
+
+    private func clientAddress(_ connection: OpaquePointer) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        guard CMicroHTTPD_client_address(connection, &buffer, buffer.count) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The instant by which the scrape must be answered: Prometheus' own timeout less a margin
