@@ -165,7 +165,7 @@ public enum ContainerMetrics {
         ContainerMetric(
             "porto_container_start_failed", .gauge, property: "start_error", group: .state, field: .startFailed, unit: "boolean",
             help: "Whether portod reports an error for the container's last start (1) or not (0).",
-            notes: "From `start_error`: 1 while it holds an error (portod clears it at the next successful start)."),
+            notes: "From `start_error` (portod's error of the last start): 1 while it holds an error."),
         ContainerMetric(
             "porto_container_start_error_info", .gauge, property: "start_error", group: .state, field: .startErrorName, unit: "",
             help: "The Porto error of the container's last failed start, in the error label; the value is 1.", extraLabel: "error",
@@ -253,7 +253,7 @@ public enum ContainerMetrics {
                 "porto_container_io_fs_\(what)_total", .counter, property: property, group: .io, field: field, unit: unit,
                 help: "\(help) at the filesystem level by the container (memory cgroup statistics)\(inUnit).", conversion: conversion,
                 controller: .memory, keys: .key("fs"), created: .cgroup,
-                notes: "Key `fs` (offstream kernels): another view of the same IO, page cache included; not a part of the disk total."))
+                notes: "Key `fs`: filesystem-level statistics of the memory cgroup (offstream kernels), a measure of its own, not a part of the disk total."))
         }
         return out
     }

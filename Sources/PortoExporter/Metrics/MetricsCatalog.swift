@@ -95,8 +95,9 @@ public enum MetricsCatalog {
           Stacked devices (md\\*, dm-\\*, every other device key) are in
           `porto_container_io_stacked_device_*{device}`: their IO is counted again on the disks below
           them, so never add them to the disk families or the total. `porto_container_io_fs_*` is the
-          memory cgroup's filesystem-level view (`fs` key, offstream kernels), another measure of the
-          same IO; `porto_container_io_writeback_bytes` is the `total_writeback` gauge.
+          memory cgroup's filesystem-level statistics (`fs` key, offstream kernels), a measure of its own
+          that is not part of the disk total; `porto_container_io_writeback_bytes` is the
+          `total_writeback` gauge.
         * **Network.** `porto_container_net_rx_bytes_total` (and the other `net_*_total`) is the
           container's total: the `Uplink` key, the devices that lead out of its network namespace (in
           the host namespace, the TCP traffic of its own sockets). `porto_container_net_interface_*{interface}`
@@ -244,7 +245,7 @@ public enum MetricsCatalog {
         var parts: [String] = []
         if !m.notes.isEmpty { parts.append(m.notes) }
         if let created = m.created, m.family.type == .counter {
-            parts.append("`_created`: \(created.documentation).")
+            parts.append("`_created` (when on): \(created.documentation).")
         }
         return parts.joined(separator: " ")
     }
