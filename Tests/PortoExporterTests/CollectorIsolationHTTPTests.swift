@@ -2,10 +2,10 @@ import PortoSim
 import Testing
 @testable import PortoExporter
 
-/// Collectors fail alone, over HTTP: porto-sim hangs or fails one method, and a scrape with a
-/// 5 s timeout still serves every other collector's samples. The answer is the collection's own
-/// (a collection that overran the scrape's deadline would be answered with `porto_up 0` and every
-/// collector failed), so it ended within the deadline.
+/// Collectors fail alone, over HTTP: porto-sim hangs or fails one method, and a scrape with
+/// Prometheus' default 10 s timeout still serves every other collector's samples. The answer is
+/// the collection's own (a collection that overran the scrape's deadline would be answered with
+/// `porto_up 0` and every collector failed), so it ended within the deadline.
 @Suite struct CollectorIsolationHTTPTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var method: String
@@ -46,8 +46,8 @@ import Testing
         let faults = FaultOptions(hang: c.hang, onlyMethod: c.method, fail: !c.hang)
         // --porto.timeout as the scrape's timeout: the collection is bounded by this scrape alone
         // (a longer --porto.timeout keeps it going for scrapes that may join).
-        let e = try SimExporter(faults: faults, defaultTimeout: .seconds(5), legacy: c.legacy, noGetSystem: c.noGetSystem)
-        let r = try e.client(timeout: 30).request("GET", "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds": "5"])
+        let e = try SimExporter(faults: faults, defaultTimeout: .seconds(10), legacy: c.legacy, noGetSystem: c.noGetSystem)
+        let r = try e.client(timeout: 30).request("GET", "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds": "10"])
         #expect(r.status == 200)
         #expect(r.text.contains("\nporto_up 1\n"))
         let success = SimExporter.samples(r.text, "porto_exporter_collector_success{")
