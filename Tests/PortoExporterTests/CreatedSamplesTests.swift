@@ -37,6 +37,25 @@ import Testing
         #expect(!Self.hasCreatedSamples(r.text))
     }
 
+    /// The flag on the command line: the binary against porto-sim's server, an OpenMetrics scrape
+    /// with and without it.
+    @Test func theFlagTurnsThemOn() throws {
+        let dir = try TempDirectory()
+        let socket = dir.file("portod.socket")
+        let sim = try SimServer.start(socketPath: socket, host: SimHost(options: SimOptions(containers: 20, seed: 7)))
+        defer { sim.stop() }
+        for flag in [false, true] {
+            let text = try ExporterProcess.withRunning(
+                socket: socket, dir: try TempDirectory(), extra: flag ? ["--web.enable-openmetrics-text-created-samples"] : []
+            ) { exporter in
+                try HTTPTestClient(port: exporter.port, timeout: 30)
+                    .request("GET", "/metrics", headers: ["Accept": HTTPPortoSimTests.prometheus3Accept]).text
+            }
+            #expect(text.hasSuffix("# EOF\n"))
+            #expect(Self.hasCreatedSamples(text) == flag, "flag \(flag)")
+        }
+    }
+
     @Test func rightAcrossRespawnWithTheFlag() throws {
         let clock = SimManualClock(epochSeconds: SimGoldenTests.epoch)
         let host = SimHost(options: SimOptions(containers: 50, seed: 1, clock: .manual(clock)))
