@@ -25,6 +25,13 @@ let package = Package(
             dependencies: [.product(name: "PortoExporter", package: "porto-exporter")]
         ),
         .executableTarget(
+            name: "FuzzContainerReader",
+            dependencies: [
+                .product(name: "PortoWire", package: "porto-exporter"),
+                .product(name: "PortoExporter", package: "porto-exporter"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzLegacy",
             dependencies: [.product(name: "PortoExporter", package: "porto-exporter")]
         ),

@@ -11,7 +11,11 @@ Started by dev/bench-e2e.sh (which builds the binaries); see BENCHMARKS.md. It:
      exporter's: then porto-sim, not the exporter, may be what the figures measure; and the CPU the
      same requests would cost portod, as porto-sim models it from measured figures (its stats'
      portod_cpu_ns_modelled): "portod CPU per scrape (modelled)";
-  3. runs porto-floor: a bare PortoWire client doing the same requests K times, its CPU per iteration;
+     The exporter's CPU is also given per series and per MB of exposition written;
+  3. runs porto-floor: a bare PortoWire client doing the same requests K times and receiving the
+     answers' bytes (envelope checked, nothing decoded), its CPU per iteration;
+  With --baseline-exporter (dev/bench-e2e.sh BASE_REV=...), a second exporter build scrapes the
+  same porto-sim in the same run, phase by phase in alternation, for before/after figures.
   4. checks porto-sim's request counts: one ListContainersBy and one GetSystem per collection,
      K sequential scrapes giving K collections, and bursts of concurrent scrapes sharing one.
 Exits non-zero when a check fails (targets are reported, not enforced, unless --enforce-targets).
@@ -122,10 +126,10 @@ def series_count(text):
     return count
 
 
-def run_phase(args, pid, sim_pid, stats_file, encoding):
+def run_phase(args, pid, sim_pid, stats_file, encoding, port=None):
     """K sequential scrapes on one connection; returns the figures of this phase (the exporter's
     CPU and porto-sim's, whose refresher thread's work in the phase counts too)."""
-    scraper = Scraper(args.port, encoding)
+    scraper = Scraper(port or args.port, encoding)
     scraper.scrape()  # open the connection outside the measurement
     stats_before, modelled_before = read_stats(stats_file)
     cpu_before = cpu_seconds(pid)
@@ -213,6 +217,7 @@ def main():
     parser.add_argument("--sim", required=True, help="porto-sim executable")
     parser.add_argument("--exporter", required=True, help="porto-exporter executable")
     parser.add_argument("--floor", help="porto-floor executable (omit to skip the floor)")
+    parser.add_argument("--baseline-exporter", help="a second porto-exporter build (before) measured in the same run")
     parser.add_argument("--containers", type=int, default=1000)
     parser.add_argument("--scrapes", type=int, default=100)
     parser.add_argument("--bursts", type=int, default=5)
@@ -233,27 +238,45 @@ def main():
         sim = start_sim(args.sim, socket_path, "--containers", args.containers, "--stats-file", stats_file,
                         "--control", control_path, log_path=os.path.join(work, "sim.log"), timeout=60)
         processes.append(sim)
-        exporter = subprocess.Popen([args.exporter, "--porto.socket", socket_path,
-                                     f"--web.listen-address=127.0.0.1:{args.port}", "--log.level=warn"],
-                                    stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "exporter.log"), "w"))
-        processes.append(exporter)
+        def start_exporter(binary, port, log_name):
+            process = subprocess.Popen([binary, "--porto.socket", socket_path,
+                                        f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                                       stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, log_name), "w"))
+            processes.append(process)
 
-        def ready():
-            c = http.client.HTTPConnection("127.0.0.1", args.port, timeout=2)
-            try:
-                c.request("GET", "/metrics")
-                return c.getresponse().status == 200
-            finally:
-                c.close()
-        wait_for(ready, "the exporter", 60)
-        warm = Scraper(args.port, "gzip")
-        for _ in range(3):
-            warm.scrape()
-        warm.close()
+            def ready():
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                try:
+                    c.request("GET", "/metrics")
+                    return c.getresponse().status == 200
+                finally:
+                    c.close()
+            wait_for(ready, f"the exporter {binary}", 60)
+            warm = Scraper(port, "gzip")
+            for _ in range(3):
+                warm.scrape()
+            warm.close()
+            return process
 
-        phases = [run_phase(args, exporter.pid, sim.pid, stats_file, enc) for enc in ("identity", "gzip")]
+        exporter = start_exporter(args.exporter, args.port, "exporter.log")
+        baseline, baseline_phases, baseline_memory = None, [], {}
+        if args.baseline_exporter:
+            baseline_port = free_port()
+            baseline = start_exporter(args.baseline_exporter, baseline_port, "exporter-baseline.log")
+        phases = []
+        for i, enc in enumerate(("identity", "gzip")):
+            # Alternating which build goes first, so that a change of load falls on both alike.
+            if baseline and i % 2 == 0:
+                baseline_phases.append(run_phase(args, baseline.pid, sim.pid, stats_file, enc, baseline_port))
+            phases.append(run_phase(args, exporter.pid, sim.pid, stats_file, enc))
+            if baseline and i % 2 == 1:
+                baseline_phases.append(run_phase(args, baseline.pid, sim.pid, stats_file, enc, baseline_port))
         time.sleep(0.5)   # steady = between scrapes: the exporter gives freed memory back just after the last answer
         memory = status_kib(exporter.pid, "VmRSS", "VmHWM")
+        if baseline:
+            baseline_memory = status_kib(baseline.pid, "VmRSS", "VmHWM")
+            baseline.terminate()
+            baseline.wait(10)
         bursts = run_bursts(args, stats_file, control_path)
         floor = run_floor(args, socket_path) if args.floor else None
     finally:
@@ -266,7 +289,7 @@ def main():
                 p.kill()
 
     # Checks: portod's cost per collection.
-    for phase in phases:
+    for phase in phases + baseline_phases:
         for method in ("ListContainersBy", "GetSystem"):
             if phase[method] != args.scrapes:
                 failures.append(f"{phase['encoding']}: {args.scrapes} sequential scrapes sent {phase[method]} {method} (expected one per scrape)")
@@ -290,9 +313,27 @@ def main():
         print(f"{phase['encoding']:<10} {phase['median_ms']:>10.2f} {phase['p99_ms']:>8.2f} {phase['cpu_ms_per_scrape']:>14.3f} "
               f"{phase['bytes_sent']:>11.0f} {floor_ms if floor_ms is not None else float('nan'):>9.3f} "
               f"{ratio if ratio is not None else float('nan'):>6.2f} {phase['sim_cpu_ms_per_scrape']:>11.3f}")
-        if ratio is not None and args.containers >= 1000:
-            limit = 3.0 if phase["encoding"] == "gzip" else 2.0
-            targets.append((f"CPU per scrape {phase['encoding']} <= {limit}x floor", ratio <= limit, f"{ratio:.2f}x"))
+    for phase in phases:
+        per_series_us = phase["cpu_ms_per_scrape"] * 1e3 / max(phase["series"], 1)
+        per_mb_ms = phase["cpu_ms_per_scrape"] / max(phase["uncompressed_bytes"] / 1e6, 1e-9)
+        phase["cpu_us_per_series"], phase["cpu_ms_per_mb_written"] = per_series_us, per_mb_ms
+        print(f"exporter CPU {phase['encoding']}: {per_series_us:.3f} us per series, {per_mb_ms:.2f} ms per MB of exposition written "
+              f"({phase['uncompressed_bytes'] / 1e6:.2f} MB, {phase['bytes_sent'] / 1e6:.2f} MB sent)")
+    if baseline_phases:
+        results["baseline"] = {"exporter": args.baseline_exporter, "phases": baseline_phases,
+                               "rss_steady_mb": baseline_memory.get("VmRSS", 0) / 1024, "rss_peak_mb": baseline_memory.get("VmHWM", 0) / 1024}
+        for before, after in zip(baseline_phases, phases):
+            lower = before["cpu_ms_per_scrape"] / after["cpu_ms_per_scrape"] if after["cpu_ms_per_scrape"] > 0 else float("inf")
+            after["baseline_cpu_ms_per_scrape"], after["times_lower_than_baseline"] = before["cpu_ms_per_scrape"], lower
+            print(f"before/after {after['encoding']}: exporter CPU {before['cpu_ms_per_scrape']:.1f} -> {after['cpu_ms_per_scrape']:.1f} ms per scrape "
+                  f"({lower:.2f}x lower), median {before['median_ms']:.1f} -> {after['median_ms']:.1f} ms, "
+                  f"series {before['series']} / {after['series']}")
+            if args.containers >= 1000:
+                need = 2.0 if after["encoding"] == "gzip" else 2.5
+                targets.append((f"CPU per scrape {after['encoding']} >= {need}x lower than the baseline", lower >= need, f"{lower:.2f}x"))
+        base_peak = baseline_memory.get("VmHWM", 0) / 1024
+        print(f"before/after RSS: steady {baseline_memory.get('VmRSS', 0) / 1024:.1f} -> {rss_mb:.1f} MB, peak {base_peak:.1f} -> {hwm_mb:.1f} MB")
+        targets.append(("peak RSS no higher than the baseline's", hwm_mb <= base_peak, f"{base_peak:.1f} -> {hwm_mb:.1f} MB"))
     for phase in phases:
         sim_share = phase["sim_cpu_ms_per_scrape"] / phase["cpu_ms_per_scrape"] if phase["cpu_ms_per_scrape"] > 0 else float("inf")
         phase["sim_cpu_share"] = sim_share
@@ -307,7 +348,8 @@ def main():
               f"exporter CPU {phase['cpu_ms_per_scrape']:.1f} ms")
     print(f"RSS steady {rss_mb:.1f} MB, peak {hwm_mb:.1f} MB")
     if floor:
-        print(f"floor: {', '.join(floor['requests'])} and decoding, {floor_ms:.3f} ms CPU per iteration")
+        print(f"floor: {', '.join(floor['requests'])}, the answers' bytes received (envelope checked, no decoding), "
+              f"{floor_ms:.3f} ms CPU per iteration")
     print(f"portod requests: sequential {phases[0]['ListContainersBy']}+{phases[1]['ListContainersBy']} ListContainersBy, "
           f"{phases[0]['GetSystem']}+{phases[1]['GetSystem']} GetSystem for 2x{args.scrapes} scrapes; "
           f"{args.bursts} bursts of {args.concurrency}: {bursts['ListContainersBy']} ListContainersBy, {bursts['GetSystem']} GetSystem")

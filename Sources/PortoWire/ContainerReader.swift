@@ -57,7 +57,7 @@ public struct ContainerReader {
 
         /// The slot of field `number` of `message`, added if it is not there yet. A field is
         /// wanted with one kind only (adding it again with another kind traps). Not thread-safe:
-        /// add every field before the layout is shared.
+        /// add every field before the layout is shared, and before a reader is made from it.
         @discardableResult
         public func add(_ message: Message, _ number: Int, _ kind: Kind) -> Int {
             precondition(number >= 1 && number <= 100_000, "field number \(number)")
@@ -81,18 +81,19 @@ public struct ContainerReader {
     private var base: UnsafePointer<UInt8>?
     /// Per slot: the container's generation when set, the last scalar, the first and last
     /// occurrence (indices into the occurrence lists).
-    private var generation: [UInt32]
-    private var scalar: [UInt64]
+    @usableFromInline var generation: [UInt32]
+    @usableFromInline var scalar: [UInt64]
     private var first: [Int32]
     private var last: [Int32]
     private var occurrenceStart: [Int32] = []
     private var occurrenceEnd: [Int32] = []
     private var occurrenceNext: [Int32] = []
-    private var current: UInt32 = 0
+    @usableFromInline var current: UInt32 = 0
     /// `TContainer.error` (3): whether present, and its `error` code (nil: unset or unknown).
     public private(set) var hasError = false
     public private(set) var errorCode: Int32?
 
+    /// A reader of the fields `layout` has now (fields added to it later are not read).
     public init(_ layout: Layout) {
         self.layout = layout
         let n = layout.slotCount
@@ -185,23 +186,23 @@ public struct ContainerReader {
     // MARK: - Accessors
 
     /// Whether the field of `slot` was present (any occurrence with the expected wire type).
-    @inline(__always)
+    @inlinable
     public func has(_ slot: Int) -> Bool { generation[slot] == current }
 
     /// A varint field as uint64 (nil when absent).
-    @inline(__always)
+    @inlinable
     public func uint64(_ slot: Int) -> UInt64? { generation[slot] == current ? scalar[slot] : nil }
 
     /// A varint field as int32 (as a decoder truncates it).
-    @inline(__always)
+    @inlinable
     public func int32(_ slot: Int) -> Int32? { generation[slot] == current ? Int32(truncatingIfNeeded: scalar[slot]) : nil }
 
     /// A varint field as bool.
-    @inline(__always)
+    @inlinable
     public func bool(_ slot: Int) -> Bool? { generation[slot] == current ? scalar[slot] != 0 : nil }
 
     /// A fixed64 field as double.
-    @inline(__always)
+    @inlinable
     public func double(_ slot: Int) -> Double? { generation[slot] == current ? Double(bitPattern: scalar[slot]) : nil }
 
     /// A string field's bytes (its last occurrence), validated as UTF-8; nil when absent.
@@ -372,29 +373,35 @@ struct WireCursor {
         guard offset < end else { return nil }
         let key = try readVarint()
         let number = key >> 3
-        guard number >= 1, number <= 0x1FFF_FFFF else { throw .decode("field number \(number) at offset \(offset)") }
-        let wireType = UInt8(key & 7)
-        switch wireType {
+        guard number >= 1, number <= 0x1FFF_FFFF else { throw Self.badNumber(number, offset) }
+        switch key & 7 {
         case 0:
             return Field(number: Int(number), wireType: 0, value: try readVarint(), range: 0..<0)
+        case 2:
+            let length = try readVarint()
+            guard length <= UInt64(end - offset) else { throw Self.pastTheEnd(number, length, end - offset) }
+            let start = offset
+            offset += Int(length)
+            return Field(number: Int(number), wireType: 2, value: 0, range: start..<offset)
         case 1:
-            guard end - offset >= 8 else { throw .decode("truncated fixed64 field \(number)") }
+            guard end - offset >= 8 else { throw Self.truncated("fixed64", number) }
             let v = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
             offset += 8
             return Field(number: Int(number), wireType: 1, value: UInt64(littleEndian: v), range: 0..<0)
         case 5:
-            guard end - offset >= 4 else { throw .decode("truncated fixed32 field \(number)") }
+            guard end - offset >= 4 else { throw Self.truncated("fixed32", number) }
             let v = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt32.self)
             offset += 4
             return Field(number: Int(number), wireType: 5, value: UInt64(UInt32(littleEndian: v)), range: 0..<0)
-        case 2:
-            let length = try readVarint()
-            guard length <= UInt64(end - offset) else {
-                throw .decode("field \(number): length \(length) past the end of the message (\(end - offset) bytes left)")
-            }
-            let start = offset
-            offset += Int(length)
-            return Field(number: Int(number), wireType: 2, value: 0, range: start..<offset)
+        default:
+            return try rareField(number, wireType: UInt8(key & 7))
+        }
+    }
+
+    // Errors and groups off the hot path, so that `next()` stays small enough to inline.
+    @inline(never)
+    private mutating func rareField(_ number: UInt64, wireType: UInt8) throws(PortoError) -> Field? {
+        switch wireType {
         case 3:
             try skipGroup(Int(number), depth: 0)
             return Field(number: Int(number), wireType: 3, value: 0, range: 0..<0)
@@ -404,6 +411,17 @@ struct WireCursor {
             throw .decode("field \(number): unknown wire type \(wireType)")
         }
     }
+
+    @inline(never)
+    private static func badNumber(_ number: UInt64, _ offset: Int) -> PortoError { .decode("field number \(number) at offset \(offset)") }
+
+    @inline(never)
+    private static func pastTheEnd(_ number: UInt64, _ length: UInt64, _ left: Int) -> PortoError {
+        .decode("field \(number): length \(length) past the end of the message (\(left) bytes left)")
+    }
+
+    @inline(never)
+    private static func truncated(_ what: String, _ number: UInt64) -> PortoError { .decode("truncated \(what) field \(number)") }
 
     /// Skips a group's fields up to its end (as ``WireReader`` does: nested at most
     /// ``WireReader/maxGroupDepth`` deep, closed by the same number).
@@ -441,6 +459,11 @@ struct WireCursor {
             let byte = base[offset]
             if byte < 0x80 { offset += 1; return UInt64(byte) }
         }
+        return try readLongVarint()
+    }
+
+    @inline(never)
+    private mutating func readLongVarint() throws(PortoError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {

@@ -31,10 +31,29 @@ public struct ListContainersByAnswer: Sendable {
         public let name: String
         /// The `TContainer` message's bytes in ``ListContainersByAnswer/bytes``.
         public let range: Range<Int>
-        /// `spec.net` when asked for (`withNet`) and present.
-        public let net: Porto_TContainerNetConfig?
+        /// What `spec.net` says of the network namespace, when asked for (`withNet`) and present.
+        public let net: NetSummary?
         /// The position of the container in portod's answer.
         public let position: Int
+    }
+
+    /// The part of a container's `net` (TContainerNetConfig) that decides whose network counters
+    /// it reads: `inherited` and the first option's `opt` ("inherited", "host", "L3", ...), read
+    /// from the wire (a decoded message per container cost more than the rest of its reading).
+    public struct NetSummary: Sendable, Equatable {
+        public var inherited: Bool
+        /// `cfg[0].opt`, nil without options.
+        public var firstOption: String?
+
+        public init(inherited: Bool, firstOption: String?) {
+            self.inherited = inherited
+            self.firstOption = firstOption
+        }
+
+        /// The same summary of a decoded `net`.
+        public init(_ net: Porto_TContainerNetConfig) {
+            self.init(inherited: net.inherited, firstOption: net.cfg.first?.opt)
+        }
     }
 
     /// The encoded TPortoResponse.
@@ -79,9 +98,9 @@ public struct ListContainersByAnswer: Sendable {
     /// A container's `spec.name` and network mode, read from its bytes without decoding it.
     private static func nameAndNet(
         _ bytes: [UInt8], _ range: Range<Int>, wantNet: Bool
-    ) throws(PortoError) -> (String, Porto_TContainerNetConfig?) {
+    ) throws(PortoError) -> (String, NetSummary?) {
         var name = ""
-        var net: Porto_TContainerNetConfig?
+        var net: NetSummary?
         var container = WireReader(bytes, range)
         while let field = try container.next() {
             guard field.number == 1, case .bytes(let specRange) = field.value else { continue }
@@ -92,14 +111,27 @@ public struct ListContainersByAnswer: Sendable {
                     guard case .bytes(let r) = f.value else { break }
                     name = try spec.string(r)
                 case 63 where wantNet:
+                    // Occurrences merge as a decoder merges them: `cfg` entries concatenate (the
+                    // first stays first), a later `inherited` wins.
                     guard case .bytes(let r) = f.value else { break }
-                    var merged = net ?? Porto_TContainerNetConfig()
-                    do {
-                        try merged.merge(serializedBytes: Array(bytes[r]))
-                    } catch {
-                        throw .decode("TContainerSpec.net of \"\(name)\": \(error)")
+                    var summary = net ?? NetSummary(inherited: false, firstOption: nil)
+                    var config = WireReader(bytes, r)
+                    while let g = try config.next() {
+                        switch (g.number, g.value) {
+                        case (1, .bytes(let option)):
+                            var opt = ""
+                            var fields = WireReader(bytes, option)
+                            while let h = try fields.next() {
+                                if h.number == 1, case .bytes(let o) = h.value { opt = try fields.string(o) }
+                            }
+                            if summary.firstOption == nil { summary.firstOption = opt }
+                        case (2, .varint(let v)):
+                            summary.inherited = v != 0
+                        default:
+                            break
+                        }
                     }
-                    net = merged
+                    net = summary
                 default:
                     break
                 }

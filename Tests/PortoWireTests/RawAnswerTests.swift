@@ -177,7 +177,7 @@ import Testing
         var scratch: [UInt8] = []
         for (entry, expected) in zip(answer.entries, sorted) {
             #expect(entry.name == expected.spec.name)
-            #expect(entry.net == (expected.spec.hasNet ? expected.spec.net : nil))
+            #expect(entry.net == (expected.spec.hasNet ? .init(expected.spec.net) : nil))
             #expect(try answer.container(entry, scratch: &scratch) == expected)
         }
         // portod sends them sorted (docs/porto.md §2.3): the positions are 0, 1, 2, ...
@@ -225,7 +225,7 @@ import Testing
         let answer = try ListContainersByAnswer(bytes, withNet: true)
         #expect(decoded.map(\.spec.name) == ["new", "z"])
         #expect(answer.entries.map(\.name) == ["new", "z"])
-        #expect(answer.entries[0].net == decoded[0].spec.net)
+        #expect(answer.entries[0].net == .init(decoded[0].spec.net))
         var scratch: [UInt8] = []
         #expect(try answer.container(answer.entries[0], scratch: &scratch) == decoded[0])
     }

@@ -9,7 +9,8 @@ import BenchSupport
 
 /// The floor of a scrape: a bare PortoWire client sending the requests one collection of the
 /// exporter sends (its default collectors, recorded in-process against porto-sim's model) and
-/// decoding the answers, K times over one connection. Prints one line of JSON with the CPU time
+/// receiving the answers' bytes (``PortoClient/callRaw(_:timeout:)``: framing read, envelope
+/// checked, nothing decoded), K times over one connection: what any exporter must spend. Prints one line of JSON with the CPU time
 /// (user + system, getrusage) per iteration, which dev/bench-e2e.sh compares with the exporter's.
 ///
 /// usage: porto-floor SOCKET ITERATIONS
@@ -25,11 +26,7 @@ let client = PortoClient(socketPath: socketPath, timeout: .seconds(60))
 func once() {
     for request in requests {
         do {
-            let response = try client.call(request)
-            if response.error != .success {
-                StandardError.emit("porto-floor: \(request.methodName): \(response.error) \(response.errorMsg)\n")
-                exit(1)
-            }
+            _ = try client.callRaw(request)   // throws unless the envelope says Success
         } catch {
             StandardError.emit("porto-floor: \(request.methodName): \(error)\n")
             exit(1)

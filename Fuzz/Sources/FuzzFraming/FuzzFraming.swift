@@ -40,7 +40,7 @@ public func fuzzFraming(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(inOrder.count == decoded.count)
         for (entry, container) in zip(inOrder, decoded) {
             precondition(entry.name == container.spec.name)
-            precondition(entry.net == (container.spec.hasNet ? container.spec.net : nil))
+            precondition(entry.net == (container.spec.hasNet ? .init(container.spec.net) : nil))
         }
         let byPosition = zip(answer!.entries, pieces!).sorted { $0.0.position < $1.0.position }.map(\.1)
         precondition(byPosition == decoded.map { Optional($0) })

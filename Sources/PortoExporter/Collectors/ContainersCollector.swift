@@ -237,6 +237,7 @@ struct ContainersCollector: Collector {
 
         var vmPresent: UInt64?
         var vmRead = false
+        var entriesSlot = -1
         // The table is walked once per container: through buffer pointers, and with everything the
         // loop needs precomputed in the (class) entries, so that nothing is copied per metric.
         try metrics.withUnsafeBufferPointer { table throws(PortoError) in
@@ -299,8 +300,12 @@ struct ContainersCollector: Collector {
                         try reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
                         Self.writeOwners(scratch.cgroupPaths, of: name, metric, into: writer)
                     case .map:
-                        scratch.entries.removeAll(keepingCapacity: true)
-                        try reader.uintMap(slot, into: &scratch.entries)
+                        // One map feeds several families (total, per disk, ...): read it once.
+                        if slot != entriesSlot {
+                            scratch.entries.removeAll(keepingCapacity: true)
+                            try reader.uintMap(slot, into: &scratch.entries)
+                            entriesSlot = slot
+                        }
                         writeMap(scratch.entries, metric, labels, created, into: writer)
                     }
                 }
@@ -479,8 +484,12 @@ struct ContainersCollector: Collector {
     }
 
     static func netMode(_ net: Porto_TContainerNetConfig) -> NetMode {
-        if net.inherited || net.cfg.first?.opt == "inherited" { return .inherited }
-        if net.cfg.first?.opt == "host" { return .host }
+        netMode(ListContainersByAnswer.NetSummary(net))
+    }
+
+    static func netMode(_ net: ListContainersByAnswer.NetSummary) -> NetMode {
+        if net.inherited || net.firstOption == "inherited" { return .inherited }
+        if net.firstOption == "host" { return .host }
         return .own
     }
 

@@ -366,6 +366,12 @@ public final class ExpositionWriter: @unchecked Sendable {
             extras.withUnsafeBufferPointer { extras in
                 labelSpans.withUnsafeBufferPointer { spans in
                     slot.records.withUnsafeBufferPointer { records in
+                        // Each line is assembled in `line` and appended in one copy (appending its
+                        // pieces one by one to the array cost more than making them).
+                        let lineCapacity = 1024
+                        let line = UnsafeMutablePointer<UInt8>.allocate(capacity: lineCapacity)
+                        defer { line.deallocate() }
+                        let name = family.sampleName, opening = family.extraLabelOpening
                         for k in range {
                             let record = records[k]
                             let (start, end) = spans[Int(record.labels)]
@@ -373,6 +379,32 @@ public final class ExpositionWriter: @unchecked Sendable {
                             let extra: UnsafeBufferPointer<UInt8>? = record.kind & Record.hasExtra != 0
                                 ? UnsafeBufferPointer(rebasing: extras[Int(record.extraStart)..<Int(record.extraStart + record.extraCount)])
                                 : nil
+                            let created = withCreated && record.kind & Record.hasCreated != 0
+                            let bound = name.count + labels.count + (extra.map { $0.count + opening.count } ?? 0) + 8 + NumberWriter.maxLength
+                            if !created, bound <= lineCapacity, record.kind & Record.kindMask != Record.double {
+                                var n = 0
+                                @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                                    if let base = bytes.baseAddress { (line + n).update(from: base, count: bytes.count) }
+                                    n += bytes.count
+                                }
+                                name.withUnsafeBufferPointer { put($0) }
+                                if !labels.isEmpty || extra != nil {
+                                    line[n] = UInt8(ascii: "{"); n += 1
+                                    put(labels)
+                                    if let extra {
+                                        if !labels.isEmpty { line[n] = UInt8(ascii: ","); n += 1 }
+                                        opening.withUnsafeBufferPointer { put($0) }
+                                        put(extra)
+                                        line[n] = UInt8(ascii: "\""); n += 1
+                                    }
+                                    line[n] = UInt8(ascii: "}"); n += 1
+                                }
+                                line[n] = UInt8(ascii: " "); n += 1
+                                n += Self.writeValue(record, at: line + n)
+                                line[n] = UInt8(ascii: "\n"); n += 1
+                                out.append(contentsOf: UnsafeBufferPointer(start: line, count: n))
+                                continue
+                            }
                             Self.writeLine(name: family.sampleName, family: family, labels: labels, extra: extra, into: &out)
                             Self.writeValue(record, into: &out)
                             if withCreated, record.kind & Record.hasCreated != 0 {
@@ -404,6 +436,23 @@ public final class ExpositionWriter: @unchecked Sendable {
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: " "))
+    }
+
+    /// The value of a record that is not a double at `p`; returns the bytes written (at most
+    /// ``NumberWriter/maxLength``).
+    @inline(__always)
+    private static func writeValue(_ record: Record, at p: UnsafeMutablePointer<UInt8>) -> Int {
+        switch record.kind & Record.kindMask {
+        case Record.uint: return NumberWriter.write(record.bits, at: p)
+        case Record.int:
+            let v = Int64(bitPattern: record.bits)
+            if v < 0 {
+                p[0] = UInt8(ascii: "-")
+                return 1 + NumberWriter.write(v.magnitude, at: p + 1)
+            }
+            return NumberWriter.write(v.magnitude, at: p)
+        default: return NumberWriter.writeScaled(record.bits, decimals: Int(record.decimals), at: p)
+        }
     }
 
     @inline(__always)

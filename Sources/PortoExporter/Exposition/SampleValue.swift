@@ -49,6 +49,47 @@ enum NumberWriter {
         }
     }
 
+    /// The most bytes ``write(_:at:)`` or ``writeScaled(_:decimals:at:)`` write, sign included.
+    static let maxLength = 24
+
+    /// Decimal digits of `v` at `p`; returns their count.
+    @inline(__always)
+    static func write(_ v: UInt64, at p: UnsafeMutablePointer<UInt8>) -> Int {
+        if v < 10 { p[0] = 0x30 &+ UInt8(truncatingIfNeeded: v); return 1 }
+        var digits = 1
+        var t = v / 10
+        while t > 0 { digits += 1; t /= 10 }
+        var i = digits - 1
+        t = v
+        while t > 0 {
+            p[i] = 0x30 &+ UInt8(truncatingIfNeeded: t % 10)
+            t /= 10
+            i -= 1
+        }
+        return digits
+    }
+
+    /// ``writeScaled(_:decimals:to:)`` at `p`; returns the bytes written.
+    static func writeScaled(_ v: UInt64, decimals: Int, at p: UnsafeMutablePointer<UInt8>) -> Int {
+        if decimals == 0 { return write(v, at: p) }
+        var divisor: UInt64 = 1
+        for _ in 0..<decimals { divisor &*= 10 }
+        var frac = v % divisor
+        var n = write(v / divisor, at: p)
+        if frac == 0 { return n }
+        var width = decimals
+        while frac % 10 == 0 { frac /= 10; width -= 1 }
+        p[n] = UInt8(ascii: "."); n += 1
+        var i = n + width - 1
+        for j in n..<n + width { p[j] = 0x30 }
+        while frac > 0 {
+            p[i] = 0x30 &+ UInt8(truncatingIfNeeded: frac % 10)
+            frac /= 10
+            i -= 1
+        }
+        return n + width
+    }
+
     /// Decimal digits of `v`.
     static func write(_ v: UInt64, to out: inout [UInt8]) {
         if v < 10 { out.append(0x30 &+ UInt8(truncatingIfNeeded: v)); return }
