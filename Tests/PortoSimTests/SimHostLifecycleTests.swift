@@ -123,6 +123,21 @@ import PortoWire
         #expect(!host.inject(.oomKill("idle")))
     }
 
+    @Test func oomExitEvent() throws {
+        let host = Sim.host()
+        let kills = { Sim.value(host, "web/frontend/worker-1", "oom_kills")?.value }
+        let before = kills()
+        // task has no memory cgroup: the kill counts in worker-1, and task itself dies from it.
+        #expect(host.inject(.oomExit("web/frontend/worker-1/task")))
+        #expect(Sim.states(host)["web/frontend/worker-1/task"] == "dead")
+        #expect(Sim.value(host, "web/frontend/worker-1/task", "exit_code")?.value == "-99")
+        #expect(Sim.value(host, "web/frontend/worker-1/task", "oom_killed")?.value == "true")
+        #expect(kills() == before.map { String(Int($0)! + 1) })
+        #expect(Sim.states(host)["web/frontend/worker-1"] == "running")
+        #expect(!host.inject(.oomExit("web/frontend/worker-1/task")))
+        #expect(!host.inject(.oomExit("idle")))
+    }
+
     @Test func failStartEvent() throws {
         let host = Sim.host()
         let failed = Sim.getSystem(host).containerStartFailed

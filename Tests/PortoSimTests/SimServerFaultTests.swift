@@ -172,6 +172,7 @@ import Glibc
 @Suite struct SimServerControlTests {
     @Test func parsesFaultSpecifications() throws {
         #expect(try ControlCommand(line: "fault none") == .fault(.none))
+        #expect(try ControlCommand(line: "oom-exit a/b") == .event(.oomExit("a/b")))
         #expect(try ControlCommand(line: "  fault   delay 200ms \r") == .fault(FaultOptions(delay: .milliseconds(200))))
         #expect(try ControlCommand(line: "fault delay 1.5s") == .fault(FaultOptions(delay: .milliseconds(1500))))
         #expect(try ControlCommand(line: "fault delay 250") == .fault(FaultOptions(delay: .milliseconds(250))))

@@ -6,6 +6,10 @@ public enum SimEvent: Sendable, Equatable {
     /// owning `memory`, docs/porto.md §3.3): its `oom_kills` goes up by one, and `oom_kills_total` goes
     /// up by one on it and on every ancestor including "/". GetSystem `container_oom` goes up by one.
     case oomKill(String)
+    /// The kernel OOM-kills the named container's main task: the kill is counted as by `oomKill`
+    /// (in the nearest owner of a memory cgroup), and the container dies from it: `dead` with
+    /// `oom_killed` and exit code -99 (PORTO.md §3.3, §3.4); its descendants die with it (SIGKILL).
+    case oomExit(String)
     /// A start of the named container fails: it ends up `stopped` with `start_error` set, and
     /// GetSystem `container_start_failed` goes up by one. Its descendants are stopped too.
     case failStart(String)

@@ -18,6 +18,10 @@ extension SimHost {
                 applied = true
             case .oomKill(let name):
                 applied = oomKill(name, now: now)
+            case .oomExit(let name):
+                // Dead first (refused for a container that cannot die), then the kill is counted.
+                applied = setState(name, .dead, now: now) && oomKill(name, now: now)
+                if applied, let i = staticIndex[name] { statics[i].exit = .oom }
             case .failStart(let name):
                 applied = failStart(name, now: now)
             case .setState(let name, let state):

@@ -4,6 +4,7 @@
 ///
 ///     fault MODE...        replace the fault set (see FaultOptions.init(words:)); `fault none` clears it
 ///     oom NAME             OOM-kill a process in container NAME
+///     oom-exit NAME        OOM-kill container NAME's main task: it dies with oom_killed, exit code -99
 ///     fail-start NAME      make container NAME fail to start
 ///     state NAME STATE     move container NAME to STATE (stopped, running, paused, dead...)
 ///     respawn NAME         portod respawns container NAME (cgroup counters carry on, netns ones reset)
@@ -26,6 +27,8 @@ public enum ControlCommand: Equatable, Sendable {
                               oversized, no-error and fail hit METHOD only);
                             `fault none` clears it
           oom NAME          OOM-kill a process in container NAME
+          oom-exit NAME     OOM-kill NAME's main task: NAME dies (oom_killed,
+                            exit code -99), the kill counted as by `oom`
           fail-start NAME   make container NAME fail to start
           state NAME STATE  move container NAME to STATE (stopped, starting,
                             running, stopping, paused, dead, meta, respawning)
@@ -63,6 +66,8 @@ public enum ControlCommand: Equatable, Sendable {
             }
         case "oom":
             self = .event(.oomKill(try name()))
+        case "oom-exit":
+            self = .event(.oomExit(try name()))
         case "fail-start":
             self = .event(.failStart(try name()))
         case "state":
@@ -80,7 +85,7 @@ public enum ControlCommand: Equatable, Sendable {
             try noArguments()
             self = .stats
         default:
-            throw ParseError(description: "unknown command \(verb) (expected fault, oom, fail-start, state, respawn, restart or stats)")
+            throw ParseError(description: "unknown command \(verb) (expected fault, oom, oom-exit, fail-start, state, respawn, restart or stats)")
         }
     }
 }

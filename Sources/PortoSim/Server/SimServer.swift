@@ -252,6 +252,7 @@ public final class SimServer: @unchecked Sendable {
     private static func describe(_ event: SimEvent) -> String {
         switch event {
         case .oomKill(let name): return "oom \(name)"
+        case .oomExit(let name): return "oom-exit \(name)"
         case .failStart(let name): return "fail-start \(name)"
         case .setState(let name, let state): return "state \(name) \(state.rawValue)"
         case .respawn(let name): return "respawn \(name)"
