@@ -121,6 +121,9 @@ def check(path, dashboard):
         exprs.append(q)
     for expr in exprs:
         for used in VAR_USE.findall(expr):
+            # $1...$9 are label_replace's capture groups: Grafana leaves an unknown name as it is.
+            if used.isdigit():
+                continue
             if used not in variables and used not in BUILTIN_VARS:
                 bad(f"variable ${used} used but not defined in: {expr}")
     if not ids:

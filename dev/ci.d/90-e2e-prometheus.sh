@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # End to end with a real Prometheus (Debian's prometheus): porto-sim, porto-exporter scraping it,
-# and Prometheus scraping the exporter every second with rules/ loaded. dev/e2e-prometheus.py
-# then checks that the target is up, that every dashboard query and every rule expression returns
-# data, and that an OOM kill, a failed start and a portod restart made to happen in porto-sim
-# (its control socket) make their alerts fire; at the end, stopping porto-sim and then the exporter
-# makes the two "down" alerts pending. Everything started here is stopped on exit.
+# and Prometheus scraping the exporter every second, as a job not named "porto", with rules/
+# loaded time-compressed (every duration divided by 60). dev/e2e-prometheus.py then drives
+# porto-sim through each failure its control socket can make and checks that the matching alert
+# fires and clears, that every dashboard query returns data for a first-level and a nested
+# container, and that every rule is healthy and reads series that exist; at the end it stops the
+# exporter (PortoExporterDown fires) and starts it again (it clears). Everything started here is
+# stopped on exit.
 #
 #   bash dev/ci.d/90-e2e-prometheus.sh        (E2E_KEEP=1 keeps the temp dir with the logs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-root="$PWD"
 
 command -v prometheus >/dev/null || { echo "prometheus missing (Debian package prometheus, dev/apt-packages.txt)" >&2; exit 1; }
 bin="$(dev/ci-bin.sh)"   # .ci/run's debug build, or built here when run alone
@@ -52,22 +53,31 @@ pids+=("$sim_pid")
 exporter_port="$(free_port)"
 # The revision, as dev/run.sh and the Dockerfile pass it; e2e-prometheus.py checks build_info has it.
 revision="$(git rev-parse --short=12 HEAD 2>/dev/null || echo e2e)"
-PORTO_EXPORTER_REVISION="$revision" "$bin/porto-exporter" --porto.socket "$tmp/portod.socket" \
-  --web.listen-address "127.0.0.1:$exporter_port" > "$tmp/porto-exporter.log" 2>&1 &
+export PORTO_EXPORTER_REVISION="$revision"
+exporter=("$bin/porto-exporter" --porto.socket "$tmp/portod.socket" --web.listen-address "127.0.0.1:$exporter_port")
+"${exporter[@]}" > "$tmp/porto-exporter.log" 2>&1 &
 exporter_pid=$!
 pids+=("$exporter_pid")
 wait_for 30 "porto-exporter serving /metrics" curl -sf "http://127.0.0.1:$exporter_port/metrics"
 
+mkdir "$tmp/rules"
+for f in rules/*.rules.yml; do
+  python3 dev/e2e-prometheus.py compress-rules "$f" "$tmp/rules/$(basename "$f")"
+done
+promtool check rules "$tmp"/rules/*.rules.yml >/dev/null
+
 prometheus_port="$(free_port)"
+# The job is deliberately not called "porto": the alerts must not depend on its name.
+job=e2e-hosts
 cat > "$tmp/prometheus.yml" <<YAML
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
   evaluation_interval: 1s
 rule_files:
-  - $root/rules/*.rules.yml
+  - $tmp/rules/*.rules.yml
 scrape_configs:
-  - job_name: porto
+  - job_name: $job
     static_configs:
       - targets: ["127.0.0.1:$exporter_port"]
 YAML
@@ -77,5 +87,6 @@ prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/data" \
 pids+=($!)
 
 python3 dev/e2e-prometheus.py --prometheus "http://127.0.0.1:$prometheus_port" \
-  --control "$tmp/control.socket" --job porto --sim-pid "$sim_pid" --exporter-pid "$exporter_pid" \
-  --revision "$revision"
+  --control "$tmp/control.socket" --job "$job" --revision "$revision" \
+  --exporter-pid "$exporter_pid" --exporter-log "$tmp/porto-exporter.log" \
+  --exporter-cmd "$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "${exporter[@]}")"
