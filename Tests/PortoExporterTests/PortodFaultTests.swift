@@ -323,8 +323,18 @@ final class VanishingHost: SimResponder, @unchecked Sendable {
     func respond(to request: Porto_TPortoRequest) -> Porto_TPortoResponse? {
         guard var response = host.respond(to: request) else { return nil }
         if request.hasGet {
-            for i in response.get.list.indices where i % 3 == 1 && response.get.list[i].name != "/" {
-                lock.withLock { _ = gone.insert(response.get.list[i].name) }
+            // A Get of every container (the legacy read) makes some vanish; a Get of named ones
+            // after ListContainersBy (memory.stat, the slower groups) finds the vanished gone.
+            let readsAll = request.get.name.contains("***")
+            let gone = lock.withLock { self.gone }
+            for i in response.get.list.indices {
+                let name = response.get.list[i].name
+                if readsAll {
+                    guard i % 3 == 1, name != "/" else { continue }
+                    lock.withLock { _ = self.gone.insert(name) }
+                } else if !gone.contains(name) {
+                    continue
+                }
                 for j in response.get.list[i].keyval.indices {
                     response.get.list[i].keyval[j].value = ""
                     response.get.list[i].keyval[j].error = .containerDoesNotExist

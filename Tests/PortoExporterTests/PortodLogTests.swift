@@ -116,7 +116,8 @@ final class NamedTransport: PortoTransport, @unchecked Sendable {
             #expect(line.hasSuffix(" socket=/run/test.socket"))
             if let range = line.range(of: "method=") { methods.insert(String(line[range.upperBound...].prefix { $0 != " " })) }
         }
-        #expect(methods == ["GetSystem", "ListContainersBy", "GetVolume", "ListLayers", "ListStorages"])
+        // The containers collector's first request on a connection is ListProperties.
+        #expect(methods == ["GetSystem", "ListProperties", "GetVolume", "ListLayers", "ListStorages"])
         s.clock.advance(.seconds(15))
         s.collect()
         #expect(s.take() == [])

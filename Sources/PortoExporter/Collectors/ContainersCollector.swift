@@ -11,6 +11,13 @@ import PortoWire
 /// one container at a time (``ListContainersByAnswer``), so that at 10,000 containers the decoded
 /// messages of all of them never exist at once.
 ///
+/// Memory (docs/porto.md §7.1): the 7 memory.stat-derived properties make portod re-read
+/// memory.stat for each, so on this path they are read as one `Get` of the raw `memory.stat` of
+/// "/" and every memory-cgroup owner after the answer (``writeMemoryStat(_:pass:known:into:)``),
+/// which also gives the working set. The process, io and pressure groups, the costliest left, are
+/// read for a quarter of the containers per collection (``writeSlowGroups(_:pass:known:into:)``).
+/// Properties portod does not list (ListProperties, once per connection) are never asked.
+///
 /// Double counting (docs/porto.md §4): a nested container that does not own a controller reads its
 /// ancestor's cgroup. A sample whose metric has a controller is written only if the container owns
 /// it (its `cgroups` entry for that controller is not `inherited`); network samples only for a
@@ -32,9 +39,29 @@ struct ContainersCollector: Collector {
     /// Whether counters get `_created` (``CollectionConfiguration/createdSamples``); then
     /// `created` remembers, per container, when its cgroups were made.
     let created: CreatedTimes?
+    /// The memory group's metrics read from memory.stat on the ListContainersBy path.
+    let memoryStatMetrics: [ContainerMetric]
+    /// The metrics read at a slower cadence (``slowGroups``) on the ListContainersBy path.
+    let slowMetrics: [ContainerMetric]
+    let slowValues = SlowValues()
+    /// Whether `porto_container_info` and `porto_container_labels` are written: not by the
+    /// collectors that write the memory.stat and slower groups' samples after the pass.
+    let writesMetadata: Bool
+    /// For those: the `_created` times the pass worked out, per container.
+    let laterTimes: LaterTimes?
 
     init(groups: Set<CollectorGroup>, selection: ContainerSelection, labels: LabelSelection, createdSamples: Bool = false) {
-        metrics = ContainerMetrics.all.filter { groups.contains($0.group) }
+        self.init(metrics: ContainerMetrics.all.filter { groups.contains($0.group) }, selection: selection, labels: labels,
+                  createdSamples: createdSamples)
+    }
+
+    /// A collector of `metrics`; with `laterTimes` it writes their samples only, `_created` from
+    /// `laterTimes` when it holds any.
+    init(metrics: [ContainerMetric], selection: ContainerSelection, labels: LabelSelection, createdSamples: Bool = false,
+         laterTimes: LaterTimes? = nil) {
+        self.metrics = metrics
+        self.writesMetadata = laterTimes == nil
+        self.laterTimes = laterTimes
         var props = Set(metrics.map(\.property))
         needsCgroups = metrics.contains { $0.controller != nil && $0.controller != .netns }
         needsNet = metrics.contains { $0.controller == .netns }
@@ -45,38 +72,74 @@ struct ContainersCollector: Collector {
             // respawn_count tells a respawn (cgroups kept) from a stop and start (docs/porto.md §3.4).
             props.formUnion(["start_time", "creation_time", "respawn_count"])
         }
+        // A restart (a new start_time) makes the slower groups' kept values stale at once.
+        if metrics.contains(where: { Self.slowGroups.contains($0.group) }) { props.insert("start_time") }
         if !labels.isEmpty { props.insert("labels") }
         if props.isEmpty { props.insert("state") }  // something cheap, for the info metric
         properties = props.sorted()
         plan = ReadPlan(metrics)
+        memoryStatMetrics = metrics.filter { Self.memoryStatProperties.contains($0.property) }
+        slowMetrics = metrics.filter { Self.slowGroups.contains($0.group) }
         self.selection = selection
         self.labelSelection = labels
     }
 
     func collect(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
-        if !context.connection.uses(.containers, connection: context.transport.connectionGeneration) {
+        let generation = context.transport.connectionGeneration
+        let known = try knownProperties(context)
+        if !context.connection.uses(.containers, connection: generation) {
+            let viaMemoryStat = !memoryStatMetrics.isEmpty && !context.connection.uses(.memoryStat, connection: generation)
+            let pass = viaMemoryStat || !slowMetrics.isEmpty ? ContainerPass() : nil
+            var skipped = viaMemoryStat ? Self.memoryStatProperties : []
+            skipped.formUnion(slowMetrics.map(\.property))
             let answer: [UInt8]
             do throws(PortoError) {
-                answer = try context.callRaw(listContainersByRequest, fallsBack: true)
+                answer = try context.callRaw(
+                    listContainersByRequest(properties.filter { known.knows($0) && !skipped.contains($0) }), fallsBack: true)
             } catch {
                 guard case .porto(.invalidMethod, _) = error else { throw error }
-                context.connection.use(.containers, connection: context.transport.connectionGeneration)
+                context.connection.use(.containers, connection: generation)
                 context.note("containers-get", "portod has no ListContainersBy (older than 5.0): reading containers with Get")
-                return try collectLegacy(context, into: writer)
+                return try collectLegacy(context, known: known, into: writer)
             }
             do throws(PortoError) {
-                try write(answer: answer, into: writer, context: context)
+                try write(answer: answer, pass: pass, into: writer, context: context)
             } catch {
                 context.answerUndecodable(error, method: "ListContainersBy")
                 throw error
             }
+            if let pass {
+                if viaMemoryStat { try writeMemoryStat(context, pass: pass, known: known, into: writer) }
+                if !slowMetrics.isEmpty { try writeSlowGroups(context, pass: pass, known: known, into: writer) }
+            }
             return
         }
-        try collectLegacy(context, into: writer)
+        try collectLegacy(context, known: known, into: writer)
+    }
+
+    /// What ListContainersBy is asked for: `properties` less the unknown ones (ListProperties, asked
+    /// once per connection; a portod that cannot answer it is asked for everything).
+    private func knownProperties(_ context: CollectContext) throws(PortoError) -> KnownProperties {
+        let generation = context.transport.connectionGeneration
+        if let known = context.connection.knownProperties(connection: generation) { return known }
+        var request = Porto_TPortoRequest()
+        request.listProperties = Porto_TListPropertiesRequest()
+        let known: KnownProperties
+        do throws(PortoError) {
+            known = KnownProperties(names: Set(try context.call(request, fallsBack: true).listProperties.list.map(\.name)))
+        } catch {
+            guard case .porto = error else { throw error }
+            known = KnownProperties(names: nil)
+        }
+        context.connection.setKnownProperties(known, connection: generation)
+        return known
     }
 
     /// `ListContainersBy ***` with the table's properties.
-    var listContainersByRequest: Porto_TPortoRequest {
+    var listContainersByRequest: Porto_TPortoRequest { listContainersByRequest(properties) }
+
+    /// `ListContainersBy ***` with `properties`.
+    func listContainersByRequest(_ properties: [String]) -> Porto_TPortoRequest {
         var request = Porto_TPortoRequest()
         var filter = Porto_TListContainersFilter()
         filter.name = "***"  // upstream-required: without it portod closes the connection
@@ -86,8 +149,8 @@ struct ContainersCollector: Collector {
     }
 
     /// Reads every container through `Get` (portod without ListContainersBy) and writes them.
-    private func collectLegacy(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError) {
-        let response = try context.call(LegacyContainerReader.request(properties: properties))
+    private func collectLegacy(_ context: CollectContext, known: KnownProperties, into writer: ExpositionWriter) throws(PortoError) {
+        let response = try context.call(LegacyContainerReader.request(properties: properties.filter { known.knows($0) }))
         var unknown = Set<String>()
         var undecodable: [String: String] = [:]
         var containers = LegacyContainerReader.containers(from: response.get, unknownProperties: &unknown, undecodable: &undecodable)
@@ -106,7 +169,7 @@ struct ContainersCollector: Collector {
     /// ``ContainerReader``). Throws `.decode` for malformed bytes: the containers before the
     /// malformed one are written by then. Properties portod does not know are logged once per
     /// connection through `context`.
-    func write(answer: [UInt8], into writer: ExpositionWriter, context: CollectContext? = nil) throws(PortoError) {
+    func write(answer: [UInt8], pass: ContainerPass? = nil, into writer: ExpositionWriter, context: CollectContext? = nil) throws(PortoError) {
         let answer = try ListContainersByAnswer(answer, withNet: needsNet)
         if let context, let first = answer.entries.first {
             // portod adds the same InvalidProperty entries to every container (docs/porto.md §1.3):
@@ -123,7 +186,7 @@ struct ContainersCollector: Collector {
         try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) in
             for entry in answer.entries {
                 try scratch.reader.read(bytes, entry.range)
-                try write(entry.name, &scratch, netOwn: netOwn, previous: &previous, into: writer)
+                try write(entry.name, &scratch, netOwn: netOwn, previous: &previous, pass: pass, into: writer)
             }
         }
     }
@@ -175,13 +238,17 @@ struct ContainersCollector: Collector {
         let cgroups: Int
         let labels: Int
         let respawnCount: Int
+        /// The slot of `memory_usage`, when a metric reads it (for the working set).
+        let memoryUsage: Int?
 
         init(_ metrics: [ContainerMetric]) {
             let layout = ContainerReader.Layout()
-            self.metrics = metrics.map { metric in
+            let slots = metrics.map { metric in
                 let wire = metric.field.wire
                 return layout.add(wire.message, wire.number, wire.kind)
             }
+            self.metrics = slots
+            memoryUsage = metrics.firstIndex { $0.property == "memory_usage" }.map { slots[$0] }
             startTime = layout.add(.status, 20, .varint)
             creationTime = layout.add(.status, 19, .varint)
             cgroups = layout.add(.status, 24, .lengthDelimited)
@@ -206,8 +273,11 @@ struct ContainersCollector: Collector {
     /// Writes the samples of the container in `scratch.reader`, named `name`. `previous` is the
     /// name of the container written before it (containers come sorted by name: a repeated name is
     /// skipped); `netOwn` is ``netOwnership(_:)`` of the whole answer (empty when no net metric is
-    /// enabled).
-    func write(_ name: String, _ scratch: inout Scratch, netOwn: [String: Bool], previous: inout String?, into writer: ExpositionWriter) throws(PortoError) {
+    /// enabled); `pass` notes the container for the requests that follow the answer.
+    func write(
+        _ name: String, _ scratch: inout Scratch, netOwn: [String: Bool], previous: inout String?, pass: ContainerPass? = nil,
+        into writer: ExpositionWriter
+    ) throws(PortoError) {
         let reader = scratch.reader
         if reader.hasError, reader.errorCode != 0 { return }  // a filter that matched nothing (0: Success)
         if name == previous { return }  // never the same series twice
@@ -223,12 +293,19 @@ struct ContainersCollector: Collector {
             startTime = reader.uint64(plan.startTime)
             creationTime = reader.uint64(plan.creationTime)
             cgroupTime = created.cgroupTime(name: name, creation: creationTime, start: startTime, respawns: reader.uint64(plan.respawnCount))
+        } else if let times = laterTimes?.times[name] {
+            (startTime, creationTime, cgroupTime) = (times.start, times.creation, times.cgroup)
         }
+        pass?.note(name, labels: labels, inherited: inherited, startTime: reader.uint64(plan.startTime),
+                   created: created == nil ? nil : (startTime, creationTime, cgroupTime),
+                   memoryUsage: plan.memoryUsage.flatMap { reader.uint64($0) })
 
-        writer.gauge(ContainerMetadataMetrics.info, labels: Labels([
-            "name": name, "parent": ContainerNames.parent(of: name), "level": String(ContainerNames.level(of: name)),
-        ]), value: .uint(1))
-        if !labelSelection.isEmpty, let map = try reader.stringMap(plan.labels) {
+        if writesMetadata {
+            writer.gauge(ContainerMetadataMetrics.info, labels: Labels([
+                "name": name, "parent": ContainerNames.parent(of: name), "level": String(ContainerNames.level(of: name)),
+            ]), value: .uint(1))
+        }
+        if writesMetadata, !labelSelection.isEmpty, let map = try reader.stringMap(plan.labels) {
             let pairs = labelSelection.labels(from: map.map { (key: $0.0, value: $0.1) })
             if !pairs.isEmpty {
                 writer.gauge(ContainerMetadataMetrics.labels, labels: Labels(pairs: [("name", name)] + pairs), value: .uint(1))

@@ -52,6 +52,9 @@ final class ConnectionState: @unchecked Sendable {
         case containers
         /// Volumes through ListVolumes instead of GetVolume.
         case volumes
+        /// Memory through the memory.stat-derived properties in ListContainersBy, not through a
+        /// `Get` of memory.stat (which portod refused).
+        case memoryStat
     }
 
     private let lock = Lock()
@@ -93,13 +96,43 @@ final class ConnectionState: @unchecked Sendable {
         }
     }
 
+    /// The properties portod listed on the connection `generation` (``KnownProperties``), nil
+    /// when ListProperties was not asked on it yet.
+    func knownProperties(connection generation: Int?) -> KnownProperties? {
+        lock.withLock {
+            guard let (at, known) = listed else { return nil }
+            if let generation, at != generation {
+                listed = nil
+                return nil
+            }
+            return known
+        }
+    }
+
+    /// Remembers what ListProperties answered on the connection `generation`.
+    func setKnownProperties(_ known: KnownProperties, connection generation: Int?) {
+        lock.withLock { listed = (generation ?? Int.min, known) }
+    }
+
     /// Called when the connection was closed by an error.
     func connectionLost() {
         lock.withLock {
             decided.removeAll()
             notes.removeAll()
+            listed = nil
         }
     }
+
+    private var listed: (Int, KnownProperties)?
+}
+
+/// The container properties a portod knows: what ListProperties listed (docs/porto.md §3.1:
+/// properties the kernel cannot support are left out), or every one when it could not say.
+struct KnownProperties: Sendable {
+    /// nil: ListProperties failed, so nothing is dropped.
+    let names: Set<String>?
+
+    func knows(_ property: String) -> Bool { names?.contains(property) ?? true }
 }
 
 extension PortoClient: PortoTransport {

@@ -17,6 +17,16 @@ public enum ContainerMetadataMetrics {
         type: .gauge, labelNames: ["name"])
 }
 
+/// Container families read from `memory.stat` rather than from one property: not in
+/// ``ContainerMetrics/all``.
+public enum MemoryStatMetrics {
+    /// Usage less inactive file pages, as cAdvisor's `container_memory_working_set_bytes`.
+    public static let workingSet = MetricFamily(
+        name: "porto_container_memory_working_set_bytes",
+        help: "Memory used by the container and its descendants less inactive file pages (memory_usage - total_inactive_file, as cAdvisor computes it), in bytes.",
+        type: .gauge, labelNames: ["name"])
+}
+
 /// One `porto_volume_*` value metric: its family, where it is read, and its METRICS.md source.
 public struct VolumeMetric: Sendable {
     public let family: MetricFamily
@@ -102,4 +112,8 @@ public enum ExporterMetrics {
         name: "porto_exporter_portod_request_failures_total",
         help: "Requests to portod that failed, by RPC method and reason: socket, timeout, decode, or the name of the Porto error portod answered (Unknown, Busy, ...).",
         type: .counter, labelNames: ["method", "reason"])
+    public static let valuesAge = MetricFamily(
+        name: "porto_exporter_values_age_seconds",
+        help: "Age of the oldest values of a container group read at a slower cadence (process, io, pressure), in seconds.",
+        type: .gauge, labelNames: ["group"], extraLabel: "group")
 }

@@ -1,0 +1,94 @@
+import PortoWire
+
+/// The values of the slower groups kept between collections, per container.
+final class SlowValues: @unchecked Sendable {
+    struct Value {
+        var status: Porto_TContainerStatus
+        var readAt: ContinuousClock.Instant
+        /// The container's start time when read: a restart makes the values stale at once.
+        var startTime: UInt64?
+    }
+
+    let lock = Lock()
+    /// Collections so far: which quarter of the containers is read.
+    var round: UInt64 = 0
+    var values: [String: Value] = [:]
+}
+
+extension ContainersCollector {
+    /// The groups read at a slower cadence: process_count and thread_count (a freezer walk per
+    /// container, 34 ms of a scrape at 171 containers), the io properties (21 ms; io_write reads
+    /// memory.stat again) and the pressure ones (9 ms) cost portod 65 of the 130 ms of a scrape
+    /// (docs/porto.md §7.1). Read every collection they alone would keep a scrape above a third
+    /// of that; a quarter of them per collection keeps every scrape alike.
+    static let slowGroups: Set<CollectorGroup> = [.process, .io, .pressure]
+
+    /// Each container's slower groups are read every `slowSlices`-th collection: the values are
+    /// up to `slowSlices` - 1 collections old, which `porto_exporter_values_age_seconds` shows.
+    static let slowSlices: UInt64 = 4
+
+    /// Which of the ``slowSlices`` collections reads the container: a hash of its name (FNV-1a),
+    /// so that the set read changes only with the containers.
+    static func slice(of name: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return hash % slowSlices
+    }
+
+    /// Reads the slower groups of this collection's quarter of the containers, and of those never
+    /// read or restarted since (so the first collection reads all), with one `Get`; then writes
+    /// every container's last values and the age of the oldest per group. A Get portod refuses
+    /// keeps the older values.
+    func writeSlowGroups(_ context: CollectContext, pass: ContainerPass, known: KnownProperties, into writer: ExpositionWriter) throws(PortoError) {
+        let variables = Array(Set(slowMetrics.map(\.property))).sorted().filter { known.knows($0) }
+        let now = context.now()
+        let (round, cached) = slowValues.lock.withLock { () -> (UInt64, [String: SlowValues.Value]) in
+            slowValues.round &+= 1
+            return (slowValues.round, slowValues.values)
+        }
+        var read: [(name: String, startTime: UInt64?)] = []
+        for entry in pass.entries {
+            if let value = cached[entry.name], value.startTime == entry.startTime,
+               Self.slice(of: entry.name) != round % Self.slowSlices { continue }
+            read.append((entry.name, entry.startTime))
+        }
+        var values: [String: SlowValues.Value] = [:]
+        values.reserveCapacity(pass.entries.count)
+        for entry in pass.entries { if let value = cached[entry.name] { values[entry.name] = value } }
+        if !read.isEmpty, !variables.isEmpty {
+            do throws(PortoError) {
+                let response = try context.call(Self.getRequest(read.map(\.name), variables))
+                var startTimes: [String: UInt64?] = [:]
+                for r in read { startTimes[r.name] = r.startTime }
+                for container in LegacyContainerReader.containers(from: response.get) {
+                    let name = container.spec.name
+                    guard let startTime = startTimes[name] else { continue }
+                    values[name] = SlowValues.Value(status: container.status, readAt: now, startTime: startTime)
+                }
+            } catch {
+                guard case .porto = error else { throw error }
+            }
+        }
+        slowValues.lock.withLock { slowValues.values = values }
+
+        var oldest: ContinuousClock.Instant?
+        var later: [(ContainerPass.Entry, Porto_TContainerStatus)] = []
+        later.reserveCapacity(pass.entries.count)
+        for entry in pass.entries {
+            guard let value = values[entry.name] else { continue }
+            later.append((entry, value.status))
+            if oldest.map({ value.readAt < $0 }) ?? true { oldest = value.readAt }
+        }
+        writeLater(slowMetrics, later, into: writer)
+        guard let oldest else { return }
+        let age = now - oldest
+        let (seconds, attoseconds) = age.components
+        let value: SampleValue = seconds < 0 ? .uint(0) : .scaled(UInt64(seconds) * 1_000 + UInt64(attoseconds / 1_000_000_000_000_000), decimals: 3)
+        for group in Self.slowGroups.sorted() where slowMetrics.contains(where: { $0.group == group }) {
+            writer.gauge(ExporterMetrics.valuesAge, extra: group.rawValue, value: value)
+        }
+    }
+}
