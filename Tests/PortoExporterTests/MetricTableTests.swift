@@ -5,7 +5,7 @@ import Testing
     static var allFamilies: [MetricFamily] {
         ContainerMetrics.all.map(\.family) + [ContainerMetadataMetrics.info, ContainerMetadataMetrics.labels]
             + DaemonMetrics.all.map(\.family) + [DaemonMetrics.info, DaemonMetrics.requestDuration]
-            + VolumeMetrics.all.map(\.family) + [VolumeMetrics.info, VolumeMetrics.state] + [StorageMetrics.layers, StorageMetrics.storages, StorageMetrics.metaStorages]
+            + VolumeMetrics.all.map(\.family) + [VolumeMetrics.info, VolumeMetrics.state] + StorageMetrics.countFamilies
             + StorageMetrics.metaAll.map(\.family) + [ExporterMetrics.up, ExporterMetrics.collectorSuccess, ExporterMetrics.collectorDuration]
     }
 
@@ -125,7 +125,7 @@ import Testing
             + [ContainerMetadataMetrics.info, ContainerMetadataMetrics.labels]
             + DaemonMetrics.all.map(\.family) + [DaemonMetrics.info, DaemonMetrics.requestDuration]
             + VolumeMetrics.all.map(\.family) + [VolumeMetrics.info, VolumeMetrics.state]
-            + [StorageMetrics.layers, StorageMetrics.storages, StorageMetrics.metaStorages] + StorageMetrics.metaAll.map(\.family)
+            + StorageMetrics.countFamilies + StorageMetrics.metaAll.map(\.family)
         for family in tables {
             #expect(text.contains("\n# TYPE \(family.name) "), "\(family.name) is not in golden-scrape.txt")
             let omName = family.type == .counter ? String(family.name.dropLast(6)) : family.name

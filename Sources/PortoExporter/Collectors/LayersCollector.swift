@@ -8,8 +8,8 @@ struct LayersCollector: Collector {
         var request = Porto_TPortoRequest()
         request.listLayers = Porto_TListLayersRequest()
         let response = try context.call(request).listLayers
-        // `layers` (with descriptions) since 4.x; `layer` (names only) on older daemons.
-        let count = response.layers.isEmpty ? response.layer.count : response.layers.count
-        writer.gauge(StorageMetrics.layers, value: .uint(UInt64(count)))
+        for metric in StorageMetrics.layerCounts {
+            writer.gauge(metric.family, value: .uint(UInt64(metric.count(response))))
+        }
     }
 }

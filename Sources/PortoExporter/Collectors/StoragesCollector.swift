@@ -9,8 +9,9 @@ struct StoragesCollector: Collector {
         var request = Porto_TPortoRequest()
         request.listStorages = Porto_TListStoragesRequest()
         let response = try context.call(request).listStorages
-        writer.gauge(StorageMetrics.storages, value: .uint(UInt64(response.storages.count)))
-        writer.gauge(StorageMetrics.metaStorages, value: .uint(UInt64(response.metaStorages.count)))
+        for metric in StorageMetrics.storageCounts {
+            writer.gauge(metric.family, value: .uint(UInt64(metric.count(response))))
+        }
         var seen = Set<String>()
         for meta in response.metaStorages.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
             guard seen.insert(meta.name).inserted else { continue }

@@ -218,9 +218,12 @@ public enum MetricsCatalog {
         }
         md += row(["`\(VolumeMetrics.info.name)`", "gauge", labels(VolumeMetrics.info.labelNames), "GetVolume `backend`, `owner_container`, `place`; value 1"])
         md += row(["`\(VolumeMetrics.state.name)`", "gauge", labels(VolumeMetrics.state.labelNames), "GetVolume `state`: 1 for the current one, 0 for \(VolumeMetrics.states.joined(separator: ", "))"])
-        md += row(["`\(StorageMetrics.layers.name)`", "gauge", "", "ListLayers: number of layers"])
-        md += row(["`\(StorageMetrics.storages.name)`", "gauge", "", "ListStorages: number of storages"])
-        md += row(["`\(StorageMetrics.metaStorages.name)`", "gauge", "", "ListStorages: number of meta storages"])
+        for metric in StorageMetrics.layerCounts {
+            md += row(["`\(metric.family.name)`", metric.family.type.rawValue, labels(metric.family.labelNames), metric.source])
+        }
+        for metric in StorageMetrics.storageCounts {
+            md += row(["`\(metric.family.name)`", metric.family.type.rawValue, labels(metric.family.labelNames), metric.source])
+        }
         for metric in StorageMetrics.metaAll {
             md += row(["`\(metric.family.name)`", metric.family.type.rawValue, labels(metric.family.labelNames), "ListStorages meta storage `\(metric.field)`"])
         }

@@ -67,11 +67,30 @@ public enum VolumeMetrics {
     }
 }
 
+/// One unlabelled count gauge read from a list response (ListLayers, ListStorages).
+public struct CountMetric<Response>: Sendable {
+    public let family: MetricFamily
+    /// The RPC and what it counts, for METRICS.md.
+    public let source: String
+    let count: @Sendable (Response) -> Int
+}
+
 /// Layers and storages (ListLayers, ListStorages in the default place).
 public enum StorageMetrics {
-    public static let layers = MetricFamily(name: "porto_layers", help: "Layers in portod's default place.", type: .gauge)
-    public static let storages = MetricFamily(name: "porto_storages", help: "Storages in portod's default place, meta storages not included.", type: .gauge)
-    public static let metaStorages = MetricFamily(name: "porto_meta_storages", help: "Meta storages in portod's default place.", type: .gauge)
+    /// The ListLayers counts.
+    public static let layerCounts: [CountMetric<Porto_TListLayersResponse>] = [
+        // `layers` (with descriptions) since 4.x; `layer` (names only) on older daemons.
+        count("porto_layers", "ListLayers: number of layers", "Layers in portod's default place.") { $0.layers.isEmpty ? $0.layer.count : $0.layers.count },
+    ]
+
+    /// The ListStorages counts.
+    public static let storageCounts: [CountMetric<Porto_TListStoragesResponse>] = [
+        count("porto_storages", "ListStorages: number of storages", "Storages in portod's default place, meta storages not included.") { $0.storages.count },
+        count("porto_meta_storages", "ListStorages: number of meta storages", "Meta storages in portod's default place.") { $0.metaStorages.count },
+    ]
+
+    /// Every count family, in METRICS.md order.
+    public static var countFamilies: [MetricFamily] { layerCounts.map(\.family) + storageCounts.map(\.family) }
 
     /// The meta storage figures, one entry per family (read live from the project quota).
     public static let metaAll: [StorageMetric] = [
@@ -82,6 +101,10 @@ public enum StorageMetrics {
         meta("porto_meta_storage_inodes_limit", "inode_limit", "Inode limit of the meta storage.") { $0.hasInodeLimit ? $0.inodeLimit : nil },
         meta("porto_meta_storage_inodes_available", "inode_available", "Inodes available to the meta storage.") { $0.hasInodeAvailable ? $0.inodeAvailable : nil },
     ]
+
+    private static func count<R>(_ name: String, _ source: String, _ help: String, _ count: @escaping @Sendable (R) -> Int) -> CountMetric<R> {
+        CountMetric(family: MetricFamily(name: name, help: help, type: .gauge), source: source, count: count)
+    }
 
     private static func meta(_ name: String, _ field: String, _ help: String, _ read: @escaping @Sendable (Porto_TMetaStorage) -> UInt64?) -> StorageMetric {
         StorageMetric(family: MetricFamily(name: name, help: help, type: .gauge, labelNames: ["name"]), field: field, read: read)
