@@ -11,7 +11,7 @@ public enum Framing {
     public static let maxVarintLength = 5
 
     /// Why a length prefix was refused.
-    public enum Error: Swift.Error, Equatable, Sendable, CustomStringConvertible {
+    public enum FrameError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The prefix does not end within five bytes, or its fifth byte sets bits above 2^32.
         case malformedVarint
         /// The prefix announces more than ``Framing/maxFrameLength`` bytes; the body is not read.
@@ -47,8 +47,8 @@ public enum Framing {
 
     /// Returns `body` with its varint32 length prefix in front.
     ///
-    /// - Throws: ``Error/frameTooLarge(length:limit:)`` when `body` is larger than `limit`.
-    public static func frame(_ body: [UInt8], limit: Int = maxFrameLength) throws(Error) -> [UInt8] {
+    /// - Throws: ``FrameError/frameTooLarge(length:limit:)`` when `body` is larger than `limit`.
+    public static func frame(_ body: [UInt8], limit: Int = maxFrameLength) throws(FrameError) -> [UInt8] {
         guard body.count <= limit else {
             throw .frameTooLarge(length: UInt64(body.count), limit: limit)
         }
@@ -62,11 +62,11 @@ public enum Framing {
     /// Decodes a length prefix at the start of `bytes` without looking past it.
     ///
     /// - Returns: ``Prefix/incomplete`` when `bytes` ends inside the prefix.
-    /// - Throws: ``Error/malformedVarint`` for a prefix longer than five bytes or one that does not
-    ///   fit in 32 bits; ``Error/frameTooLarge(length:limit:)`` when the length is over `limit`.
+    /// - Throws: ``FrameError/malformedVarint`` for a prefix longer than five bytes or one that does not
+    ///   fit in 32 bits; ``FrameError/frameTooLarge(length:limit:)`` when the length is over `limit`.
     public static func decodePrefix<C: Collection>(
         _ bytes: C, limit: Int = maxFrameLength
-    ) throws(Error) -> Prefix where C.Element == UInt8 {
+    ) throws(FrameError) -> Prefix where C.Element == UInt8 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         var count = 0

@@ -184,7 +184,7 @@ public final class PortoClient: @unchecked Sendable {
         let frame: [UInt8]
         do {
             frame = try Framing.frame(try request.serializedBytes())
-        } catch let error as Framing.Error {
+        } catch let error as Framing.FrameError {
             throw .decode("\(method) request not sent: \(error)")
         } catch {
             throw .decode("\(method) request cannot be encoded: \(error)")

@@ -77,7 +77,7 @@ func basicAuthorization(_ user: String, _ password: String) -> String {
         #expect {
             try WebConfig.load(path: path)
         } throws: { error in
-            let description = (error as? WebConfig.Error)?.description ?? ""
+            let description = (error as? WebConfig.LoadError)?.description ?? ""
             return description.contains(path) && description.contains(problem)
         }
     }
@@ -85,8 +85,8 @@ func basicAuthorization(_ user: String, _ password: String) -> String {
     @Test func aBrokenFileStopsStartUp() throws {
         let dir = try TempDirectory()
         let path = try dir.write("web.yml", "basic_auth_users:\n  alice: notahash\n")
-        #expect(throws: WebConfig.Error.self) { try TestServer(webConfigPath: path) }
-        #expect(throws: WebConfig.Error.self) { try TestServer(webConfigPath: dir.file("missing.yml")) }
+        #expect(throws: WebConfig.LoadError.self) { try TestServer(webConfigPath: path) }
+        #expect(throws: WebConfig.LoadError.self) { try TestServer(webConfigPath: dir.file("missing.yml")) }
     }
 
     @Test func basicAuthOverHTTP() throws {

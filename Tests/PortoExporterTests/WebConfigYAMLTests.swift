@@ -82,7 +82,7 @@ import Testing
         #expect {
             try WebConfig.load(path: big)
         } throws: { error in
-            (error as? WebConfig.Error)?.description == "web config file \(big): cannot be read (larger than 1 MiB)"
+            (error as? WebConfig.LoadError)?.description == "web config file \(big): cannot be read (larger than 1 MiB)"
         }
         // 100,000 levels would overflow the stack in libyaml's recursive loader.
         #expect(Self.problem(String(repeating: "[", count: 100_000)).contains("line 1: nested more than 64 levels deep"))

@@ -97,7 +97,7 @@ import Glibc
             var prefix: [UInt8] = []
             Framing.appendVarint(64 << 20, to: &prefix)
             #expect(partial == prefix)
-            #expect(throws: Framing.Error.frameTooLarge(length: 64 << 20, limit: Framing.maxFrameLength)) {
+            #expect(throws: Framing.FrameError.frameTooLarge(length: 64 << 20, limit: Framing.maxFrameLength)) {
                 _ = try Framing.decodePrefix(partial)
             }
         }

@@ -47,15 +47,15 @@ import Testing
         #expect(try Framing.decodePrefix(exact) == .complete(length: Framing.maxFrameLength, prefixLength: 4))
         var over: [UInt8] = []
         Framing.appendVarint(UInt32(Framing.maxFrameLength + 1), to: &over)
-        #expect(throws: Framing.Error.frameTooLarge(length: UInt64(Framing.maxFrameLength + 1),
+        #expect(throws: Framing.FrameError.frameTooLarge(length: UInt64(Framing.maxFrameLength + 1),
                                                     limit: Framing.maxFrameLength)) {
             try Framing.decodePrefix(over)
         }
         // 2^32-1 is a valid varint32 but far over the default limit.
-        #expect(throws: Framing.Error.frameTooLarge(length: UInt64(UInt32.max), limit: Framing.maxFrameLength)) {
+        #expect(throws: Framing.FrameError.frameTooLarge(length: UInt64(UInt32.max), limit: Framing.maxFrameLength)) {
             try Framing.decodePrefix([0xFF, 0xFF, 0xFF, 0xFF, 0x0F])
         }
-        #expect(throws: Framing.Error.frameTooLarge(length: 11, limit: 10)) {
+        #expect(throws: Framing.FrameError.frameTooLarge(length: 11, limit: 10)) {
             try Framing.frame([UInt8](repeating: 0, count: 11), limit: 10)
         }
     }
@@ -67,13 +67,13 @@ import Testing
         [0xFF, 0xFF, 0xFF, 0xFF, 0x7F],
     ])
     func malformedVarintsAreRejected(prefix: [UInt8]) {
-        #expect(throws: Framing.Error.malformedVarint) {
+        #expect(throws: Framing.FrameError.malformedVarint) {
             try Framing.decodePrefix(prefix, limit: Int.max)
         }
     }
 
     @Test func errorsDescribeThemselves() {
-        #expect(Framing.Error.malformedVarint.description.contains("malformed"))
-        #expect(Framing.Error.frameTooLarge(length: 40, limit: 32).description.contains("40"))
+        #expect(Framing.FrameError.malformedVarint.description.contains("malformed"))
+        #expect(Framing.FrameError.frameTooLarge(length: 40, limit: 32).description.contains("40"))
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import PortoExporter
 
 /// The web config parser reads an operator's YAML file: any text must give a configuration or a
-/// `WebConfig.Error` naming the file, never a crash. Certificate paths resolve into a directory
+/// `WebConfig.LoadError` naming the file, never a crash. Certificate paths resolve into a directory
 /// that does not exist; every `/` of the input is read as `_` so that no path can leave it (the
 /// fuzzer must not read `/dev/stdin` or `/dev/zero`).
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -179,7 +179,8 @@ public final class Collection: @unchecked Sendable {
 
 /// What happened in one collection.
 public struct CollectionReport: Sendable {
-    public struct Result: Sendable {
+    /// What one collector did.
+    public struct CollectorOutcome: Sendable {
         public var collector: String
         /// nil when the collector succeeded.
         public var error: PortoError?
@@ -188,11 +189,11 @@ public struct CollectionReport: Sendable {
 
     /// Whether portod answered at all (`porto_up`).
     public var up: Bool
-    public var results: [Result]
+    public var results: [CollectorOutcome]
     /// Why portod could not be reached, when it could not.
     public var connectionError: PortoError?
 
-    public init(up: Bool, results: [Result], connectionError: PortoError? = nil) {
+    public init(up: Bool, results: [CollectorOutcome], connectionError: PortoError? = nil) {
         self.up = up
         self.results = results
         self.connectionError = connectionError

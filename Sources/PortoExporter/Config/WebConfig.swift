@@ -68,27 +68,27 @@ public struct WebConfig: Sendable, Equatable {
     }
 
     /// A configuration problem, with the file and (when known) the line it is on.
-    public struct Error: Swift.Error, CustomStringConvertible, Equatable {
+    public struct LoadError: Error, CustomStringConvertible, Equatable {
         public var file: String
         public var message: String
         public var description: String { "web config file \(file): \(message)" }
     }
 
     /// Reads and validates the file at `path`.
-    /// - Throws: `WebConfig.Error` naming the file and the problem (unreadable, not YAML, unknown
+    /// - Throws: `WebConfig.LoadError` naming the file and the problem (unreadable, not YAML, unknown
     ///   key, bad value, not a bcrypt hash, unreadable or invalid certificate/key/CA file).
-    public static func load(path: String) throws(Error) -> WebConfig {
+    public static func load(path: String) throws(LoadError) -> WebConfig {
         let bytes: [UInt8]
         do {
             bytes = try readFile(path, limit: maxConfigSize)
         } catch {
-            throw Error(file: path, message: "cannot be read (\(error.reason))")
+            throw LoadError(file: path, message: "cannot be read (\(error.reason))")
         }
         return try parse(bytes, file: path, baseDirectory: directory(of: path))
     }
 
     /// Parses YAML text; `file` is used in messages, `baseDirectory` to resolve relative paths.
-    public static func parse(_ text: String, file: String, baseDirectory: String) throws(Error) -> WebConfig {
+    public static func parse(_ text: String, file: String, baseDirectory: String) throws(LoadError) -> WebConfig {
         try parse(Array(text.utf8), file: file, baseDirectory: baseDirectory)
     }
 
@@ -100,10 +100,10 @@ public struct WebConfig: Sendable, Equatable {
     static let maxPEMSize = 16 << 20
 
     /// Parses the bytes of a file (UTF-8, or UTF-16 with a byte order mark).
-    public static func parse(_ bytes: [UInt8], file: String, baseDirectory: String) throws(Error) -> WebConfig {
-        func fail(_ message: String, _ node: WebConfigYAML.Node? = nil) -> Error {
-            if let node { return Error(file: file, message: "line \(node.line): \(message)") }
-            return Error(file: file, message: message)
+    public static func parse(_ bytes: [UInt8], file: String, baseDirectory: String) throws(LoadError) -> WebConfig {
+        func fail(_ message: String, _ node: WebConfigYAML.Node? = nil) -> LoadError {
+            if let node { return LoadError(file: file, message: "line \(node.line): \(message)") }
+            return LoadError(file: file, message: message)
         }
         let root: WebConfigYAML.Node?
         do {
@@ -114,7 +114,7 @@ public struct WebConfig: Sendable, Equatable {
             case (let line?, nil): "line \(line): "
             default: ""
             }
-            throw Error(file: file, message: place + error.message)
+            throw LoadError(file: file, message: place + error.message)
         }
         var config = WebConfig()
         guard let root else { return config }   // an empty file: no TLS, no auth
@@ -153,7 +153,7 @@ public struct WebConfig: Sendable, Equatable {
         return config
     }
 
-    private static func parseTLS(_ node: WebConfigYAML.Node, fail: (String, WebConfigYAML.Node?) -> Error, baseDirectory: String, file: String) throws(Error) -> TLSConfig {
+    private static func parseTLS(_ node: WebConfigYAML.Node, fail: (String, WebConfigYAML.Node?) -> LoadError, baseDirectory: String, file: String) throws(LoadError) -> TLSConfig {
         guard let mapping = node.mapping else { throw fail("tls_server_config must be a mapping", node) }
         var certFile: String?
         var keyFile: String?
@@ -163,7 +163,7 @@ public struct WebConfig: Sendable, Equatable {
         var maxVersion = TLSVersion.tls13
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw fail("keys must be strings", keyNode) }
-            func string() throws(Error) -> String {
+            func string() throws(LoadError) -> String {
                 guard let s = value.string else { throw fail("tls_server_config.\(key) must be a string", value) }
                 return s
             }
@@ -202,7 +202,7 @@ public struct WebConfig: Sendable, Equatable {
             // libmicrohttpd asks for a client certificate only when it has a trust store.
             guard clientCAFile != nil else { throw fail("client_auth_type \(clientAuth.rawValue) needs client_ca_file", node) }
         }
-        func read(_ path: String, what: String) throws(Error) -> String {
+        func read(_ path: String, what: String) throws(LoadError) -> String {
             let resolved = path.hasPrefix("/") ? path : join(baseDirectory, path)
             let bytes: [UInt8]
             do {

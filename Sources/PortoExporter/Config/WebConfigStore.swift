@@ -41,14 +41,14 @@ public final class WebConfigStore: @unchecked Sendable {
     }
 
     /// Loads the file once; without a path the configuration is empty (plain HTTP, no auth).
-    /// - Throws: `WebConfig.Error` when the file is missing or invalid: start-up must stop.
-    public init(path: String?, logger: Logger, checkInterval: Duration = .zero) throws(WebConfig.Error) {
+    /// - Throws: `WebConfig.LoadError` when the file is missing or invalid: start-up must stop.
+    public init(path: String?, logger: Logger, checkInterval: Duration = .zero) throws(WebConfig.LoadError) {
         self.path = path
         self.logger = logger
         self.checkInterval = checkInterval
         self.lastCheck = .now
         fingerprint = path.map(Self.fingerprint) ?? .missing
-        config = try path.map { (p) throws(WebConfig.Error) in try WebConfig.load(path: p) } ?? WebConfig()
+        config = try path.map { (p) throws(WebConfig.LoadError) in try WebConfig.load(path: p) } ?? WebConfig()
     }
 
     /// The configuration in force now: the file is checked for a change first.

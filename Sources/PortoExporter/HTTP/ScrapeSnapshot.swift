@@ -1,7 +1,5 @@
 /// One collection's worth of metrics, ready to be written in either exposition format.
 public protocol ScrapeSnapshot: Sendable {
-    /// Whether portod answered at least one request during the collection (drives `/-/ready`).
-    var reachedPorto: Bool { get }
     /// Streams the whole exposition in `format` (ending with `# EOF` for OpenMetrics) as chunks.
     /// May be called any number of times, concurrently.
     func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void)
