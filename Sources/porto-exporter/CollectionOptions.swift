@@ -104,7 +104,7 @@ struct CollectionOptions: ParsableArguments {
         guard once else { return false }
         let client = PortoClient(socketPath: socket, timeout: timeoutDuration)
         defer { client.close() }
-        let collection = Collection(configuration: configuration, transport: client)
+        let collection = CollectorSet(configuration: configuration, transport: client)
         let writer = ExpositionWriter(format: format.exposition)
         let report = collection.collect(into: writer, deadline: .now + timeoutDuration)
         guard report.up else {

@@ -28,7 +28,7 @@ struct Serve {
         let client = PortoClient(socketPath: collection.socket, timeout: collection.timeoutDuration, observer: { method, seconds, _ in
             selfMetrics.observe(method: method, seconds: seconds)
         })
-        let porto = Collection(configuration: collection.configuration, transport: client, logger: logger)
+        let porto = CollectorSet(configuration: collection.configuration, transport: client, logger: logger)
         let coordinator = ScrapeCoordinator(
             collectionTimeout: collection.timeoutDuration,
             collect: { deadline, progress in

@@ -62,7 +62,7 @@ import Testing
     @Test func disabledGroupsAreNotRequested() throws {
         let transport = FakeTransport(answer: Self.lcbHost)
         var config = CollectionConfiguration(groups: [.memory])
-        let collection = Collection(configuration: config, transport: transport, now: Self.fixedClock())
+        let collection = CollectorSet(configuration: config, transport: transport, now: Self.fixedClock())
         #expect(collection.collectorNames == ["containers"])
         collection.collect(into: ExpositionWriter(format: .text), deadline: .now + .seconds(5))
         // ListProperties (once per connection; this portod cannot answer it, so nothing is dropped),
@@ -79,13 +79,13 @@ import Testing
 
         config.groups = [.daemon]
         let daemonOnly = FakeTransport(answer: Self.lcbHost)
-        Collection(configuration: config, transport: daemonOnly).collect(into: ExpositionWriter(format: .text), deadline: .now + .seconds(5))
+        CollectorSet(configuration: config, transport: daemonOnly).collect(into: ExpositionWriter(format: .text), deadline: .now + .seconds(5))
         #expect(daemonOnly.methods == ["GetSystem"])
     }
 
     @Test func daemonHistogramAndExactCounters() {
         let writer = ExpositionWriter(format: .text)
-        let collection = Collection(configuration: CollectionConfiguration(groups: [.daemon]), transport: FakeTransport(answer: Self.lcbHost), now: Self.fixedClock())
+        let collection = CollectorSet(configuration: CollectionConfiguration(groups: [.daemon]), transport: FakeTransport(answer: Self.lcbHost), now: Self.fixedClock())
         let report = collection.collect(into: writer, deadline: .now + .seconds(5))
         #expect(report.up && report.success)
         let text = String(decoding: writer.finish(), as: UTF8.self)
@@ -114,7 +114,7 @@ import Testing
             }
             return try Self.lcbHost(request)
         }
-        let collection = Collection(configuration: CollectionConfiguration(groups: [.memory, .state]), transport: transport, now: Self.fixedClock())
+        let collection = CollectorSet(configuration: CollectionConfiguration(groups: [.memory, .state]), transport: transport, now: Self.fixedClock())
         for _ in 0..<2 {
             let writer = ExpositionWriter(format: .text)
             collection.collect(into: writer, deadline: .now + .seconds(5))
@@ -130,7 +130,7 @@ import Testing
             throw PortoError.socket(.unreachable, message: "connect /nonexistent: No such file or directory")
         }
         let writer = ExpositionWriter(format: .text)
-        let report = Collection(configuration: CollectionConfiguration(), transport: transport, now: Self.fixedClock())
+        let report = CollectorSet(configuration: CollectionConfiguration(), transport: transport, now: Self.fixedClock())
             .collect(into: writer, deadline: .now + .seconds(5))
         #expect(!report.up)
         #expect(report.connectionError != nil)
@@ -142,7 +142,7 @@ import Testing
 
     @Test func deadlinePassedSendsNothing() {
         let transport = FakeTransport(answer: Self.lcbHost)
-        let report = Collection(configuration: CollectionConfiguration(), transport: transport)
+        let report = CollectorSet(configuration: CollectionConfiguration(), transport: transport)
             .collect(into: ExpositionWriter(format: .text), deadline: .now - .seconds(1))
         #expect(transport.methods.isEmpty)
         #expect(!report.success)
@@ -153,7 +153,7 @@ import Testing
     @Test(arguments: ExpositionFormat.allCases)
     func snapshotMergesSelfMetricsSortedInEitherFormat(format: ExpositionFormat) {
         let transport = FakeTransport(answer: CollectionTests.lcbHost)
-        let collection = Collection(configuration: CollectionConfiguration(groups: [.daemon, .memory]), transport: transport)
+        let collection = CollectorSet(configuration: CollectionConfiguration(groups: [.daemon, .memory]), transport: transport)
         let selfMetrics = SelfMetrics(exporterMetrics: true)
         selfMetrics.observe(method: "GetSystem", seconds: 0.001)
         let snapshot = CollectionSnapshot(collection: collection, deadline: .now + .seconds(5), selfMetrics: selfMetrics)
@@ -174,7 +174,7 @@ import Testing
     }
 
     @Test func timedOutSnapshotSaysPortoIsDown() {
-        let collection = Collection(configuration: CollectionConfiguration(), transport: FakeTransport(answer: CollectionTests.lcbHost))
+        let collection = CollectorSet(configuration: CollectionConfiguration(), transport: FakeTransport(answer: CollectionTests.lcbHost))
         let snapshot = CollectionSnapshot(timedOut: collection, selfMetrics: nil)
         var bytes: [UInt8] = []
         snapshot.write(.text) { bytes.append(contentsOf: $0) }

@@ -47,7 +47,7 @@ import Testing
             var response = Porto_TPortoResponse()
             fill(&response)
             let transport = RawTransport(listContainersBy: try response.serializedBytes())
-            let collection = Collection(configuration: CollectionConfiguration(groups: [.memory]), transport: transport)
+            let collection = CollectorSet(configuration: CollectionConfiguration(groups: [.memory]), transport: transport)
             let writer = ExpositionWriter(format: .text)
             let report = collection.collect(into: writer, deadline: .now + .seconds(5))
             #expect(report.results.first { $0.collector == "containers" }?.error == expected)
@@ -61,7 +61,7 @@ import Testing
         // Cut inside the last container: the envelope (first) is intact, a container is not.
         for cut in [bytes.count - 1, bytes.count - 40, bytes.count / 2] {
             let transport = RawTransport(listContainersBy: Array(bytes[..<cut]))
-            let collection = Collection(configuration: CollectionConfiguration(groups: Self.allGroups), transport: transport)
+            let collection = CollectorSet(configuration: CollectionConfiguration(groups: Self.allGroups), transport: transport)
             let report = collection.collect(into: ExpositionWriter(format: .text), deadline: .now + .seconds(5))
             let error = report.results.first { $0.collector == "containers" }?.error
             guard case .decode = error else {

@@ -46,16 +46,16 @@ final class RewritingTransport: PortoTransport, @unchecked Sendable {
                                     clock: .fixed(epochSeconds: epoch)))
     }
 
-    static func collect(_ collection: Collection) -> String {
+    static func collect(_ collection: CollectorSet) -> String {
         let writer = ExpositionWriter(format: .text)
         let report = collection.collect(into: writer, deadline: .now + .seconds(60))
         #expect(report.success, "\(report.results.filter { $0.error != nil }.map { "\($0.collector): \($0.error!)" })")
         return String(decoding: writer.finish(), as: UTF8.self)
     }
 
-    static func collection(_ transport: any PortoTransport, groups: Set<CollectorGroup> = [.memory]) -> Collection {
+    static func collection(_ transport: any PortoTransport, groups: Set<CollectorGroup> = [.memory]) -> CollectorSet {
         let instant = ContinuousClock.now
-        return Collection(configuration: CollectionConfiguration(groups: groups), transport: transport, now: { instant })
+        return CollectorSet(configuration: CollectionConfiguration(groups: groups), transport: transport, now: { instant })
     }
 
     /// Sample lines of `families`.

@@ -60,7 +60,7 @@ import Testing
         let clock = SimManualClock(epochSeconds: SimGoldenTests.epoch)
         let host = SimHost(options: SimOptions(containers: 50, seed: 1, clock: .manual(clock)))
         let config = CollectionConfiguration(groups: CollectorGroup.defaults, createdSamples: true)
-        let collection = Collection(configuration: config, transport: SimTransport(host))
+        let collection = CollectorSet(configuration: config, transport: SimTransport(host))
         func scrape() -> String {
             let writer = ExpositionWriter(format: .openMetrics)
             #expect(collection.collect(into: writer, deadline: .now + .seconds(60)).success)
@@ -93,7 +93,7 @@ import Testing
         #expect(Self.created(afterRestart, net, "db") == start2)
 
         // A container first seen after respawns: no cgroup _created (unknown), the netns one is known.
-        let fresh = Collection(configuration: config, transport: SimTransport(host))
+        let fresh = CollectorSet(configuration: config, transport: SimTransport(host))
         let writer = ExpositionWriter(format: .openMetrics)
         fresh.collect(into: writer, deadline: .now + .seconds(60))
         let text = String(decoding: writer.finish(), as: UTF8.self)

@@ -38,7 +38,7 @@ final class SimExporter {
         let selfMetrics = SelfMetrics()
         client = PortoClient(socketPath: dir.file("portod.socket"), timeout: .seconds(30), observer: selfMetrics.observer)
         self.gated = gated ? GatedTransport(client) : nil
-        let collection = Collection(configuration: CollectionConfiguration(), transport: self.gated ?? client)
+        let collection = CollectorSet(configuration: CollectionConfiguration(), transport: self.gated ?? client)
         coordinator = ScrapeCoordinator(
             collectionTimeout: defaultTimeout,
             collect: { deadline, progress in

@@ -6,7 +6,7 @@ import Testing
 /// portod misbehaving, seen through HTTP: for each porto-sim fault mode, `/metrics` with
 /// a 2 s scrape timeout answers 200 (bounded generously: no timed assertion) with `porto_up 0` or
 /// the failing collector reported, the server stays up, and once the fault is cleared the next
-/// scrape is complete. `PortodFaultTests` checks the same faults at the `Collection` level.
+/// scrape is complete. `PortodFaultTests` checks the same faults at the `CollectorSet` level.
 @Suite struct HTTPPortodFaultTests {
     enum Fault: String, CaseIterable, CustomTestStringConvertible {
         case hang, delay, garbage, cut, oversized, noError = "no-error", failLCB = "fail-lcb",

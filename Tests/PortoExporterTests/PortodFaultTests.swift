@@ -16,7 +16,7 @@ import Testing
         let host: SimHost
         var sim: SimServer?
         let client: PortoClient
-        let collection: Collection
+        let collection: CollectorSet
 
         init(containers: Int = 30, churn: Bool = false, faults: FaultOptions = .none, timeout: Duration = .seconds(30)) throws {
             dir = try makeTemporaryDirectory()
@@ -28,7 +28,7 @@ import Testing
             host = SimHost(options: options)
             sim = try SimServer.start(socketPath: socketPath, host: host, faults: faults)
             client = PortoClient(socketPath: socketPath, timeout: timeout)
-            collection = Collection(configuration: CollectionConfiguration(), transport: client)
+            collection = CollectorSet(configuration: CollectionConfiguration(), transport: client)
         }
 
         deinit {
@@ -245,7 +245,7 @@ import Testing
         defer { sim.stop() }
         let client = PortoClient(socketPath: dir + "/portod.socket", timeout: .seconds(30))
         defer { client.close() }
-        let collection = Collection(configuration: CollectionConfiguration(), transport: client)
+        let collection = CollectorSet(configuration: CollectionConfiguration(), transport: client)
         let writer = ExpositionWriter(format: .text)
         let report = collection.collect(into: writer, deadline: .now + .seconds(30))
         let text = String(decoding: writer.finish(), as: UTF8.self)

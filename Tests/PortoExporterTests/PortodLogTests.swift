@@ -36,7 +36,7 @@ final class NamedTransport: PortoTransport, @unchecked Sendable {
     final class Setup: @unchecked Sendable {
         let lines = LineCollector()
         let clock: ManualClock
-        let collection: Collection
+        let collection: CollectorSet
         private var taken = 0
 
         init(groups: Set<CollectorGroup> = CollectorGroup.defaults, clock: ManualClock = ManualClock(), transport: any PortoTransport) {
@@ -44,7 +44,7 @@ final class NamedTransport: PortoTransport, @unchecked Sendable {
             var logger = Logger(label: "test") { _ in LineLogHandler(label: "test", format: .logfmt, sink: LogSink { lines.append($0) }) }
             logger.logLevel = .debug
             self.clock = clock
-            collection = Collection(configuration: CollectionConfiguration(groups: groups), transport: transport,
+            collection = CollectorSet(configuration: CollectionConfiguration(groups: groups), transport: transport,
                                     logger: logger, now: clock.now)
         }
 

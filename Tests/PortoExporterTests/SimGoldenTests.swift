@@ -36,7 +36,7 @@ final class SimTransport: PortoTransport, @unchecked Sendable {
 
     static func scrape(_ transport: any PortoTransport, _ config: CollectionConfiguration = everything, format: ExpositionFormat) -> (String, CollectionReport) {
         let writer = ExpositionWriter(format: format)
-        let report = Collection(configuration: config, transport: transport, now: fixedNow(), wallClock: { epoch })
+        let report = CollectorSet(configuration: config, transport: transport, now: fixedNow(), wallClock: { epoch })
             .collect(into: writer, deadline: .now + .seconds(3600))
         return (String(decoding: writer.finish(), as: UTF8.self), report)
     }

@@ -26,7 +26,7 @@ import Glibc
         let client = PortoClient(socketPath: socket, timeout: timeout)
         defer { client.close() }
         let writer = ExpositionWriter(format: .text)
-        let report = Collection(configuration: config, transport: client).collect(into: writer, deadline: .now + timeout)
+        let report = CollectorSet(configuration: config, transport: client).collect(into: writer, deadline: .now + timeout)
         return (String(decoding: writer.finish(), as: UTF8.self), report)
     }
 
@@ -68,7 +68,7 @@ import Glibc
         let old = try SimServer.start(socketPath: path, host: SimHost(options: SimOptions(containers: 10, seed: 3, legacy: true, clock: clock)))
         let client = PortoClient(socketPath: path, timeout: .seconds(10))
         defer { client.close() }
-        let collection = Collection(configuration: CollectionConfiguration(groups: [.daemon, .memory]), transport: client)
+        let collection = CollectorSet(configuration: CollectionConfiguration(groups: [.daemon, .memory]), transport: client)
         func collect() -> (String, CollectionReport) {
             let writer = ExpositionWriter(format: .text)
             let report = collection.collect(into: writer, deadline: .now + .seconds(10))

@@ -12,7 +12,7 @@ public final class RecordedHost: @unchecked Sendable {
     /// The encoded answer to the ListContainersBy request.
     public let listContainersByAnswer: [UInt8]
     /// A collection of the default collectors answered from the recording.
-    public let collection: Collection
+    public let collection: CollectorSet
     /// A writer holding one collection's samples (for rendering alone).
     public let collectedWriter: ExpositionWriter
     /// One collection rendered as OpenMetrics, then as text.
@@ -28,7 +28,7 @@ public final class RecordedHost: @unchecked Sendable {
     public static func make(containers: Int, configuration: CollectionConfiguration = CollectionConfiguration()) -> RecordedHost {
         let host = SimHost(options: SimOptions(containers: containers, seed: 1, clock: .fixed(epochSeconds: epoch)))
         let recorder = RecordingTransport(host: host)
-        let recording = Collection(configuration: configuration, transport: recorder)
+        let recording = CollectorSet(configuration: configuration, transport: recorder)
         recording.collect(into: ExpositionWriter(format: .text), deadline: .now + .seconds(600))
         return RecordedHost(recorder: recorder, configuration: configuration)
     }
@@ -37,7 +37,7 @@ public final class RecordedHost: @unchecked Sendable {
         requests = recorder.requests
         let replay = ReplayTransport(recorder.answers)
         listContainersByAnswer = recorder.answers.first { $0.request.methodName == "ListContainersBy" }?.answer ?? []
-        collection = Collection(configuration: configuration, transport: replay)
+        collection = CollectorSet(configuration: configuration, transport: replay)
         collectedWriter = ExpositionWriter(format: .openMetrics)
         collection.collect(into: collectedWriter, deadline: .now + .seconds(600))
         openMetricsBody = collectedWriter.finish(.openMetrics)

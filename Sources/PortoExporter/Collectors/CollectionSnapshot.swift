@@ -12,7 +12,7 @@ public final class CollectionSnapshot: ScrapeSnapshot, @unchecked Sendable {
     private let selfMetrics: SelfMetrics?
 
     /// The samples of the collectors in `report`, with their outcome.
-    init(collection: Collection, samples: [ExpositionWriter], report: CollectionReport, selfMetrics: SelfMetrics?) {
+    init(collection: CollectorSet, samples: [ExpositionWriter], report: CollectionReport, selfMetrics: SelfMetrics?) {
         let outcome = ExpositionWriter(format: .text)
         collection.writeOutcome(report, into: outcome)
         self.writers = samples + [outcome]
@@ -22,7 +22,7 @@ public final class CollectionSnapshot: ScrapeSnapshot, @unchecked Sendable {
 
     /// Runs one collection and keeps its samples; `progress`, when given, gets a partial snapshot
     /// each time a collector has run.
-    public convenience init(collection: Collection, deadline: ContinuousClock.Instant, selfMetrics: SelfMetrics?,
+    public convenience init(collection: CollectorSet, deadline: ContinuousClock.Instant, selfMetrics: SelfMetrics?,
                             progress: ((CollectionSnapshot) -> Void)? = nil) {
         var samples: [ExpositionWriter] = []
         let report = collection.collect(deadline: deadline) { finished, soFar in
@@ -34,7 +34,7 @@ public final class CollectionSnapshot: ScrapeSnapshot, @unchecked Sendable {
 
     /// What a scrape whose deadline passed before any collector of the shared collection ended
     /// gets: `porto_up 0`, every collector failed, and the self-metrics.
-    public convenience init(timedOut collection: Collection, selfMetrics: SelfMetrics?) {
+    public convenience init(timedOut collection: CollectorSet, selfMetrics: SelfMetrics?) {
         self.init(collection: collection, samples: [],
                   report: CollectionReport(up: false, results: [], connectionError: .timeout("scrape deadline passed")),
                   selfMetrics: selfMetrics)

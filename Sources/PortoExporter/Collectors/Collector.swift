@@ -2,7 +2,7 @@ import Logging
 import PortoWire
 
 /// A collector: a name (the `collector` label of the self-metrics) and one method that reads
-/// from portod and writes samples. The enabled collectors are listed in ``Collection``.
+/// from portod and writes samples. The enabled collectors are listed in ``CollectorSet``.
 ///
 /// `collect` throws when a request fails; the samples it wrote before failing stay, and
 /// `porto_exporter_collector_success{collector}` becomes 0. A value one container cannot give is
@@ -10,7 +10,7 @@ import PortoWire
 protocol Collector: Sendable {
     var name: String { get }
     /// Whether its requests cost portod little (docs/porto.md §7): it runs before the others,
-    /// each request bounded by a share of the collection's time (``Collection/collect(into:deadline:)``).
+    /// each request bounded by a share of the collection's time (``CollectorSet/collect(into:deadline:)``).
     var isCheap: Bool { get }
     func collect(_ context: CollectContext, into writer: ExpositionWriter) throws(PortoError)
 }

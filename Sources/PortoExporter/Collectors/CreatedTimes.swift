@@ -11,7 +11,7 @@ import Synchronization
 /// * a container first seen after respawns, whose cgroups may be older than its `start_time`,
 ///   gets no `_created` until its next stop and start (unknown is left out, never guessed).
 ///
-/// Collections are serialised by ``Collection``; the mutex only makes that checkable.
+/// Collections are serialised by ``CollectorSet``; the mutex only makes that checkable.
 final class CreatedTimes: Sendable {
     private struct Entry {
         var creation: UInt64?

@@ -118,7 +118,7 @@ public struct StorageMetric: Sendable {
     let read: @Sendable (Porto_TMetaStorage) -> UInt64?
 }
 
-/// The exporter's own metrics about a collection, written by ``Collection``.
+/// The exporter's own metrics about a collection, written by ``CollectorSet``.
 public enum ExporterMetrics {
     public static let up = MetricFamily(
         name: "porto_up", help: "Whether portod answered during the last collection (1) or could not be reached (0).", type: .gauge)

@@ -1,12 +1,13 @@
 import Logging
 import PortoWire
 
-/// One collection of everything enabled, written into an ``ExpositionWriter``: the entry point
-/// the HTTP server (and `--once`) calls for each scrape.
+/// The enabled collectors, run together as one collection of everything enabled, written into an
+/// ``ExpositionWriter``: the entry point the HTTP server (and `--once`) calls for each scrape.
+/// (Not named `Collection`, which would shadow `Swift.Collection` for every importer.)
 ///
 /// ```swift
-/// let collection = Collection(configuration: config, transport: client)   // once
-/// let report = collection.collect(into: writer, deadline: .now + .seconds(9))  // per scrape
+/// let collectors = CollectorSet(configuration: config, transport: client)   // once
+/// let report = collectors.collect(into: writer, deadline: .now + .seconds(9))  // per scrape
 /// ```
 /// Synchronous: the collectors run one after another on the caller's thread, one request at a
 /// time on the transport's one connection, the cheap collectors first and the containers
@@ -20,7 +21,7 @@ import PortoWire
 /// `porto_exporter_collector_success{collector}`,
 /// `porto_exporter_collector_duration_seconds{collector}` and the request counters
 /// (``PortodRequestCounters``).
-public final class Collection: @unchecked Sendable {
+public final class CollectorSet: @unchecked Sendable {
     public let configuration: CollectionConfiguration
     private let transport: any PortoTransport
     private let now: @Sendable () -> ContinuousClock.Instant
@@ -46,7 +47,7 @@ public final class Collection: @unchecked Sendable {
         self.configuration = configuration
         self.transport = transport
         self.now = now
-        let collectors = Collection.collectors(for: configuration, wallClock: wallClock)
+        let collectors = CollectorSet.collectors(for: configuration, wallClock: wallClock)
         self.collectors = collectors
         self.runOrder = collectors.indices.filter { collectors[$0].isCheap } + collectors.indices.filter { !collectors[$0].isCheap }
         self.log = PortodLog(
