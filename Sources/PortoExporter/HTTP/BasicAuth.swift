@@ -27,7 +27,7 @@ import Musl
 /// - The queue is fair between clients (one address's attempts take turns with the others', not
 ///   a place each) and bounded per client and in total: beyond that, an attempt is refused at
 ///   once (``Outcome/busy``) without hashing. The same credential waiting twice is hashed once.
-public final class BasicAuth: @unchecked Sendable {
+public final class BasicAuth: Sendable {
     public enum Outcome: Sendable, Equatable {
         case allowed, denied
         /// Too many attempts are waiting to be hashed: refused without checking.
@@ -45,16 +45,17 @@ public final class BasicAuth: @unchecked Sendable {
         var completions: [Completion]
     }
 
-    private let lock = Lock()
-    // Guarded by `lock`:
-    private var cache: [Digest: (Outcome, UInt64)] = [:]
-    private var cacheOrder: [Digest] = []
-    private var hashes = 0
-    private var pending: [Waiting: Pending] = [:]
+    private struct State {
+        var cache: [Digest: (Outcome, UInt64)] = [:]
+        var cacheOrder: [Digest] = []
+        var hashes = 0
+        var pending: [Waiting: Pending] = [:]
     /// Credentials waiting, per client address, and the clients in turn order.
-    private var queues: [String: [Waiting]] = [:]
-    private var turns: [String] = []
-    private var running = 0
+        var queues: [String: [Waiting]] = [:]
+        var turns: [String] = []
+        var running = 0
+    }
+    private let state = Mutex(State())
 
     private let cacheLimit: Int
     private let maxConcurrentHashes: Int
@@ -82,7 +83,7 @@ public final class BasicAuth: @unchecked Sendable {
     }
 
     /// How many bcrypt hashes were computed (cache misses), for tests and self-checks.
-    public var hashCount: Int { lock.withLock { hashes } }
+    public var hashCount: Int { state.withLock { $0.hashes } }
 
     /// Checks an `Authorization` header value against `users` (user → bcrypt hash) for the client
     /// at `client` (its address). `generation` identifies the user table: cached results from
@@ -92,20 +93,20 @@ public final class BasicAuth: @unchecked Sendable {
                       completion: @escaping Completion) -> Outcome? {
         guard let (user, password) = Self.parse(authorization) else { return .denied }
         let digest = hmac(user: user, password: password)
-        let (known, startWorker): (Outcome?, Bool) = lock.withLock {
-            if let (outcome, cachedGeneration) = cache[digest], cachedGeneration == generation { return (outcome, false) }
+        let (known, startWorker): (Outcome?, Bool) = state.withLock { s in
+            if let (outcome, cachedGeneration) = s.cache[digest], cachedGeneration == generation { return (outcome, false) }
             let waiting = Waiting(digest: digest, generation: generation)
-            if pending[waiting] != nil {
-                pending[waiting]!.completions.append(completion)
+            if s.pending[waiting] != nil {
+                s.pending[waiting]!.completions.append(completion)
                 return (nil, false)
             }
-            let queued = queues[client]?.count ?? 0
-            if queued >= maxQueuedPerClient || pending.count >= maxQueued { return (.busy, false) }
-            pending[waiting] = Pending(password: password, stored: users[user], generation: generation, completions: [completion])
-            if queued == 0 { turns.append(client) }
-            queues[client, default: []].append(waiting)
-            guard running < maxConcurrentHashes else { return (nil, false) }
-            running += 1
+            let queued = s.queues[client]?.count ?? 0
+            if queued >= maxQueuedPerClient || s.pending.count >= maxQueued { return (.busy, false) }
+            s.pending[waiting] = Pending(password: password, stored: users[user], generation: generation, completions: [completion])
+            if queued == 0 { s.turns.append(client) }
+            s.queues[client, default: []].append(waiting)
+            guard s.running < maxConcurrentHashes else { return (nil, false) }
+            s.running += 1
             return (nil, true)
         }
         if startWorker {
@@ -135,26 +136,26 @@ public final class BasicAuth: @unchecked Sendable {
     /// none is left.
     private func work() {
         while true {
-            let next: (Waiting, Pending)? = lock.withLock {
-                guard !turns.isEmpty else {
-                    running -= 1
+            let next: (Waiting, Pending)? = state.withLock { s in
+                guard !s.turns.isEmpty else {
+                    s.running -= 1
                     return nil
                 }
-                let client = turns.removeFirst()
-                let waiting = queues[client]!.removeFirst()
-                if queues[client]!.isEmpty { queues[client] = nil } else { turns.append(client) }
-                return (waiting, pending[waiting]!)
+                let client = s.turns.removeFirst()
+                let waiting = s.queues[client]!.removeFirst()
+                if s.queues[client]!.isEmpty { s.queues[client] = nil } else { s.turns.append(client) }
+                return (waiting, s.pending[waiting]!)
             }
             guard let (waiting, job) = next else { return }
             let computed = hasher(job.password, job.stored ?? Self.dummyHash)
             let outcome: Outcome = if let stored = job.stored, let computed, Self.constantTimeEqual(Array(computed.utf8), Array(stored.utf8)) { .allowed } else { .denied }
-            let completions: [Completion] = lock.withLock {
-                hashes += 1
-                if cache.count >= cacheLimit, !cacheOrder.isEmpty {
-                    cache[cacheOrder.removeFirst()] = nil
+            let completions: [Completion] = state.withLock { s in
+                s.hashes += 1
+                if s.cache.count >= cacheLimit, !s.cacheOrder.isEmpty {
+                    s.cache[s.cacheOrder.removeFirst()] = nil
                 }
-                if cache.updateValue((outcome, job.generation), forKey: waiting.digest) == nil { cacheOrder.append(waiting.digest) }
-                return pending.removeValue(forKey: waiting)?.completions ?? []
+                if s.cache.updateValue((outcome, job.generation), forKey: waiting.digest) == nil { s.cacheOrder.append(waiting.digest) }
+                return s.pending.removeValue(forKey: waiting)?.completions ?? []
             }
             for completion in completions { completion(outcome) }
         }
