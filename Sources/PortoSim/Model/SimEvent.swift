@@ -8,7 +8,7 @@ public enum SimEvent: Sendable, Equatable {
     case oomKill(String)
     /// The kernel OOM-kills the named container's main task: the kill is counted as by `oomKill`
     /// (in the nearest owner of a memory cgroup), and the container dies from it: `dead` with
-    /// `oom_killed` and exit code -99 (PORTO.md §3.3, §3.4); its descendants die with it (SIGKILL).
+    /// `oom_killed` and exit code -99 (docs/porto.md §3.3, §3.4); its descendants die with it (SIGKILL).
     case oomExit(String)
     /// A start of the named container fails: it ends up `stopped` with `start_error` set, and
     /// GetSystem `container_start_failed` goes up by one. Its descendants are stopped too.
