@@ -432,15 +432,7 @@ struct ContainersCollector: Collector {
     /// Whether `a` and `b` hold the same bytes.
     @inline(__always)
     static func equal(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        return a.withUnsafeBufferPointer { a in
-            var i = 0
-            while i < a.count {
-                if a[i] != b[i] { return false }
-                i += 1
-            }
-            return true
-        }
+        a.withUnsafeBufferPointer { equal($0, b) }
     }
 
     @inline(__always)

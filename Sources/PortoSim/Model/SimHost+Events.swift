@@ -71,18 +71,23 @@ extension SimHost {
     private func stopSubtree(_ i: Int, now: UInt64) {
         resetCounters(i, now: now)
         for j in subtree(i) {
-            statics[j].state = .stopped
-            statics[j].startTime = nil
-            statics[j].stopTime = now
-            statics[j].deathTime = nil
-            statics[j].exit = nil
-            statics[j].oomKills = 0
-            statics[j].rootPid = 0
-            statics[j].carry = [:]
-            statics[j].pausedSeconds = 0
-            statics[j].firstRun = false
+            markStopped(j, now: now)
             statics[j].changeTime = now
         }
+    }
+
+    /// Container `j` stopped at `now`: no run, no exit, no OOM kills, no carried counters.
+    private func markStopped(_ j: Int, now: UInt64) {
+        statics[j].state = .stopped
+        statics[j].startTime = nil
+        statics[j].stopTime = now
+        statics[j].deathTime = nil
+        statics[j].exit = nil
+        statics[j].oomKills = 0
+        statics[j].rootPid = 0
+        statics[j].carry = [:]
+        statics[j].pausedSeconds = 0
+        statics[j].firstRun = false
     }
 
     /// Moves the subtree's accumulated counters into the nearest ancestor's carry.
@@ -109,18 +114,7 @@ extension SimHost {
             let amount = world.value(w, slot)
             if amount > 0 { carry[slot] = amount }
         }
-        for j in subtree(i) where j != i {
-            statics[j].state = .stopped
-            statics[j].startTime = nil
-            statics[j].stopTime = now
-            statics[j].deathTime = nil
-            statics[j].exit = nil
-            statics[j].oomKills = 0
-            statics[j].rootPid = 0
-            statics[j].carry = [:]
-            statics[j].pausedSeconds = 0
-            statics[j].firstRun = false
-        }
+        for j in subtree(i) where j != i { markStopped(j, now: now) }
         let c = statics[i]
         c.carry = carry
         c.firstRun = false  // the bases are in the carry now
