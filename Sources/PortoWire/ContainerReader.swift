@@ -208,6 +208,7 @@ public struct ContainerReader {
     /// A string field's bytes (its last occurrence), validated as UTF-8; nil when absent.
     public func string(_ slot: Int) throws(PortoError) -> UnsafeBufferPointer<UInt8>? {
         guard generation[slot] == current, let base else { return nil }
+        precondition(layout.kinds[slot] == .lengthDelimited, "slot \(slot) is not length-delimited")
         let o = Int(last[slot])
         let bytes = UnsafeBufferPointer(start: base + Int(occurrenceStart[o]), count: Int(occurrenceEnd[o] - occurrenceStart[o]))
         guard UTF8Check.isValid(bytes) else { throw .decode("invalid UTF-8 in a string field at offset \(occurrenceStart[o])") }
@@ -225,6 +226,7 @@ public struct ContainerReader {
     @discardableResult
     public func uintMap(_ slot: Int, into entries: inout [(key: UnsafeBufferPointer<UInt8>, value: UInt64)]) throws(PortoError) -> Bool {
         guard generation[slot] == current, let base else { return false }
+        precondition(layout.kinds[slot] == .lengthDelimited, "slot \(slot) is not length-delimited")
         var o = Int(first[slot])
         while o >= 0 {
             var map = WireCursor(base, Int(occurrenceStart[o])..<Int(occurrenceEnd[o]))
@@ -250,6 +252,7 @@ public struct ContainerReader {
     /// present; nil when the message field itself is absent.
     public func scalars(_ slot: Int, into values: inout [UInt64]) throws(PortoError) -> UInt64? {
         guard generation[slot] == current, let base else { return nil }
+        precondition(layout.kinds[slot] == .lengthDelimited, "slot \(slot) is not length-delimited")
         precondition(values.count <= 64)
         var present: UInt64 = 0
         var o = Int(first[slot])
@@ -270,6 +273,7 @@ public struct ContainerReader {
     @discardableResult
     public func cgroups(_ slot: Int, into entries: inout [(controller: UnsafeBufferPointer<UInt8>, inherited: Bool)]) throws(PortoError) -> Bool {
         guard generation[slot] == current, let base else { return false }
+        precondition(layout.kinds[slot] == .lengthDelimited, "slot \(slot) is not length-delimited")
         var o = Int(first[slot])
         while o >= 0 {
             var list = WireCursor(base, Int(occurrenceStart[o])..<Int(occurrenceEnd[o]))
@@ -296,6 +300,7 @@ public struct ContainerReader {
         _ slot: Int, into entries: inout [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)]
     ) throws(PortoError) -> Bool {
         guard generation[slot] == current, let base else { return false }
+        precondition(layout.kinds[slot] == .lengthDelimited, "slot \(slot) is not length-delimited")
         var o = Int(first[slot])
         while o >= 0 {
             var list = WireCursor(base, Int(occurrenceStart[o])..<Int(occurrenceEnd[o]))
@@ -322,6 +327,7 @@ public struct ContainerReader {
     /// few and opt-in), every occurrence in order. nil when the field is absent.
     public func stringMap(_ slot: Int) throws(PortoError) -> [(String, String)]? {
         guard generation[slot] == current, let base else { return nil }
+        precondition(layout.kinds[slot] == .lengthDelimited, "slot \(slot) is not length-delimited")
         var out: [(String, String)] = []
         var o = Int(first[slot])
         while o >= 0 {

@@ -60,10 +60,15 @@ public func fuzzContainerReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CI
             var entries: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)] = []
             var cgroups: [(controller: UnsafeBufferPointer<UInt8>, inherited: Bool)] = []
             var vm = [UInt64](repeating: 0, count: 16)
-            for slot in metricSlots {
-                _ = try? reader.string(slot)
-                _ = try? reader.uintMap(slot, into: &entries)
-                _ = try? reader.scalars(slot, into: &vm)
+            // Each accessor on the slots of its kind, as the collector calls them (another
+            // kind is a programming error the reader traps on).
+            for (metric, slot) in zip(ContainerMetrics.all, metricSlots) {
+                switch metric.field {
+                case .state: _ = try? reader.string(slot)
+                case .map: _ = try? reader.uintMap(slot, into: &entries)
+                case .vm: _ = try? reader.scalars(slot, into: &vm)
+                default: _ = reader.uint64(slot)
+                }
             }
             _ = try? reader.cgroups(cgroupsSlot, into: &cgroups)
             _ = try? reader.stringMap(labelsSlot)
