@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scratch=.build-fuzz
+# A Swift trap then reaches libFuzzer's deadly-signal handler, which prints the input and the stack;
+# Swift's own backtracer reads memory AddressSanitizer poisons and buries the trap message.
+export SWIFT_BACKTRACE=enable=no
 bin="$scratch/debug"
 targets() { sed -n 's/^ *name: "\(Fuzz[A-Za-z]*\)".*/\1/p' Fuzz/Package.swift; }
 

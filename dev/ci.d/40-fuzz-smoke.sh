@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz smoke: builds every libFuzzer target in Fuzz/ with AddressSanitizer, replays its committed
-# seed corpus (Fuzz/Corpus/TARGET) and fuzzes it for FUZZ_SMOKE_SECONDS (default 20). Any crash,
-# sanitizer report, timeout (one input over 10 s) or out-of-memory fails the check.
+# seed corpus (Fuzz/Corpus/TARGET) and fuzzes it for FUZZ_SMOKE_SECONDS (default 20). A target
+# built without coverage instrumentation, any crash, sanitizer report, timeout (one input over
+# 10 s) or out-of-memory fails the check.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${FUZZ_SMOKE_SECONDS:-20}
@@ -17,6 +18,12 @@ for target in $targets; do
   if ! dev/fuzz.sh "$target" "$seconds" >"$log" 2>&1; then
     tail -n 60 "$log"
     echo "fuzz smoke: $target FAILED (reproducer in .build-fuzz/artifacts/$target/)" >&2
+    exit 1
+  fi
+  # Without coverage counters libFuzzer runs blind and finds nothing: a smoke that cannot fail.
+  if ! grep -q 'inline 8-bit counters' "$log"; then
+    head -n 20 "$log"
+    echo "fuzz smoke: $target is not instrumented for coverage (a stale incremental build? rm -rf .build-fuzz)" >&2
     exit 1
   fi
   grep -E '^stat::number_of_executed_units|^Done' "$log" || true
