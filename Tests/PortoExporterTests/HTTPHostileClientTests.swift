@@ -319,7 +319,7 @@ import Testing
 
     /// A snapshot of `lines` lines rendered on demand, counting what its answers pulled and how
     /// many of its chunk sources are still alive.
-    final class MeteredSnapshot: ScrapeSnapshot, @unchecked Sendable {
+    final class MeteredSnapshot: Snapshot, @unchecked Sendable {
         let lines: Int
         private let lock = NSLock()
         private var pulledBytes = 0

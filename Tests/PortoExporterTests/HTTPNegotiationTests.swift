@@ -96,7 +96,7 @@ import Testing
     }
 
     /// A large snapshot in many small chunks, as a collection of thousands of containers gives.
-    struct ChunkedSnapshot: ScrapeSnapshot {
+    struct ChunkedSnapshot: Snapshot {
         var reachedPorto: Bool { true }
         var lines = 50_000
         func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {

@@ -4,7 +4,7 @@ import Testing
 @testable import PortoExporter
 
 /// A snapshot with a fixed body per format.
-struct FixedSnapshot: ScrapeSnapshot {
+struct FixedSnapshot: Snapshot {
     var reachedPorto = true
     var tag = "fixed"
     func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) {
@@ -23,7 +23,7 @@ final class TestServer {
     init(webConfigPath: String? = nil, maxRequests: Int = 40, defaultTimeout: Duration = .seconds(5),
          connectionTimeoutSeconds: UInt32 = 30,
          collectionTimeout: Duration = .zero, portodAnswers: @escaping @Sendable () -> Bool = { true }, auth: BasicAuth = BasicAuth(),
-         collect: @escaping @Sendable (ContinuousClock.Instant) -> any ScrapeSnapshot = { _ in FixedSnapshot() }) throws {
+         collect: @escaping @Sendable (ContinuousClock.Instant) -> any Snapshot = { _ in FixedSnapshot() }) throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         coordinator = ScrapeCoordinator(collectionTimeout: collectionTimeout, collect: collect, timedOut: { FixedSnapshot(reachedPorto: false, tag: "timeout") })

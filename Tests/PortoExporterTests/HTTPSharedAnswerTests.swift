@@ -5,7 +5,7 @@ import Testing
 
 /// A large snapshot that counts its renderings (calls of `chunks`, by format) and how many of
 /// them are still alive.
-final class CountingSnapshot: ScrapeSnapshot, @unchecked Sendable {
+final class CountingSnapshot: Snapshot, @unchecked Sendable {
     let lines: Int
     private let lock = NSLock()
     private var renderings: [ExpositionFormat: Int] = [:]

@@ -1,11 +1,11 @@
-/// One collection's samples for the HTTP layer's single-flight scrapes: rendered in any format,
-/// any number of times (concurrently too), merged with the HTTP layer's self-metrics (read at
-/// render time) into one exposition sorted by family.
+/// One collection's samples: rendered in any format, any number of times (concurrently too),
+/// merged with the exporter's own metrics (``SelfMetrics``, read at render time) into one
+/// exposition sorted by family.
 ///
 /// A snapshot is immutable. While a collection runs, each collector that finishes gives a
 /// *partial* snapshot (the collectors done so far; the others count as failed), which a scrape
 /// whose deadline comes first is answered with.
-public final class CollectionSnapshot: ScrapeSnapshot, @unchecked Sendable {
+public final class CollectionSnapshot: Snapshot {
     public let report: CollectionReport
     /// The collectors' samples, then `porto_up` and the collector self-metrics.
     private let writers: [ExpositionWriter]

@@ -1,5 +1,5 @@
 import CMicroHTTPD
-import PortoWire
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,16 +12,36 @@ import Musl
 ///
 /// Threading: epoll with a small internal thread pool. Handlers never block on portod: a scrape
 /// suspends its connection and is resumed when the shared collection ends (see `MetricsServer`).
-final class HTTPDaemon: @unchecked Sendable {
+final class HTTPDaemon: Sendable {
     /// The address and port actually bound (the port is the real one when 0 was asked for).
     let address: ListenAddress
-    private(set) var port: UInt16 = 0
-    private var daemon: OpaquePointer?
-    private let options: UnsafeMutablePointer<CMicroHTTPD_Options>
-    private var allocations: [UnsafeMutableRawPointer] = []
-    private let lock = Lock()
+    let port: UInt16
+    private let state: Mutex<Resources>
 
-    struct Settings {
+    /// The daemon and the C memory it reads, freed together by `stop()`. Raw C pointers, which
+    /// the compiler cannot check: libmicrohttpd's threads read them, Swift touches them under `state`.
+    private struct Resources: @unchecked Sendable {
+        var daemon: OpaquePointer?
+        let options: UnsafeMutablePointer<CMicroHTTPD_Options>
+        var allocations: [UnsafeMutableRawPointer] = []
+        /// The listening socket handed back by `quiesce()`, closed once the daemon has stopped.
+        var quiescedSocket: Int32 = -1
+
+        mutating func freeAll() {
+            for pointer in allocations { free(pointer) }
+            allocations.removeAll()
+            options.deinitialize(count: 1)
+            options.deallocate()
+        }
+
+        mutating func strdupTracked(_ string: String) -> UnsafeMutablePointer<CChar> {
+            let copy = strdup(string)!
+            allocations.append(UnsafeMutableRawPointer(copy))
+            return copy
+        }
+    }
+
+    struct Settings: Sendable {
         var connectionLimit: UInt32 = 256
         var perIPConnectionLimit: UInt32 = 0
         var connectionTimeoutSeconds: UInt32 = 30
@@ -40,8 +60,9 @@ final class HTTPDaemon: @unchecked Sendable {
          handler: CMicroHTTPD_AccessHandler, completed: MHD_RequestCompletedCallback,
          log: CMicroHTTPD_LogFunction) throws(StartError) {
         self.address = address
-        options = .allocate(capacity: 1)
+        let options = UnsafeMutablePointer<CMicroHTTPD_Options>.allocate(capacity: 1)
         options.initialize(to: CMicroHTTPD_Options())
+        var resources = Resources(options: options)
         var flags = UInt32(MHD_USE_EPOLL_INTERNAL_THREAD.rawValue) | UInt32(MHD_ALLOW_SUSPEND_RESUME.rawValue)
             | UInt32(MHD_USE_ERROR_LOG.rawValue)
         options.pointee.connection_limit = settings.connectionLimit
@@ -64,7 +85,7 @@ final class HTTPDaemon: @unchecked Sendable {
             options.deallocate()
             throw error
         }
-        allocations.append(storage)
+        resources.allocations.append(storage)
         options.pointee.bind_address = UnsafePointer(storage.assumingMemoryBound(to: sockaddr.self))
         _ = length
         if family == AF_INET6 {
@@ -73,63 +94,50 @@ final class HTTPDaemon: @unchecked Sendable {
         }
         if let tls = settings.tls {
             flags |= UInt32(MHD_USE_TLS.rawValue)
-            options.pointee.https_mem_cert = UnsafePointer(strdupTracked(tls.certificatePEM))
-            options.pointee.https_mem_key = UnsafePointer(strdupTracked(tls.keyPEM))
-            if let ca = tls.clientCAPEM { options.pointee.https_mem_trust = UnsafePointer(strdupTracked(ca)) }
-            options.pointee.https_priorities = UnsafePointer(strdupTracked(tls.gnutlsPriorities))
+            options.pointee.https_mem_cert = UnsafePointer(resources.strdupTracked(tls.certificatePEM))
+            options.pointee.https_mem_key = UnsafePointer(resources.strdupTracked(tls.keyPEM))
+            if let ca = tls.clientCAPEM { options.pointee.https_mem_trust = UnsafePointer(resources.strdupTracked(ca)) }
+            options.pointee.https_priorities = UnsafePointer(resources.strdupTracked(tls.gnutlsPriorities))
         }
         guard let started = CMicroHTTPD_start_daemon(flags, address.port, options) else {
-            freeAll()
+            resources.freeAll()
             throw StartError(description: "cannot listen on \(address) (address in use, not available here, or a bad TLS certificate/key)")
         }
-        daemon = started
+        resources.daemon = started
         port = CMicroHTTPD_bound_port(started)
+        state = Mutex(resources)
     }
 
     deinit { stop() }
 
     /// Stops accepting connections; those already open are served on.
     func quiesce() {
-        lock.withLock {
-            guard let daemon else { return }
+        state.withLock { resources in
+            guard let daemon = resources.daemon else { return }
             // The listening socket is returned to us and must stay open until the daemon stops
             // (a polling thread may still hold it); shutting it down makes Linux refuse new
             // connections at once instead of leaving them in the backlog until the stop.
             let fd = MHD_quiesce_daemon(daemon)
             if fd >= 0 {
-                quiescedSocket = fd
+                resources.quiescedSocket = fd
                 Glibc.shutdown(fd, Int32(SHUT_RDWR))
             }
         }
     }
-    private var quiescedSocket: Int32 = -1
 
     /// Open connections right now (suspended ones included).
-    var connections: UInt32 { lock.withLock { daemon.map { CMicroHTTPD_current_connections($0) } ?? 0 } }
+    var connections: UInt32 { state.withLock { $0.daemon.map { CMicroHTTPD_current_connections($0) } ?? 0 } }
 
     /// Stops the daemon (closing every connection) and frees its memory. Idempotent. No
     /// connection may be suspended when this is called (libmicrohttpd's rule).
     func stop() {
-        lock.withLock {
-            guard let daemon else { return }
+        state.withLock { resources in
+            guard let daemon = resources.daemon else { return }
             MHD_stop_daemon(daemon)
-            self.daemon = nil
-            if quiescedSocket >= 0 { close(quiescedSocket); quiescedSocket = -1 }
-            freeAll()
+            resources.daemon = nil
+            if resources.quiescedSocket >= 0 { close(resources.quiescedSocket); resources.quiescedSocket = -1 }
+            resources.freeAll()
         }
-    }
-
-    private func freeAll() {
-        for pointer in allocations { free(pointer) }
-        allocations.removeAll()
-        options.deinitialize(count: 1)
-        options.deallocate()
-    }
-
-    private func strdupTracked(_ string: String) -> UnsafeMutablePointer<CChar> {
-        let copy = strdup(string)!
-        allocations.append(UnsafeMutableRawPointer(copy))
-        return copy
     }
 
     /// A heap copy of the socket address for `address` (malloc'd: freed with the daemon).

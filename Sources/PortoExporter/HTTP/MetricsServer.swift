@@ -1,6 +1,6 @@
 import CMicroHTTPD
 import Logging
-import PortoWire
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -21,7 +21,7 @@ import Musl
 /// 3. when that work resumes the connection: routing goes on after authentication, or the
 ///    answer is queued.
 /// The request-completed callback releases the state.
-public final class MetricsServer: @unchecked Sendable {
+public final class MetricsServer: Sendable {
     public struct Configuration: Sendable {
         public var listenAddresses: [ListenAddress] = [ListenAddress(host: "", port: MetricsServer.defaultPort)]
         public var telemetryPath = "/metrics"
@@ -45,17 +45,21 @@ public final class MetricsServer: @unchecked Sendable {
     private let logger: Logger
     private let auth: BasicAuth
     private let readiness: Readiness
-    private var daemons: [HTTPDaemon] = []
-    private let lock = Lock()
-    private var inFlightScrapes = 0
-    private var activeRequests = 0
-    private var stopping = false
+    /// Set once, at the end of `init` (the daemons need `self` as their context).
+    private let daemons = Mutex<[HTTPDaemon]>([])
+    private let state = Mutex(State())
+
+    private struct State {
+        var inFlightScrapes = 0
+        var activeRequests = 0
+        var stopping = false
+    }
 
     /// The ports bound, in the order of `listenAddresses` (real ports when 0 was asked for).
-    public var ports: [UInt16] { daemons.map(\.port) }
+    public var ports: [UInt16] { daemons.withLock { $0.map(\.port) } }
 
     /// Scrapes admitted and not yet answered.
-    public var inFlightScrapeCount: Int { lock.withLock { inFlightScrapes } }
+    public var inFlightScrapeCount: Int { state.withLock { $0.inFlightScrapes } }
 
     /// Starts listening on every address.
     /// - Parameters:
@@ -79,35 +83,39 @@ public final class MetricsServer: @unchecked Sendable {
         settings.connectionTimeoutSeconds = configuration.connectionTimeoutSeconds
         settings.threads = configuration.threads
         settings.connectionLimit = UInt32(max(64, configuration.maxRequests * 4))
+        // A daemon that started is stopped when `bound` is freed, should a later one fail.
+        var bound: [HTTPDaemon] = []
         for address in configuration.listenAddresses {
-            let bound: HTTPDaemon
+            let daemon: HTTPDaemon
             do {
-                bound = try HTTPDaemon(address: address, settings: settings, context: context,
+                daemon = try HTTPDaemon(address: address, settings: settings, context: context,
                                        handler: accessHandler, completed: requestCompleted, log: daemonLog)
             } catch {
                 // ":port" means IPv6 and IPv4; on a host without IPv6, IPv4 only.
                 guard address.host.isEmpty else { throw error }
                 logger.warning("cannot listen on IPv6, trying IPv4 only", metadata: ["address": "\(address)"])
-                bound = try HTTPDaemon(address: ListenAddress(host: "0.0.0.0", port: address.port), settings: settings,
+                daemon = try HTTPDaemon(address: ListenAddress(host: "0.0.0.0", port: address.port), settings: settings,
                                        context: context, handler: accessHandler, completed: requestCompleted, log: daemonLog)
             }
-            daemons.append(bound)
-            logger.info("listening", metadata: ["address": "\(ListenAddress(host: bound.address.host, port: bound.port))", "tls": "\(tls != nil)"])
+            bound.append(daemon)
+            logger.info("listening", metadata: ["address": "\(ListenAddress(host: daemon.address.host, port: daemon.port))", "tls": "\(tls != nil)"])
         }
+        daemons.withLock { $0 = bound }
     }
 
     deinit {
-        for daemon in daemons { daemon.stop() }
+        for daemon in daemons.withLock({ $0 }) { daemon.stop() }
     }
 
     /// Graceful stop: no new connections; scrapes in flight are answered (each within its own
     /// deadline); then every daemon stops. Returns when done, or after `timeout`.
     public func shutdown(timeout: Duration = .seconds(30)) {
-        lock.withLock { stopping = true }
+        state.withLock { $0.stopping = true }
+        let daemons = self.daemons.withLock { $0 }
         for daemon in daemons { daemon.quiesce() }
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: timeout)
-        while clock.now < end, lock.withLock({ activeRequests > 0 }) {
+        while clock.now < end, state.withLock({ $0.activeRequests > 0 }) {
             usleep(10_000)
         }
         // libmicrohttpd forbids stopping with a suspended connection; a scrape still suspended
@@ -119,19 +127,29 @@ public final class MetricsServer: @unchecked Sendable {
 
     /// Per-request state, kept in libmicrohttpd's `*req_cls` (retained), released when the
     /// request completes.
-    final class Exchange: @unchecked Sendable {
-        let lock = Lock()
-        var response: Response?
-        var suspended = false
-        /// Suspended until a hashing thread, a readiness call or a collection is done.
-        var waiting = false
-        /// The authentication's outcome once known (`.allowed` when no user is configured).
-        var authorization: BasicAuth.Outcome?
-        /// Routed: a scrape was started or an answer queued.
-        var routed = false
-        var countedScrape = false
-        let connection: OpaquePointer
-        init(connection: OpaquePointer) { self.connection = connection }
+    final class Exchange: Sendable {
+        /// Locked for the whole of each access-handler call, and by whatever resumes the connection.
+        let connection: ConnectionHandle
+        let state = Mutex(State())
+        init(connection: OpaquePointer) { self.connection = ConnectionHandle(pointer: connection) }
+
+        struct State {
+            var response: Response?
+            var suspended = false
+            /// Suspended until a hashing thread, a readiness call or a collection is done.
+            var waiting = false
+            /// The authentication's outcome once known (`.allowed` when no user is configured).
+            var authorization: BasicAuth.Outcome?
+            /// Routed: a scrape was started or an answer queued.
+            var routed = false
+            var countedScrape = false
+        }
+    }
+
+    /// libmicrohttpd's handle of a connection: suspended on the handler's thread, resumed from the
+    /// thread that did the work (libmicrohttpd allows it), both under the exchange's lock.
+    struct ConnectionHandle: @unchecked Sendable {
+        let pointer: OpaquePointer
     }
 
     struct Response {
@@ -149,7 +167,7 @@ public final class MetricsServer: @unchecked Sendable {
         guard let stored = requestContext.pointee else {
             let exchange = Exchange(connection: connection)
             requestContext.pointee = Unmanaged.passRetained(exchange).toOpaque()
-            lock.withLock { activeRequests += 1 }
+            state.withLock { $0.activeRequests += 1 }
             return CMicroHTTPD_YES
         }
         let exchange = Unmanaged<Exchange>.fromOpaque(stored).takeUnretainedValue()
@@ -157,33 +175,39 @@ public final class MetricsServer: @unchecked Sendable {
             uploadDataSize.pointee = 0   // bodies are not used; discard them
             return CMicroHTTPD_YES
         }
-        exchange.lock.lock()
-        defer { exchange.lock.unlock() }
-        if let response = exchange.response {
-            exchange.response = nil   // a streamed answer is queued once
+        return exchange.state.withLock { state in
+            route(exchange, &state, url: url, method: method)
+        }
+    }
+
+    /// The access handler's work once the headers are read, with the exchange locked.
+    private func route(_ exchange: Exchange, _ state: inout Exchange.State, url: String, method: String) -> Int32 {
+        let connection = exchange.connection.pointer
+        if let response = state.response {
+            state.response = nil   // a streamed answer is queued once
             return queue(response, on: connection)
         }
-        if exchange.waiting || exchange.routed { return CMicroHTTPD_YES }   // resumed spuriously; still waiting
+        if state.waiting || state.routed { return CMicroHTTPD_YES }   // resumed spuriously; still waiting
 
-        if exchange.authorization == nil {
+        if state.authorization == nil {
             let config = webConfig.current()
             if let tls = config.tls, let refusal = checkClientCertificate(connection, tls: tls) {
-                exchange.routed = true
+                state.routed = true
                 return queue(refusal, on: connection)
             }
             if config.basicAuthUsers.isEmpty {
-                exchange.authorization = .allowed
+                state.authorization = .allowed
             } else if let outcome = auth.check(
                 authorization: header(connection, "Authorization"), users: config.basicAuthUsers,
                 generation: webConfig.generation, client: clientAddress(connection),
                 completion: { [self] outcome in resume(exchange) { $0.authorization = outcome } }) {
-                exchange.authorization = outcome
+                state.authorization = outcome
             } else {
-                return suspend(exchange)
+                return suspend(exchange, &state)
             }
         }
-        exchange.routed = true
-        switch exchange.authorization {
+        state.routed = true
+        switch state.authorization {
         case .allowed?: break
         case .busy?:
             return queue(plain(429, "Too many authentication attempts waiting\n"), on: connection)
@@ -194,7 +218,7 @@ public final class MetricsServer: @unchecked Sendable {
         switch url {
         case configuration.telemetryPath:
             guard isRead else { return queue(methodNotAllowed(), on: connection) }
-            return startScrape(exchange, connection: connection, head: method == "HEAD")
+            return startScrape(exchange, &state, head: method == "HEAD")
         case "/":
             guard isRead else { return queue(methodNotAllowed(), on: connection) }
             return queue(landingPage(), on: connection)
@@ -203,27 +227,28 @@ public final class MetricsServer: @unchecked Sendable {
             return queue(plain(200, "Healthy\n"), on: connection)
         case "/-/ready":
             guard isRead else { return queue(methodNotAllowed(), on: connection) }
-            if lock.withLock({ stopping }) { return queue(plain(503, "Shutting down\n"), on: connection) }
+            if self.state.withLock({ $0.stopping }) { return queue(plain(503, "Shutting down\n"), on: connection) }
             if let ready = readiness.check(completion: { [self] ready in resume(exchange) { $0.response = readyAnswer(ready) } }) {
                 return queue(readyAnswer(ready), on: connection)
             }
-            return suspend(exchange)
+            return suspend(exchange, &state)
         default:
             return queue(plain(404, "Not Found\n"), on: connection)
         }
     }
 
     /// Called with the exchange locked.
-    private func startScrape(_ exchange: Exchange, connection: OpaquePointer, head: Bool) -> Int32 {
+    private func startScrape(_ exchange: Exchange, _ exchangeState: inout Exchange.State, head: Bool) -> Int32 {
+        let connection = exchange.connection.pointer
         enum Admission { case admitted, full, stopping }
-        let admission: Admission = lock.withLock {
+        let admission: Admission = state.withLock { state in
             // Once shutdown has begun a scrape is refused, not suspended: shutdown stops the
             // daemons when the requests it waits for are done, and libmicrohttpd aborts the
             // process if a connection is still suspended then (a keep-alive connection can ask
             // after the wait has ended).
-            if stopping { return .stopping }
-            if configuration.maxRequests > 0 && inFlightScrapes >= configuration.maxRequests { return .full }
-            inFlightScrapes += 1
+            if state.stopping { return .stopping }
+            if configuration.maxRequests > 0 && state.inFlightScrapes >= configuration.maxRequests { return .full }
+            state.inFlightScrapes += 1
             return .admitted
         }
         switch admission {
@@ -233,7 +258,7 @@ public final class MetricsServer: @unchecked Sendable {
         case .stopping:
             return queue(plain(503, "Shutting down\n"), on: connection)
         }
-        exchange.countedScrape = true
+        exchangeState.countedScrape = true
         let format = ContentNegotiation.format(accept: header(connection, "Accept"))
         let gzip = ContentNegotiation.acceptsGzip(header(connection, "Accept-Encoding"))
         let deadline = scrapeDeadline(header(connection, "X-Prometheus-Scrape-Timeout-Seconds"))
@@ -247,28 +272,28 @@ public final class MetricsServer: @unchecked Sendable {
             if stream.isGzip { headers.append(("Content-Encoding", "gzip")) }
             resume(exchange) { $0.response = Response(status: 200, headers: headers, stream: stream, length: length) }
         }
-        return suspend(exchange)
+        return suspend(exchange, &exchangeState)
     }
 
     /// Suspends the exchange's connection until ``resume(_:_:)``. Called with the exchange locked;
     /// whatever resumes it runs on another thread and needs the exchange lock, so it cannot resume
     /// the connection before it is suspended.
-    private func suspend(_ exchange: Exchange) -> Int32 {
-        exchange.waiting = true
-        MHD_suspend_connection(exchange.connection)
-        exchange.suspended = true
+    private func suspend(_ exchange: Exchange, _ state: inout Exchange.State) -> Int32 {
+        state.waiting = true
+        MHD_suspend_connection(exchange.connection.pointer)
+        state.suspended = true
         return CMicroHTTPD_YES
     }
 
     /// Records what the work done elsewhere found, and lets libmicrohttpd call the access handler
     /// again. Never called on the thread that suspended (see ``suspend(_:)``).
-    private func resume(_ exchange: Exchange, _ update: (Exchange) -> Void) {
-        exchange.lock.withLock {
-            update(exchange)
-            exchange.waiting = false
-            if exchange.suspended {
-                exchange.suspended = false
-                MHD_resume_connection(exchange.connection)
+    private func resume(_ exchange: Exchange, _ update: (inout Exchange.State) -> Void) {
+        exchange.state.withLock { state in
+            update(&state)
+            state.waiting = false
+            if state.suspended {
+                state.suspended = false
+                MHD_resume_connection(exchange.connection.pointer)
             }
         }
     }
@@ -298,9 +323,10 @@ public final class MetricsServer: @unchecked Sendable {
         guard let requestContext, let stored = requestContext.pointee else { return }
         requestContext.pointee = nil
         let exchange = Unmanaged<Exchange>.fromOpaque(stored).takeRetainedValue()
-        lock.withLock {
-            activeRequests -= 1
-            if exchange.countedScrape { inFlightScrapes -= 1 }
+        let countedScrape = exchange.state.withLock { $0.countedScrape }
+        state.withLock { state in
+            state.activeRequests -= 1
+            if countedScrape { state.inFlightScrapes -= 1 }
         }
     }
 

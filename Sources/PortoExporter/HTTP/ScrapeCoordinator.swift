@@ -24,11 +24,11 @@ public final class ScrapeCoordinator: @unchecked Sendable {
     /// Runs one collection until `deadline`, handing `progress` a partial snapshot whenever a
     /// part of it is done, and returns the whole snapshot.
     public typealias Collect = @Sendable (_ deadline: ContinuousClock.Instant,
-                                          _ progress: @escaping @Sendable (any ScrapeSnapshot) -> Void) -> any ScrapeSnapshot
+                                          _ progress: @escaping @Sendable (any Snapshot) -> Void) -> any Snapshot
     public typealias Completion = @Sendable (SharedScrape) -> Void
 
     private let collect: Collect
-    private let timedOut: @Sendable () -> any ScrapeSnapshot
+    private let timedOut: @Sendable () -> any Snapshot
     private let collectionTimeout: Duration
     private let queue = DispatchQueue(label: "porto-exporter.collection")
     private let timers = DispatchQueue(label: "porto-exporter.scrape-deadlines", attributes: .concurrent)
@@ -59,7 +59,7 @@ public final class ScrapeCoordinator: @unchecked Sendable {
     private final class Flight: @unchecked Sendable {
         var waiters: [Waiter] = []
         /// The last partial snapshot the collection published.
-        var partial: (any ScrapeSnapshot)?
+        var partial: (any Snapshot)?
     }
 
     /// - Parameters:
@@ -69,15 +69,15 @@ public final class ScrapeCoordinator: @unchecked Sendable {
     ///     private serial queue, never on an HTTP thread).
     ///   - timedOut: what a scrape whose deadline passed before any partial snapshot gets
     ///     (self-metrics, `porto_up 0`).
-    public init(collectionTimeout: Duration, collect: @escaping Collect, timedOut: @escaping @Sendable () -> any ScrapeSnapshot) {
+    public init(collectionTimeout: Duration, collect: @escaping Collect, timedOut: @escaping @Sendable () -> any Snapshot) {
         self.collectionTimeout = collectionTimeout
         self.collect = collect
         self.timedOut = timedOut
     }
 
     /// The same with a collection that publishes no partial snapshot (tests).
-    public convenience init(collectionTimeout: Duration, collect: @escaping @Sendable (_ deadline: ContinuousClock.Instant) -> any ScrapeSnapshot,
-                            timedOut: @escaping @Sendable () -> any ScrapeSnapshot) {
+    public convenience init(collectionTimeout: Duration, collect: @escaping @Sendable (_ deadline: ContinuousClock.Instant) -> any Snapshot,
+                            timedOut: @escaping @Sendable () -> any Snapshot) {
         self.init(collectionTimeout: collectionTimeout, collect: { deadline, _ in collect(deadline) }, timedOut: timedOut)
     }
 

@@ -48,7 +48,7 @@ final class SharedAnswer: @unchecked Sendable {
     private var closed = false
     /// The snapshot, renderer and compressor: touched only by the reader that set `producing`
     /// (or under `state` when `producing` is false).
-    private var snapshot: (any ScrapeSnapshot)?
+    private var snapshot: (any Snapshot)?
     private var source: (any ChunkSource)?
     private var deflater: Gzip.Deflater?
 
@@ -57,7 +57,7 @@ final class SharedAnswer: @unchecked Sendable {
     private var droppedBytes = 0
 
     /// nil when gzip was asked for and zlib could not start.
-    init?(_ snapshot: any ScrapeSnapshot, format: ExpositionFormat, gzip: Bool, held: Bool, level: Int32 = Gzip.defaultLevel) {
+    init?(_ snapshot: any Snapshot, format: ExpositionFormat, gzip: Bool, held: Bool, level: Int32 = Gzip.defaultLevel) {
         self.format = format
         self.snapshot = snapshot
         self.held = held

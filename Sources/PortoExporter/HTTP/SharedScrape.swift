@@ -13,8 +13,8 @@ import PortoWire
 /// When the last scrape holding it is answered, the snapshot is freed with its answers, and the
 /// memory glibc keeps from them is handed back (``MallocArenas/trimAfterRelease()``).
 public final class SharedScrape: @unchecked Sendable {
-    public var snapshot: any ScrapeSnapshot { storage! }
-    private var storage: (any ScrapeSnapshot)?
+    public var snapshot: any Snapshot { storage! }
+    private var storage: (any Snapshot)?
     private let lock = Lock()
     private var answers: [Key: SharedAnswer] = [:]
     private var handedOut = false
@@ -24,7 +24,7 @@ public final class SharedScrape: @unchecked Sendable {
         var gzip: Bool
     }
 
-    init(_ snapshot: any ScrapeSnapshot) { storage = snapshot }
+    init(_ snapshot: any Snapshot) { storage = snapshot }
 
     deinit {
         // Freed here, before the trim, rather than after this body like stored properties.

@@ -1,5 +1,6 @@
-/// One collection's worth of metrics, ready to be written in either exposition format.
-public protocol ScrapeSnapshot: Sendable {
+/// An immutable set of samples, ready to be written in either exposition format any number of
+/// times: what a collection produces (`CollectionSnapshot`) and what the HTTP side serves.
+public protocol Snapshot: Sendable {
     /// Streams the whole exposition in `format` (ending with `# EOF` for OpenMetrics) as chunks.
     /// May be called any number of times, concurrently.
     func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void)
@@ -18,7 +19,7 @@ public protocol ChunkSource: AnyObject {
 
 extension ExpositionStream: ChunkSource {}
 
-extension ScrapeSnapshot {
+extension Snapshot {
     public func chunks(_ format: ExpositionFormat) -> any ChunkSource {
         WholeRendering(render(format))
     }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import PortoWire
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,7 +13,7 @@ import Musl
 ///
 /// `porto_up` and `porto_exporter_collector_*` belong to the collection layer, which knows what
 /// each collector did.
-public final class SelfMetrics: @unchecked Sendable {
+public final class SelfMetrics: Sendable {
     public static let buildInfo = MetricFamily(
         name: "porto_exporter_build_info",
         help: "A metric with a constant 1 value labelled by the exporter's version, the git revision it was built from and the Swift compiler version.",
@@ -39,8 +40,8 @@ public final class SelfMetrics: @unchecked Sendable {
     public static let requestBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     private let buildLabels: Labels
-    private let lock = Lock()
-    private var histograms: [String: Histogram] = [:]
+    /// RPC latency by method.
+    private let histograms = Mutex<[String: Histogram]>([:])
     private let exporterMetricsEnabled: Bool
 
     /// - Parameter exporterMetrics: false for `--web.disable-exporter-metrics`: then only
@@ -57,8 +58,8 @@ public final class SelfMetrics: @unchecked Sendable {
 
     /// Records one Porto RPC (wire it to `PortoClient`'s `CallObserver`).
     public func observe(method: String, seconds: Double) {
-        lock.withLock {
-            histograms[method, default: Histogram(upperBounds: Self.requestBuckets)].observe(seconds)
+        histograms.withLock {
+            $0[method, default: Histogram(upperBounds: Self.requestBuckets)].observe(seconds)
         }
     }
 
@@ -66,7 +67,7 @@ public final class SelfMetrics: @unchecked Sendable {
     public func write(to writer: ExpositionWriter) {
         writer.gauge(Self.buildInfo, labels: buildLabels, value: .uint(1))
         guard exporterMetricsEnabled else { return }
-        let snapshot = lock.withLock { histograms }
+        let snapshot = histograms.withLock { $0 }
         for method in snapshot.keys.sorted() {
             writer.histogram(Self.requestDuration, labels: Labels(["method": method]), snapshot[method]!)
         }
