@@ -22,11 +22,10 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
-        // The floor of dev/bench-e2e.sh: a bare PortoWire client doing one collection's requests.
+        // The floor of dev/bench-e2e.sh: a bare PortoWire client receiving one collection's answers.
         .executableTarget(
             name: "porto-floor",
             dependencies: [
-                "BenchSupport",
                 .product(name: "PortoWire", package: "porto-exporter"),
                 .product(name: "PortoExporter", package: "porto-exporter"),
             ]

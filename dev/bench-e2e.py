@@ -12,8 +12,11 @@ Started by dev/bench-e2e.sh (which builds the binaries); see BENCHMARKS.md. It:
      same requests would cost portod, as porto-sim models it from measured figures (its stats'
      portod_cpu_ns_modelled): "portod CPU per scrape (modelled)";
      The exporter's CPU is also given per series and per MB of exposition written;
-  3. runs porto-floor: a bare PortoWire client doing the same requests K times and receiving the
-     answers' bytes (envelope checked, nothing decoded), its CPU per iteration;
+  3. runs porto-floor: a bare PortoWire client sending the requests of the exporter's default
+     collectors K times (learnt from collections against the same porto-sim, ListProperties once
+     per connection left out as the exporter leaves it out) and receiving the answers' bytes
+     (envelope checked, nothing decoded), its CPU per iteration; its requests per iteration must
+     be the exporter's per scrape;
   With --baseline-exporter (dev/bench-e2e.sh BASE_REV=...), a second exporter build scrapes the
   same porto-sim in the same run, phase by phase in alternation, for before/after figures.
   4. checks porto-sim's request counts: one ListContainersBy and one GetSystem per collection,
@@ -293,6 +296,14 @@ def main():
         for method in ("ListContainersBy", "GetSystem"):
             if phase[method] != args.scrapes:
                 failures.append(f"{phase['encoding']}: {args.scrapes} sequential scrapes sent {phase[method]} {method} (expected one per scrape)")
+    if floor:
+        # The floor must send what the exporter sends per scrape (a quarter's slower groups in turn).
+        for phase in phases:
+            asked = phase["requests_per_scrape"]
+            for method in sorted(set(asked) | set(floor["requests_per_iteration"])):
+                if abs(asked.get(method, 0) - floor["requests_per_iteration"].get(method, 0)) > 0.01:
+                    failures.append(f"floor sends {floor['requests_per_iteration'].get(method, 0):g} {method} per iteration, "
+                                    f"the exporter {asked.get(method, 0):g} per {phase['encoding']} scrape")
     for method in ("ListContainersBy", "GetSystem"):
         if bursts[method] != args.bursts:
             failures.append(f"{args.bursts} bursts of {args.concurrency} concurrent scrapes sent {bursts[method]} {method} (expected one per burst)")
@@ -313,11 +324,12 @@ def main():
         print(f"{phase['encoding']:<10} {phase['median_ms']:>10.2f} {phase['p99_ms']:>8.2f} {phase['cpu_ms_per_scrape']:>14.3f} "
               f"{phase['bytes_sent']:>11.0f} {floor_ms if floor_ms is not None else float('nan'):>9.3f} "
               f"{ratio if ratio is not None else float('nan'):>6.2f} {phase['sim_cpu_ms_per_scrape']:>11.3f}")
+    for phase in phases + baseline_phases:
+        phase["cpu_us_per_series"] = phase["cpu_ms_per_scrape"] * 1e3 / max(phase["series"], 1)
+        phase["cpu_ms_per_mb_written"] = phase["cpu_ms_per_scrape"] / max(phase["uncompressed_bytes"] / 1e6, 1e-9)
     for phase in phases:
-        per_series_us = phase["cpu_ms_per_scrape"] * 1e3 / max(phase["series"], 1)
-        per_mb_ms = phase["cpu_ms_per_scrape"] / max(phase["uncompressed_bytes"] / 1e6, 1e-9)
-        phase["cpu_us_per_series"], phase["cpu_ms_per_mb_written"] = per_series_us, per_mb_ms
-        print(f"exporter CPU {phase['encoding']}: {per_series_us:.3f} us per series, {per_mb_ms:.2f} ms per MB of exposition written "
+        print(f"exporter CPU {phase['encoding']}: {phase['cpu_us_per_series']:.3f} us per series, "
+              f"{phase['cpu_ms_per_mb_written']:.2f} ms per MB of exposition written "
               f"({phase['uncompressed_bytes'] / 1e6:.2f} MB, {phase['bytes_sent'] / 1e6:.2f} MB sent)")
     if baseline_phases:
         results["baseline"] = {"exporter": args.baseline_exporter, "phases": baseline_phases,
@@ -326,8 +338,10 @@ def main():
             lower = before["cpu_ms_per_scrape"] / after["cpu_ms_per_scrape"] if after["cpu_ms_per_scrape"] > 0 else float("inf")
             after["baseline_cpu_ms_per_scrape"], after["times_lower_than_baseline"] = before["cpu_ms_per_scrape"], lower
             print(f"before/after {after['encoding']}: exporter CPU {before['cpu_ms_per_scrape']:.1f} -> {after['cpu_ms_per_scrape']:.1f} ms per scrape "
-                  f"({lower:.2f}x lower), median {before['median_ms']:.1f} -> {after['median_ms']:.1f} ms, "
-                  f"series {before['series']} / {after['series']}")
+                  f"({lower:.2f}x lower; {before['cpu_us_per_series']:.2f} -> {after['cpu_us_per_series']:.2f} us per series, "
+                  f"{before['cpu_ms_per_mb_written']:.1f} -> {after['cpu_ms_per_mb_written']:.1f} ms per MB written), "
+                  f"median {before['median_ms']:.1f} -> {after['median_ms']:.1f} ms, series {before['series']} / {after['series']}, "
+                  f"portod (modelled) {before['portod_modelled_ms_per_scrape']:.1f} -> {after['portod_modelled_ms_per_scrape']:.1f} ms per scrape")
             if args.containers >= 1000:
                 need = 2.0 if after["encoding"] == "gzip" else 2.5
                 targets.append((f"CPU per scrape {after['encoding']} >= {need}x lower than the baseline", lower >= need, f"{lower:.2f}x"))
@@ -345,11 +359,14 @@ def main():
         requests = ", ".join(f"{n:g} {m}" for m, n in phase["requests_per_scrape"].items())
         print(f"portod CPU per scrape (modelled) {phase['encoding']}: {modelled:.1f} ms "
               f"({modelled / args.containers:.3f} ms per container; {requests} per scrape), "
-              f"exporter CPU {phase['cpu_ms_per_scrape']:.1f} ms")
+              f"exporter CPU {phase['cpu_ms_per_scrape']:.1f} ms ({phase['cpu_us_per_series']:.2f} us per series, "
+              f"{phase['cpu_ms_per_mb_written']:.1f} ms per MB written)")
     print(f"RSS steady {rss_mb:.1f} MB, peak {hwm_mb:.1f} MB")
     if floor:
-        print(f"floor: {', '.join(floor['requests'])}, the answers' bytes received (envelope checked, no decoding), "
-              f"{floor_ms:.3f} ms CPU per iteration")
+        requests = ", ".join(f"{n:g} {m}" for m, n in floor["requests_per_iteration"].items())
+        once = "".join(f", {m} once per connection" for m in floor["first_collection_only"])
+        print(f"floor: {requests} per iteration{once}, the answers' bytes received (envelope checked, no decoding): "
+              f"{floor['bytes_per_iteration'] / 1e6:.2f} MB, {floor_ms:.3f} ms CPU per iteration")
     print(f"portod requests: sequential {phases[0]['ListContainersBy']}+{phases[1]['ListContainersBy']} ListContainersBy, "
           f"{phases[0]['GetSystem']}+{phases[1]['GetSystem']} GetSystem for 2x{args.scrapes} scrapes; "
           f"{args.bursts} bursts of {args.concurrency}: {bursts['ListContainersBy']} ListContainersBy, {bursts['GetSystem']} GetSystem")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: porto-sim with N containers, porto-exporter (release build), K scrapes over
-# HTTP without and with gzip as Prometheus 2.x asks, and the floor (a bare PortoWire client doing
-# the same requests) measured in the same run. See BENCHMARKS.md.
+# HTTP without and with gzip as Prometheus 2.x asks, and the floor (a bare PortoWire client sending
+# the same requests and receiving the answers' bytes, nothing decoded) measured in the same run.
+# See BENCHMARKS.md.
 #
 #   dev/bench-e2e.sh [N] [K] [options of dev/bench-e2e.py...]    (defaults: N=1000, K=100)
 #

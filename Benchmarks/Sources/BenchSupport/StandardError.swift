@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Just enough of stderr without Foundation, for porto-floor and porto-profile.
+/// Just enough of stderr without Foundation, for porto-profile.
 public enum StandardError {
     public static func emit(_ text: String) {
         var text = text
