@@ -1,5 +1,6 @@
 import FoundationEssentials
 import SwiftProtobuf
+import Synchronization
 
 /// A client for portod's RPC over its unix socket (docs/porto.md §1).
 ///
@@ -28,7 +29,7 @@ import SwiftProtobuf
 /// let containers = try porto.listContainersBy(properties: ["state", "cpu_usage", "memory_usage"])
 /// // containers[0] is "/", the host as a whole; see docs/porto.md §4 before adding levels together.
 /// ```
-public final class PortoClient: @unchecked Sendable {
+public final class PortoClient: Sendable {
     /// portod's socket: `/run/portod.socket`.
     public static let defaultSocketPath = "/run/portod.socket"
 
@@ -54,9 +55,13 @@ public final class PortoClient: @unchecked Sendable {
     public let timeout: Duration
     private let observer: CallObserver?
 
-    private let lock = Lock()
-    private var connection: Connection?
-    private var connectsMade = 0
+    /// The connection and what was opened so far, held for a whole exchange: one request in flight.
+    private let state = Mutex(State())
+
+    private struct State {
+        var connection: Connection?
+        var connectsMade = 0
+    }
 
     /// Creates a client. Nothing is connected until the first call.
     ///
@@ -72,19 +77,19 @@ public final class PortoClient: @unchecked Sendable {
         self.observer = observer
     }
 
-    deinit { connection?.close() }
+    deinit { state.withLock { $0.connection?.close() } }
 
     /// Closes the connection if one is open. The next call opens a new one.
     public func close() {
-        lock.withLock {
-            connection?.close()
-            connection = nil
+        state.withLock { state in
+            state.connection?.close()
+            state.connection = nil
         }
     }
 
     /// How many connections this client has opened so far (reconnects included).
     public var connectionsOpened: Int {
-        lock.withLock { connectsMade }
+        state.withLock { $0.connectsMade }
     }
 
     /// Sends `request` and returns portod's response. Any method can be called this way; the typed
@@ -150,18 +155,17 @@ public final class PortoClient: @unchecked Sendable {
 
     /// Runs one exchange under the lock, then tells the observer. `accept` turns a received frame
     /// into the result, or nil for a push that is not the reply.
-    private func observed<T>(
-        _ request: Porto_TPortoRequest, timeout: Duration?, accept: ([UInt8]) throws(PortoError) -> T?
+    private func observed<T: Sendable>(
+        _ request: Porto_TPortoRequest, timeout: Duration?, accept: @Sendable ([UInt8]) throws(PortoError) -> T?
     ) throws(PortoError) -> T {
         let started = ContinuousClock.now
-        let result: Result<T, PortoError>
-        lock.lock()
-        do throws(PortoError) {
-            result = .success(try exchange(request, timeout: timeout ?? self.timeout, accept: accept))
-        } catch {
-            result = .failure(error)
+        let result = state.withLock { state -> Result<T, PortoError> in
+            do throws(PortoError) {
+                return .success(try exchange(request, on: &state, timeout: timeout ?? self.timeout, accept: accept))
+            } catch {
+                return .failure(error)
+            }
         }
-        lock.unlock()
         if let observer {
             let elapsed = started.duration(to: .now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -177,7 +181,8 @@ public final class PortoClient: @unchecked Sendable {
     // MARK: - The exchange, under the lock
 
     private func exchange<T>(
-        _ request: Porto_TPortoRequest, timeout: Duration, accept: ([UInt8]) throws(PortoError) -> T?
+        _ request: Porto_TPortoRequest, on state: inout State, timeout: Duration,
+        accept: @Sendable ([UInt8]) throws(PortoError) -> T?
     ) throws(PortoError) -> T {
         let method = request.methodName
         let deadline = Deadline(after: timeout)
@@ -191,9 +196,9 @@ public final class PortoClient: @unchecked Sendable {
         }
 
         do throws(PortoError) {
-            try send(frame, deadline: deadline)
+            try send(frame, on: &state, deadline: deadline)
             while true {
-                let body = try connection!.readFrame(deadline: deadline)
+                let body = try state.connection!.readFrame(deadline: deadline)
                 if let result = try accept(body) { return result }
             }
         } catch {
@@ -201,10 +206,10 @@ public final class PortoClient: @unchecked Sendable {
             case .porto:
                 break // portod answered in full; the stream is in step
             case .timeout(let doing):
-                dropConnection()
+                Self.dropConnection(&state)
                 throw .timeout("\(method): no answer within \(timeout) (deadline passed while \(doing))")
             case .socket, .decode:
-                dropConnection()
+                Self.dropConnection(&state)
             }
             throw error
         }
@@ -212,25 +217,25 @@ public final class PortoClient: @unchecked Sendable {
 
     /// Sends `frame` on the open connection, (re)connecting as needed: a connection found closed
     /// before anything was written is replaced once.
-    private func send(_ frame: [UInt8], deadline: Deadline) throws(PortoError) {
+    private func send(_ frame: [UInt8], on state: inout State, deadline: Deadline) throws(PortoError) {
         var reused = false
-        if let existing = connection {
+        if let existing = state.connection {
             if existing.peerHasClosed {
-                dropConnection()
+                Self.dropConnection(&state)
             } else {
                 reused = true
             }
         }
         while true {
-            if connection == nil {
-                connection = try Connection.open(path: socketPath, deadline: deadline)
-                connectsMade += 1
+            if state.connection == nil {
+                state.connection = try Connection.open(path: socketPath, deadline: deadline)
+                state.connectsMade += 1
             }
             do {
-                try connection!.write(frame, deadline: deadline)
+                try state.connection!.write(frame, deadline: deadline)
                 return
             } catch {
-                dropConnection()
+                Self.dropConnection(&state)
                 if reused, error.bytesWritten == 0, case .socket(.closed, _) = error.error {
                     // portod went away between calls, and saw nothing of this request.
                     reused = false
@@ -241,8 +246,8 @@ public final class PortoClient: @unchecked Sendable {
         }
     }
 
-    private func dropConnection() {
-        connection?.close()
-        connection = nil
+    private static func dropConnection(_ state: inout State) {
+        state.connection?.close()
+        state.connection = nil
     }
 }

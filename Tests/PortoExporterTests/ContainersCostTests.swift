@@ -1,27 +1,27 @@
 import PortoSim
 import PortoWire
+import Synchronization
 import Testing
 @testable import PortoExporter
 
 /// A transport over porto-sim that records every request and may rewrite answers.
-final class RewritingTransport: PortoTransport, @unchecked Sendable {
+final class RewritingTransport: PortoTransport {
     let host: SimHost
     let rewrite: @Sendable (Porto_TPortoRequest, inout Porto_TPortoResponse) -> Void
-    private let lock = Lock()
-    private var _requests: [Porto_TPortoRequest] = []
+    private let asked = Mutex<[Porto_TPortoRequest]>([])
 
     init(_ host: SimHost, rewrite: @escaping @Sendable (Porto_TPortoRequest, inout Porto_TPortoResponse) -> Void = { _, _ in }) {
         self.host = host
         self.rewrite = rewrite
     }
 
-    var requests: [Porto_TPortoRequest] { lock.withLock { _requests } }
+    var requests: [Porto_TPortoRequest] { asked.withLock { $0 } }
     var methods: [String] { requests.map(\.methodName) }
     /// The Gets of `memory.stat`.
     var memoryStatGets: [Porto_TGetRequest] { requests.filter { $0.get.variable == ["memory.stat"] }.map(\.get) }
 
     func call(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> Porto_TPortoResponse {
-        lock.withLock { _requests.append(request) }
+        asked.withLock { $0.append(request) }
         guard var response = host.respond(to: request) else {
             throw PortoError.socket(.closed, message: "portod closed the connection")
         }

@@ -2,22 +2,21 @@ import Foundation
 import Logging
 import PortoSim
 import PortoWire
+import Synchronization
 import Testing
 @testable import PortoExporter
 
 /// A clock the test moves by hand.
-final class ManualClock: @unchecked Sendable {
-    private let lock = Lock()
-    private var instant = ContinuousClock.now
-    var now: @Sendable () -> ContinuousClock.Instant { { [self] in lock.withLock { instant } } }
-    func advance(_ d: Duration) { lock.withLock { instant += d } }
+final class ManualClock: Sendable {
+    private let instant = Mutex(ContinuousClock.now)
+    var now: @Sendable () -> ContinuousClock.Instant { { [self] in instant.withLock { $0 } } }
+    func advance(_ d: Duration) { instant.withLock { $0 += d } }
 }
 
 /// A FakeTransport that says which socket it reaches and which connection it is on.
-final class NamedTransport: PortoTransport, @unchecked Sendable {
+final class NamedTransport: PortoTransport {
     let fake: FakeTransport
-    private let lock = Lock()
-    private var generation = 1
+    private let generation = Mutex(1)
     init(answer: @escaping @Sendable (Porto_TPortoRequest) throws(PortoError) -> Porto_TPortoResponse) {
         fake = FakeTransport(answer: answer)
     }
@@ -25,8 +24,8 @@ final class NamedTransport: PortoTransport, @unchecked Sendable {
         try fake.call(request, timeout: timeout)
     }
     var portodSocket: String? { "/run/test.socket" }
-    var connectionGeneration: Int? { lock.withLock { generation } }
-    func reconnect() { lock.withLock { generation += 1 } }
+    var connectionGeneration: Int? { generation.withLock { $0 } }
+    func reconnect() { generation.withLock { $0 += 1 } }
 }
 
 /// What the collection logs (PortodLog), read through a capturing log handler: every failed
@@ -250,12 +249,11 @@ final class NamedTransport: PortoTransport, @unchecked Sendable {
 }
 
 /// A Bool shared with a transport's closure.
-final class AtomicFlag: @unchecked Sendable {
-    private let lock = Lock()
-    private var stored: Bool
-    init(_ value: Bool) { stored = value }
+final class AtomicFlag: Sendable {
+    private let stored: Mutex<Bool>
+    init(_ value: Bool) { stored = Mutex(value) }
     var value: Bool {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }

@@ -1,5 +1,6 @@
 import PortoSim
 import PortoWire
+import Synchronization
 import Testing
 @testable import PortoExporter
 
@@ -121,14 +122,13 @@ final class SimTransport: PortoTransport, @unchecked Sendable {
 }
 
 /// Wraps a transport and records the methods called.
-final class FakeTransportRecorder: PortoTransport, @unchecked Sendable {
+final class FakeTransportRecorder: PortoTransport {
     let inner: any PortoTransport
-    private let lock = Lock()
-    private var _methods: [String] = []
+    private let called = Mutex<[String]>([])
     init(_ inner: any PortoTransport) { self.inner = inner }
-    var methods: [String] { lock.withLock { _methods } }
+    var methods: [String] { called.withLock { $0 } }
     func call(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> Porto_TPortoResponse {
-        lock.withLock { _methods.append(request.methodName) }
+        called.withLock { $0.append(request.methodName) }
         return try inner.call(request, timeout: timeout)
     }
 }

@@ -2,6 +2,7 @@
 // the PortoTestSupport target; re-exported here so that every file of this target sees them.
 @_exported import PortoTestSupport
 import PortoWire
+import Synchronization
 @testable import PortoExporter
 
 /// Paths of the test sources, for golden files that an update switch rewrites.
@@ -51,24 +52,19 @@ enum Files {
 }
 
 /// A transport that answers from a closure and records the methods asked for.
-final class FakeTransport: PortoTransport, @unchecked Sendable {
-    private let lock = Lock()
-    private var _methods: [String] = []
-    private var _requests: [Porto_TPortoRequest] = []
+final class FakeTransport: PortoTransport {
+    private let asked = Mutex<[Porto_TPortoRequest]>([])
     let answer: @Sendable (Porto_TPortoRequest) throws(PortoError) -> Porto_TPortoResponse
 
     init(answer: @escaping @Sendable (Porto_TPortoRequest) throws(PortoError) -> Porto_TPortoResponse) {
         self.answer = answer
     }
 
-    var methods: [String] { lock.withLock { _methods } }
-    var requests: [Porto_TPortoRequest] { lock.withLock { _requests } }
+    var methods: [String] { requests.map(\.methodName) }
+    var requests: [Porto_TPortoRequest] { asked.withLock { $0 } }
 
     func call(_ request: Porto_TPortoRequest, timeout: Duration?) throws(PortoError) -> Porto_TPortoResponse {
-        lock.withLock {
-            _methods.append(request.methodName)
-            _requests.append(request)
-        }
+        asked.withLock { $0.append(request) }
         return try answer(request)
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import PortoWire
+import Synchronization
 
 /// A collector: a name (the `collector` label of the self-metrics) and one method that reads
 /// from portod and writes samples. The enabled collectors are listed in ``CollectorSet``.
@@ -114,13 +115,16 @@ extension CollectContext {
 }
 
 /// Counts, for one collection, whether portod answered at all (for `porto_up`).
-final class CallRecorder: @unchecked Sendable {
-    private let lock = Lock()
-    private var answers = 0
-    private var lastFailure: PortoError?
+final class CallRecorder: Sendable {
+    private struct State {
+        var answers = 0
+        var lastFailure: PortoError?
+    }
 
-    func answered() { lock.withLock { answers += 1 } }
-    func failed(_ error: PortoError) { lock.withLock { lastFailure = error } }
-    var answeredCount: Int { lock.withLock { answers } }
-    var connectionFailure: PortoError? { lock.withLock { lastFailure } }
+    private let state = Mutex(State())
+
+    func answered() { state.withLock { $0.answers += 1 } }
+    func failed(_ error: PortoError) { state.withLock { $0.lastFailure = error } }
+    var answeredCount: Int { state.withLock { $0.answers } }
+    var connectionFailure: PortoError? { state.withLock { $0.lastFailure } }
 }

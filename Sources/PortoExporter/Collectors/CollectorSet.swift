@@ -1,5 +1,6 @@
 import Logging
 import PortoWire
+import Synchronization
 
 /// The enabled collectors, run together as one collection of everything enabled, written into an
 /// ``ExpositionWriter``: the entry point the HTTP server (and `--once`) calls for each scrape.
@@ -21,14 +22,15 @@ import PortoWire
 /// `porto_exporter_collector_success{collector}`,
 /// `porto_exporter_collector_duration_seconds{collector}` and the request counters
 /// (``PortodRequestCounters``).
-public final class CollectorSet: @unchecked Sendable {
+public final class CollectorSet: Sendable {
     public let configuration: CollectionConfiguration
     private let transport: any PortoTransport
     private let now: @Sendable () -> ContinuousClock.Instant
     private let connection = ConnectionState()
     private let log: PortodLog
     private let counters = PortodRequestCounters()
-    private let lock = Lock()
+    /// Held for a whole collection: collections are serialised.
+    private let collecting = Mutex(())
     /// The enabled collectors, in the order of their self-metrics.
     let collectors: [any Collector]
     /// Indices into ``collectors`` in the order they run: cheap ones first.
@@ -112,7 +114,7 @@ public final class CollectorSet: @unchecked Sendable {
 
     private func run(deadline: ContinuousClock.Instant, writer: () -> ExpositionWriter,
                      finished: (ExpositionWriter, CollectionReport) -> Void) -> CollectionReport {
-        lock.withLock {
+        collecting.withLock { _ in
             let recorder = CallRecorder()
             var context = CollectContext(
                 transport: transport, deadline: deadline, now: now, connection: connection, recorder: recorder, log: log,

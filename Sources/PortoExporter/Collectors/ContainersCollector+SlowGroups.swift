@@ -1,7 +1,8 @@
 import PortoWire
+import Synchronization
 
 /// The values of the slower groups kept between collections, per container.
-final class SlowValues: @unchecked Sendable {
+final class SlowValues: Sendable {
     struct Value {
         var status: Porto_TContainerStatus
         var readAt: ContinuousClock.Instant
@@ -9,10 +10,13 @@ final class SlowValues: @unchecked Sendable {
         var startTime: UInt64?
     }
 
-    let lock = Lock()
-    /// Collections so far: which quarter of the containers is read.
-    var round: UInt64 = 0
-    var values: [String: Value] = [:]
+    struct State {
+        /// Collections so far: which quarter of the containers is read.
+        var round: UInt64 = 0
+        var values: [String: Value] = [:]
+    }
+
+    let state = Mutex(State())
 }
 
 extension ContainersCollector {
@@ -45,9 +49,9 @@ extension ContainersCollector {
     func writeSlowGroups(_ context: CollectContext, pass: ContainerPass, known: KnownProperties, into writer: ExpositionWriter) throws(PortoError) {
         let variables = Array(Set(slowMetrics.map(\.property))).sorted().filter { known.knows($0) }
         let now = context.now()
-        let (round, cached) = slowValues.lock.withLock { () -> (UInt64, [String: SlowValues.Value]) in
-            slowValues.round &+= 1
-            return (slowValues.round, slowValues.values)
+        let (round, cached) = slowValues.state.withLock { state -> (UInt64, [String: SlowValues.Value]) in
+            state.round &+= 1
+            return (state.round, state.values)
         }
         var read: [(name: String, startTime: UInt64?)] = []
         for entry in pass.entries {
@@ -72,7 +76,7 @@ extension ContainersCollector {
                 guard case .porto = error else { throw error }
             }
         }
-        slowValues.lock.withLock { slowValues.values = values }
+        slowValues.state.withLock { $0.values = values }
 
         var oldest: ContinuousClock.Instant?
         var later: [(ContainerPass.Entry, Porto_TContainerStatus)] = []

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import PortoWire
+import Synchronization
 
 /// What the collectors need from a connection to portod: one call with a per-call timeout.
 ///
@@ -46,7 +47,7 @@ extension PortoTransport {
 /// transport has silently opened another connection since (PortoClient reconnects and resends
 /// without an error when it finds the connection closed before a request, as after a portod
 /// upgrade: the new portod may have the method).
-final class ConnectionState: @unchecked Sendable {
+final class ConnectionState: Sendable {
     enum Fallback: Hashable {
         /// Containers through `Get` instead of ListContainersBy.
         case containers
@@ -57,21 +58,26 @@ final class ConnectionState: @unchecked Sendable {
         case memoryStat
     }
 
-    private let lock = Lock()
-    /// The connection generation each fallback was decided on (`Int.min`: the transport does not tell).
-    private var decided: [Fallback: Int] = [:]
-    /// The notes logged on the connection `notesConnection` (``firstTime(_:connection:)``).
-    private var notes: Set<String> = []
-    private var notesConnection: Int?
+    private struct State {
+        /// The connection generation each fallback was decided on (`Int.min`: the transport does not tell).
+        var decided: [Fallback: Int] = [:]
+        /// The notes logged on the connection `notesConnection` (``firstTime(_:connection:)``).
+        var notes: Set<String> = []
+        var notesConnection: Int?
+        /// What ListProperties answered, and on which connection generation.
+        var listed: (Int, KnownProperties)?
+    }
+
+    private let state = Mutex(State())
 
     /// Whether `fallback` is in use on the connection `generation` (the transport's current
     /// ``PortoTransport/connectionGeneration``). A fallback decided on another connection is
     /// forgotten here.
     func uses(_ fallback: Fallback, connection generation: Int?) -> Bool {
-        lock.withLock {
-            guard let at = decided[fallback] else { return false }
+        state.withLock { state in
+            guard let at = state.decided[fallback] else { return false }
             if let generation, at != generation {
-                decided[fallback] = nil
+                state.decided[fallback] = nil
                 return false
             }
             return true
@@ -80,29 +86,29 @@ final class ConnectionState: @unchecked Sendable {
 
     /// Remembers `fallback` for the connection `generation`.
     func use(_ fallback: Fallback, connection generation: Int?) {
-        lock.withLock { decided[fallback] = generation ?? Int.min }
+        state.withLock { $0.decided[fallback] = generation ?? Int.min }
     }
 
     /// Whether `note` is told for the first time on the connection `generation`: a log line that
     /// says something about the connection (a fallback, unknown properties) is written once per
     /// connection.
     func firstTime(_ note: String, connection generation: Int?) -> Bool {
-        lock.withLock {
-            if let generation, generation != notesConnection {
-                notes.removeAll()
-                notesConnection = generation
+        state.withLock { state in
+            if let generation, generation != state.notesConnection {
+                state.notes.removeAll()
+                state.notesConnection = generation
             }
-            return notes.insert(note).inserted
+            return state.notes.insert(note).inserted
         }
     }
 
     /// The properties portod listed on the connection `generation` (``KnownProperties``), nil
     /// when ListProperties was not asked on it yet.
     func knownProperties(connection generation: Int?) -> KnownProperties? {
-        lock.withLock {
-            guard let (at, known) = listed else { return nil }
+        state.withLock { state in
+            guard let (at, known) = state.listed else { return nil }
             if let generation, at != generation {
-                listed = nil
+                state.listed = nil
                 return nil
             }
             return known
@@ -111,19 +117,17 @@ final class ConnectionState: @unchecked Sendable {
 
     /// Remembers what ListProperties answered on the connection `generation`.
     func setKnownProperties(_ known: KnownProperties, connection generation: Int?) {
-        lock.withLock { listed = (generation ?? Int.min, known) }
+        state.withLock { $0.listed = (generation ?? Int.min, known) }
     }
 
     /// Called when the connection was closed by an error.
     func connectionLost() {
-        lock.withLock {
-            decided.removeAll()
-            notes.removeAll()
-            listed = nil
+        state.withLock { state in
+            state.decided.removeAll()
+            state.notes.removeAll()
+            state.listed = nil
         }
     }
-
-    private var listed: (Int, KnownProperties)?
 }
 
 /// The container properties a portod knows: what ListProperties listed (docs/porto.md §3.1:

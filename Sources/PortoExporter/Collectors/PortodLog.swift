@@ -1,5 +1,6 @@
 import Logging
 import PortoWire
+import Synchronization
 
 /// What the collection tells the log about portod, so that an operator reading it learns what
 /// broke without reading metrics:
@@ -15,7 +16,7 @@ import PortoWire
 ///   values that could not be read) once per connection (``ConnectionState/firstTime(_:connection:)``).
 ///
 /// Nothing is logged for a collection in which every request succeeded.
-final class PortodLog: @unchecked Sendable {
+final class PortodLog: Sendable {
     let logger: Logger
     /// Where portod is reached (the transport's socket), for the log lines.
     let socket: String
@@ -39,15 +40,18 @@ final class PortodLog: @unchecked Sendable {
         var unlogged: Int
     }
 
-    private let lock = Lock()
-    private var runs: [Failure: Run] = [:]
-    /// Scrapes in a row in which a request failed, per request.
-    private var failedScrapes: [Request: Int] = [:]
-    /// Scrapes in a row in which portod answered nothing.
-    private var unreachableScrapes = 0
-    // The collection in progress:
-    private var failedNow: Set<Request> = []
-    private var succeededNow: Set<Request> = []
+    private struct State {
+        var runs: [Failure: Run] = [:]
+        /// Scrapes in a row in which a request failed, per request.
+        var failedScrapes: [Request: Int] = [:]
+        /// Scrapes in a row in which portod answered nothing.
+        var unreachableScrapes = 0
+        // The collection in progress:
+        var failedNow: Set<Request> = []
+        var succeededNow: Set<Request> = []
+    }
+
+    private let state = Mutex(State())
 
     init(logger: Logger, socket: String, now: @escaping @Sendable () -> ContinuousClock.Instant) {
         self.logger = logger
@@ -57,7 +61,7 @@ final class PortodLog: @unchecked Sendable {
 
     /// A request portod answered with success (or with an error the collector falls back from).
     func succeeded(collector: String, method: String) {
-        lock.withLock { _ = succeededNow.insert(Request(collector: collector, method: method)) }
+        state.withLock { _ = $0.succeededNow.insert(Request(collector: collector, method: method)) }
     }
 
     /// A request that failed; `waited` is how long it took (told for timeouts).
@@ -65,14 +69,14 @@ final class PortodLog: @unchecked Sendable {
         let request = Request(collector: collector, method: method)
         let failure = Failure(request: request, reason: error.reason)
         let at = now()
-        let repeated: Int? = lock.withLock {
-            failedNow.insert(request)
-            guard var run = runs[failure] else {
-                runs[failure] = Run(lastLogged: at, unlogged: 0)
+        let repeated: Int? = state.withLock { state in
+            state.failedNow.insert(request)
+            guard var run = state.runs[failure] else {
+                state.runs[failure] = Run(lastLogged: at, unlogged: 0)
                 return 0
             }
             run.unlogged += 1
-            defer { runs[failure] = run }
+            defer { state.runs[failure] = run }
             guard at - run.lastLogged >= Self.repeatInterval else { return nil }
             let count = run.unlogged
             run.lastLogged = at
@@ -99,7 +103,7 @@ final class PortodLog: @unchecked Sendable {
             logger.warning("portod request failed", metadata: metadata)
         } else {
             metadata["repeated"] = "\(repeated)"
-            metadata["failed_scrapes"] = "\(lock.withLock { failedScrapes[request, default: 0] } + 1)"
+            metadata["failed_scrapes"] = "\(state.withLock { $0.failedScrapes[request, default: 0] } + 1)"
             logger.warning("portod request still failing", metadata: metadata)
         }
     }
@@ -107,27 +111,27 @@ final class PortodLog: @unchecked Sendable {
     /// The end of a collection: `up` is whether portod answered anything. Logs the recoveries.
     func collectionEnded(up: Bool) {
         var lines: [(Logger.Message, Logger.Metadata)] = []
-        lock.withLock {
+        state.withLock { state in
             defer {
-                failedNow.removeAll(keepingCapacity: true)
-                succeededNow.removeAll(keepingCapacity: true)
+                state.failedNow.removeAll(keepingCapacity: true)
+                state.succeededNow.removeAll(keepingCapacity: true)
             }
-            for request in failedNow { failedScrapes[request, default: 0] += 1 }
+            for request in state.failedNow { state.failedScrapes[request, default: 0] += 1 }
             guard up else {
-                unreachableScrapes += 1
+                state.unreachableScrapes += 1
                 return
             }
-            let reachableAgain = unreachableScrapes > 0
+            let reachableAgain = state.unreachableScrapes > 0
             if reachableAgain {
-                lines.append(("portod reachable again after \(Self.scrapes(unreachableScrapes))", [
-                    "socket": "\(socket)", "failed_scrapes": "\(unreachableScrapes)",
+                lines.append(("portod reachable again after \(Self.scrapes(state.unreachableScrapes))", [
+                    "socket": "\(socket)", "failed_scrapes": "\(state.unreachableScrapes)",
                 ]))
-                unreachableScrapes = 0
+                state.unreachableScrapes = 0
             }
-            let recovered = failedScrapes.keys.filter { succeededNow.contains($0) && !failedNow.contains($0) }
+            let recovered = state.failedScrapes.keys.filter { state.succeededNow.contains($0) && !state.failedNow.contains($0) }
             for request in recovered.sorted(by: { ($0.collector, $0.method) < ($1.collector, $1.method) }) {
-                let count = failedScrapes.removeValue(forKey: request) ?? 0
-                runs = runs.filter { $0.key.request != request }
+                let count = state.failedScrapes.removeValue(forKey: request) ?? 0
+                state.runs = state.runs.filter { $0.key.request != request }
                 // Back with portod as a whole: the line above says it.
                 if reachableAgain { continue }
                 lines.append(("portod request succeeds again after \(Self.scrapes(count))", [

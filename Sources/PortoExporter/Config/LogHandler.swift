@@ -1,5 +1,5 @@
 import Logging
-import PortoWire
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -93,8 +93,8 @@ public struct LineLogHandler: LogHandler {
 
 /// Where the log handlers write: standard error, or a closure (tests). Writes are whole lines
 /// under a lock, so lines from several threads never interleave.
-public final class LogSink: @unchecked Sendable {
-    private let lock = Lock()
+public final class LogSink: Sendable {
+    private let writing = Mutex(())
     private let writeLine: @Sendable (String) -> Void
 
     public init(_ writeLine: @escaping @Sendable (String) -> Void) { self.writeLine = writeLine }
@@ -111,7 +111,7 @@ public final class LogSink: @unchecked Sendable {
         }
     }
 
-    func write(_ line: String) { lock.withLock { writeLine(line) } }
+    func write(_ line: String) { writing.withLock { _ in writeLine(line) } }
 
     /// RFC 3339 UTC with milliseconds.
     static func timestamp() -> String {

@@ -1,5 +1,5 @@
 import Logging
-import PortoWire
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -17,16 +17,19 @@ import Musl
 /// TLS is set up when the HTTP daemon starts and libmicrohttpd cannot change it on a running
 /// daemon: a changed `tls_server_config` is logged and takes effect at the next start. Basic auth
 /// users take effect at once.
-public final class WebConfigStore: @unchecked Sendable {
+public final class WebConfigStore: Sendable {
     public let path: String?
     private let logger: Logger
     private let checkInterval: Duration
-    private let lock = Lock()
-    private var config: WebConfig
-    private var fingerprint: Fingerprint
-    private var rejectedFingerprint: Fingerprint?
-    private var lastCheck: ContinuousClock.Instant
-    private var generationValue: UInt64 = 0
+    private let state: Mutex<State>
+
+    private struct State {
+        var config: WebConfig
+        var fingerprint: Fingerprint
+        var rejectedFingerprint: Fingerprint?
+        var lastCheck: ContinuousClock.Instant
+        var generation: UInt64 = 0
+    }
 
     struct Fingerprint: Equatable {
         var device: UInt64, inode: UInt64, size: Int64
@@ -46,42 +49,42 @@ public final class WebConfigStore: @unchecked Sendable {
         self.path = path
         self.logger = logger
         self.checkInterval = checkInterval
-        self.lastCheck = .now
-        fingerprint = path.map(Self.fingerprint) ?? .missing
-        config = try path.map { (p) throws(WebConfig.LoadError) in try WebConfig.load(path: p) } ?? WebConfig()
+        let fingerprint = path.map(Self.fingerprint) ?? .missing
+        let config = try path.map { (p) throws(WebConfig.LoadError) in try WebConfig.load(path: p) } ?? WebConfig()
+        state = Mutex(State(config: config, fingerprint: fingerprint, lastCheck: .now))
     }
 
     /// The configuration in force now: the file is checked for a change first.
     public func current() -> WebConfig {
-        guard let path else { return config }
-        lock.lock()
-        defer { lock.unlock() }
-        let now = ContinuousClock.now
-        if checkInterval > .zero, lastCheck.duration(to: now) < checkInterval { return config }
-        lastCheck = now
-        let seen = Self.fingerprint(path)
-        guard seen != fingerprint, seen != rejectedFingerprint else { return config }
-        do {
-            let loaded = try WebConfig.load(path: path)
-            if loaded.tls != config.tls {
-                logger.warning("web config changed its TLS settings; they take effect when the exporter restarts", metadata: ["file": "\(path)"])
+        guard let path else { return state.withLock { $0.config } }
+        return state.withLock { state in
+            let now = ContinuousClock.now
+            if checkInterval > .zero, state.lastCheck.duration(to: now) < checkInterval { return state.config }
+            state.lastCheck = now
+            let seen = Self.fingerprint(path)
+            guard seen != state.fingerprint, seen != state.rejectedFingerprint else { return state.config }
+            do throws(WebConfig.LoadError) {
+                let loaded = try WebConfig.load(path: path)
+                if loaded.tls != state.config.tls {
+                    logger.warning("web config changed its TLS settings; they take effect when the exporter restarts", metadata: ["file": "\(path)"])
+                }
+                let tls = state.config.tls
+                state.config = loaded
+                state.config.tls = tls   // what the running daemon actually serves
+                state.fingerprint = seen
+                state.rejectedFingerprint = nil
+                state.generation &+= 1
+                logger.info("web config reloaded", metadata: ["file": "\(path)", "basic_auth_users": "\(loaded.basicAuthUsers.count)"])
+            } catch {
+                logger.error("web config change rejected, keeping the last good configuration", metadata: ["file": "\(path)", "err": "\(error.message)"])
+                state.rejectedFingerprint = seen
             }
-            let tls = config.tls
-            config = loaded
-            config.tls = tls   // what the running daemon actually serves
-            fingerprint = seen
-            rejectedFingerprint = nil
-            generationValue &+= 1
-            logger.info("web config reloaded", metadata: ["file": "\(path)", "basic_auth_users": "\(loaded.basicAuthUsers.count)"])
-        } catch {
-            logger.error("web config change rejected, keeping the last good configuration", metadata: ["file": "\(path)", "err": "\(error.message)"])
-            rejectedFingerprint = seen
+            return state.config
         }
-        return config
     }
 
     /// Changes each time a new configuration is taken (caches keyed on the users use it).
-    public var generation: UInt64 { lock.withLock { generationValue } }
+    public var generation: UInt64 { state.withLock { $0.generation } }
 
     private static func fingerprint(_ path: String) -> Fingerprint {
         var st = stat()
