@@ -20,7 +20,7 @@ FROM swift:${SWIFT_VERSION}-bookworm AS build
 
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmicrohttpd-dev libyaml-dev pkg-config zlib1g-dev libcrypt-dev \
+    && apt-get install -y --no-install-recommends libmicrohttpd-dev libgnutls28-dev libyaml-dev pkg-config zlib1g-dev libcrypt-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
@@ -40,8 +40,9 @@ RUN swift build -c release --static-swift-stdlib --product porto-exporter \
 FROM debian:bookworm-slim
 
 # Versions are not pinned: bookworm's security updates replace them, and a pin would break the
-# build on the next update. The other libraries the binary links (zlib, libcrypt, libstdc++,
-# libgcc_s: `ldd` on a --static-swift-stdlib build) are part of the base image already.
+# build on the next update. GnuTLS comes with libmicrohttpd12; the other libraries the binary links
+# (zlib, libcrypt, libstdc++, libgcc_s: `ldd` on a --static-swift-stdlib build) are part of the
+# base image already.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libmicrohttpd12 libyaml-0-2 \

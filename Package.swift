@@ -26,12 +26,34 @@ let package = Package(
             name: "PortoWire",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        // libmicrohttpd (Debian's libmicrohttpd-dev), seen through a fixed-arity shim.
+        // One module per C library, each with its shim.h (wrappers only where Swift cannot call
+        // the library directly: C-variadic functions, macros).
+        // libmicrohttpd (Debian's libmicrohttpd-dev): the HTTP server, through a fixed-arity shim.
         .systemLibrary(
             name: "CMicroHTTPD",
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // GnuTLS (Debian's libgnutls28-dev): client certificates on libmicrohttpd's TLS sessions, HMAC.
+        .systemLibrary(
+            name: "CGnuTLS",
+            pkgConfig: "gnutls",
+            providers: [.apt(["libgnutls28-dev"])]
+        ),
+        // zlib (Debian's zlib1g-dev): gzip.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // libxcrypt (Debian's libcrypt-dev): bcrypt for basic auth.
+        .systemLibrary(
+            name: "CCrypt",
+            pkgConfig: "libxcrypt",
+            providers: [.apt(["libcrypt-dev"])]
+        ),
+        // The glibc headers Swift's Glibc module leaves out: <malloc.h> (mallopt, malloc_trim), <sys/random.h>.
+        .systemLibrary(name: "CGlibc"),
         // libyaml (Debian's libyaml-dev): the web configuration file's parser.
         .systemLibrary(
             name: "CYAML",
@@ -44,10 +66,13 @@ let package = Package(
             dependencies: [
                 "PortoWire",
                 "CMicroHTTPD",
+                "CGnuTLS",
+                "CZlib",
+                "CCrypt",
+                "CGlibc",
                 "CYAML",
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("crypt")]
+            ]
         ),
         .executableTarget(
             name: "porto-exporter",

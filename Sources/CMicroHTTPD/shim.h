@@ -1,13 +1,10 @@
 #ifndef CMICROHTTPD_SHIM_H
 #define CMICROHTTPD_SHIM_H
-// Fixed-arity wrappers around the C-variadic and macro parts of libmicrohttpd, GnuTLS (client
-// certificate checks), zlib (gzip) and libxcrypt (bcrypt), none of which Swift can call directly,
-// and glibc's mallopt (Glibc's Swift module does not export <malloc.h>).
-// Every symbol defined here carries the CMicroHTTPD_ prefix.
+// Fixed-arity wrappers around the C-variadic and macro parts of libmicrohttpd, which Swift cannot
+// call directly. Every symbol defined here carries the CMicroHTTPD_ prefix.
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/types.h>
@@ -15,12 +12,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-#include <sys/random.h>
-#include <zlib.h>
-#include <crypt.h>
-#include <malloc.h>
 
 // MARK: - libmicrohttpd
 
@@ -194,97 +185,11 @@ static inline int CMicroHTTPD_queue_response(struct MHD_Connection *connection, 
     return MHD_queue_response(connection, status, response) == MHD_YES ? MHD_YES : MHD_NO;
 }
 
-/// What a TLS connection's client certificate proved.
-enum {
-    CMicroHTTPD_CLIENT_CERT_NOT_TLS = -1,
-    CMicroHTTPD_CLIENT_CERT_NONE = 0,      // none presented
-    CMicroHTTPD_CLIENT_CERT_INVALID = 1,   // presented, but does not verify against the trust
-    CMicroHTTPD_CLIENT_CERT_VERIFIED = 2,  // presented and verified
-};
-
-static inline int CMicroHTTPD_client_certificate(struct MHD_Connection *connection) {
+/// The GnuTLS session (a gnutls_session_t) of a TLS connection, NULL for plain HTTP: for the
+/// client certificate check (CGnuTLS_client_certificate).
+static inline void *CMicroHTTPD_tls_session(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-    if (info == NULL || info->tls_session == NULL) return CMicroHTTPD_CLIENT_CERT_NOT_TLS;
-    gnutls_session_t session = (gnutls_session_t)info->tls_session;
-    unsigned int count = 0;
-    if (gnutls_certificate_get_peers(session, &count) == NULL || count == 0) return CMicroHTTPD_CLIENT_CERT_NONE;
-    unsigned int status = 0;
-    if (gnutls_certificate_verify_peers2(session, &status) != 0 || status != 0) return CMicroHTTPD_CLIENT_CERT_INVALID;
-    return CMicroHTTPD_CLIENT_CERT_VERIFIED;
-}
-
-// MARK: - zlib
-
-/// deflateInit2 (a macro) for gzip framing: windowBits 15 + 16.
-static inline int CMicroHTTPD_deflate_init_gzip(z_stream *stream, int level) {
-    return deflateInit2(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-}
-
-/// inflateInit2 (a macro) accepting gzip framing; used by tests.
-static inline int CMicroHTTPD_inflate_init_gzip(z_stream *stream) {
-    return inflateInit2(stream, 15 + 16);
-}
-
-// MARK: - libxcrypt
-
-/// Hashes `phrase` with the hash method and salt in `setting` (for bcrypt, a full "$2y$..." hash
-/// works as a setting) into `output`. Returns 0 on success, -1 on failure (unknown method, bad
-/// setting, output too small). The 32 KiB work area is on the heap, so it is thread-safe.
-static inline int CMicroHTTPD_crypt(const char *phrase, const char *setting, char *output, size_t output_size) {
-    struct crypt_data *data = calloc(1, sizeof(struct crypt_data));
-    if (data == NULL) return -1;
-    int result = -1;
-    const char *hashed = crypt_rn(phrase, setting, data, (int)sizeof(struct crypt_data));
-    if (hashed != NULL && hashed[0] != '*' && strlen(hashed) < output_size) {
-        strcpy(output, hashed);
-        result = 0;
-    }
-    explicit_bzero(data, sizeof(struct crypt_data));
-    free(data);
-    return result;
-}
-
-/// A fresh bcrypt setting ("$2b$NN$salt") with `cost` rounds from the OS random source, or -1.
-static inline int CMicroHTTPD_bcrypt_setting(unsigned long cost, char *output, size_t output_size) {
-    char buffer[CRYPT_GENSALT_OUTPUT_SIZE];
-    if (crypt_gensalt_rn("$2b$", cost, NULL, 0, buffer, (int)sizeof buffer) == NULL) return -1;
-    if (strlen(buffer) >= output_size) return -1;
-    strcpy(output, buffer);
-    return 0;
-}
-
-// MARK: - glibc malloc
-
-/// mallopt(M_ARENA_MAX, limit): at most `limit` malloc arenas for the whole process. Returns 1 on
-/// success, 0 on error (glibc's convention) or where the C library has no arenas to cap (musl).
-static inline int CMicroHTTPD_set_malloc_arena_max(int limit) {
-#if defined(__GLIBC__) && defined(M_ARENA_MAX)
-    return mallopt(M_ARENA_MAX, limit);
-#else
-    (void)limit;
-    return 0;
-#endif
-}
-
-/// mallopt(M_TRIM_THRESHOLD, bytes): a fixed trim threshold, which also stops glibc from raising
-/// it (and the mmap threshold) as large blocks are freed. Returns 1 on success, 0 otherwise.
-static inline int CMicroHTTPD_set_malloc_trim_threshold(int bytes) {
-#if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD)
-    return mallopt(M_TRIM_THRESHOLD, bytes);
-#else
-    (void)bytes;
-    return 0;
-#endif
-}
-
-/// malloc_trim(0): returns the free memory of every arena to the kernel, including free pages in
-/// the middle of a heap, which glibc otherwise keeps. Returns 1 when some memory was released.
-static inline int CMicroHTTPD_malloc_trim(void) {
-#if defined(__GLIBC__)
-    return malloc_trim(0);
-#else
-    return 0;
-#endif
+    return info == NULL ? NULL : info->tls_session;
 }
 
 #endif

@@ -1,9 +1,9 @@
-import CMicroHTTPD
 import Dispatch
 import Logging
 import Synchronization
 
 #if canImport(Glibc)
+import CGlibc
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -111,7 +111,11 @@ public enum MallocArenas {
     /// per allocation.
     @discardableResult
     public static func releaseFreeMemory() -> Bool {
-        CMicroHTTPD_malloc_trim() == 1
+        #if canImport(Glibc)
+        malloc_trim(0) == 1
+        #else
+        false   // no arenas to trim
+        #endif
     }
 
     private static let trimQueue = DispatchQueue(label: "porto-exporter.malloc-trim", qos: .utility)
@@ -138,11 +142,15 @@ public enum MallocArenas {
         let decision = decide(variable: variable)
         var outcome = Outcome(decision: decision, applied: false)
         if case .cap(let limit) = decision {
-            outcome.applied = CMicroHTTPD_set_malloc_arena_max(limit) == 1
+            #if canImport(Glibc)
+            outcome.applied = mallopt(M_ARENA_MAX, limit) == 1
+            #endif
         }
         outcome.trimThreshold = decideTrimThreshold(variable: variable)
         if case .cap(let bytes) = outcome.trimThreshold {
-            outcome.trimThresholdApplied = CMicroHTTPD_set_malloc_trim_threshold(bytes) == 1
+            #if canImport(Glibc)
+            outcome.trimThresholdApplied = mallopt(M_TRIM_THRESHOLD, bytes) == 1
+            #endif
         }
         return outcome
     }

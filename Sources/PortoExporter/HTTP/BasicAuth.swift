@@ -1,4 +1,6 @@
-import CMicroHTTPD
+import CCrypt
+import CGlibc
+import CGnuTLS
 import Dispatch
 import FoundationEssentials
 import PortoWire
@@ -193,7 +195,7 @@ public final class BasicAuth: Sendable {
     /// The bcrypt (or any crypt(5)) hash of `password` with the salt and cost in `setting`.
     public static func crypt(_ password: String, setting: String) -> String? {
         var output = [CChar](repeating: 0, count: 256)
-        guard CMicroHTTPD_crypt(password, setting, &output, output.count) == 0 else { return nil }
+        guard CCrypt_crypt(password, setting, &output, output.count) == 0 else { return nil }
         return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
@@ -201,7 +203,7 @@ public final class BasicAuth: Sendable {
     /// it ever exists). Cost 4 is the fastest bcrypt allows.
     public static func bcryptHash(_ password: String, cost: UInt = 10) -> String? {
         var setting = [CChar](repeating: 0, count: 128)
-        guard CMicroHTTPD_bcrypt_setting(UInt(cost), &setting, setting.count) == 0 else { return nil }
+        guard CCrypt_bcrypt_setting(UInt(cost), &setting, setting.count) == 0 else { return nil }
         return crypt(password, setting: String(decoding: setting.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 

@@ -1,4 +1,4 @@
-import CMicroHTTPD
+import CZlib
 
 /// gzip (RFC 1952) through zlib, for `Content-Encoding: gzip` answers.
 public enum Gzip {
@@ -17,7 +17,7 @@ public enum Gzip {
 
         /// nil when zlib cannot start (out of memory).
         init?(level: Int32 = Gzip.defaultLevel) {
-            guard CMicroHTTPD_deflate_init_gzip(&stream, level) == Z_OK else { return nil }
+            guard CZlib_deflate_init_gzip(&stream, level) == Z_OK else { return nil }
         }
 
         deinit { deflateEnd(&stream) }
@@ -78,7 +78,7 @@ public enum Gzip {
     /// Decompresses a gzip stream (tests and tools). Returns nil when the input is not valid gzip.
     public static func decompress(_ input: [UInt8]) -> [UInt8]? {
         var stream = z_stream()
-        guard CMicroHTTPD_inflate_init_gzip(&stream) == Z_OK else { return nil }
+        guard CZlib_inflate_init_gzip(&stream) == Z_OK else { return nil }
         defer { inflateEnd(&stream) }
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)

@@ -1,3 +1,4 @@
+import CGnuTLS
 import CMicroHTTPD
 import Logging
 import Synchronization
@@ -331,13 +332,13 @@ public final class MetricsServer: Sendable {
     }
 
     private func checkClientCertificate(_ connection: OpaquePointer, tls: WebConfig.TLSConfig) -> Response? {
-        let state = CMicroHTTPD_client_certificate(connection)
+        let state = CGnuTLS_client_certificate(CMicroHTTPD_tls_session(connection))
         let refused: Bool
         switch tls.clientAuth {
         case .noClientCert, .requestClientCert: refused = false
-        case .requireAnyClientCert: refused = state != CMicroHTTPD_CLIENT_CERT_INVALID && state != CMicroHTTPD_CLIENT_CERT_VERIFIED
-        case .verifyClientCertIfGiven: refused = state == CMicroHTTPD_CLIENT_CERT_INVALID
-        case .requireAndVerifyClientCert: refused = state != CMicroHTTPD_CLIENT_CERT_VERIFIED
+        case .requireAnyClientCert: refused = state != CGnuTLS_CLIENT_CERT_INVALID && state != CGnuTLS_CLIENT_CERT_VERIFIED
+        case .verifyClientCertIfGiven: refused = state == CGnuTLS_CLIENT_CERT_INVALID
+        case .requireAndVerifyClientCert: refused = state != CGnuTLS_CLIENT_CERT_VERIFIED
         }
         guard refused else { return nil }
         return Response(status: 403, headers: [("Connection", "close"), ("Content-Type", "text/plain; charset=utf-8")], body: Array("Forbidden: a valid client certificate is required\n".utf8))
