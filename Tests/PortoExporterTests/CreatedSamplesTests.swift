@@ -1,5 +1,4 @@
 import PortoSim
-import PortoWire
 import Testing
 @testable import PortoExporter
 

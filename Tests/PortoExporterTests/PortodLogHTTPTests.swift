@@ -1,6 +1,5 @@
 import Foundation
 import PortoSim
-import PortoWire
 import Testing
 @testable import PortoExporter
 

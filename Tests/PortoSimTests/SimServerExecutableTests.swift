@@ -1,6 +1,5 @@
 import Foundation
 import PortoSim
-import PortoWire
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -2,14 +2,14 @@ import Foundation
 
 /// Runs an external command with a bounded wait; returns its exit status, stdout and stderr.
 public enum Command {
-    public struct Result {
+    public struct Outcome {
         public var status: Int32
         public var stdout: [UInt8]
         public var stderr: String
         public var output: String { String(decoding: stdout, as: UTF8.self) }
     }
 
-    public static func run(_ executable: String, _ arguments: [String], timeout: Double = 30) throws -> Result {
+    public static func run(_ executable: String, _ arguments: [String], timeout: Double = 30) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -28,7 +28,7 @@ public enum Command {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         _ = group.wait(timeout: .now() + 5)
-        return Result(status: process.terminationStatus, stdout: Array(outData.get()), stderr: String(decoding: errData.get(), as: UTF8.self))
+        return Outcome(status: process.terminationStatus, stdout: Array(outData.get()), stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
     final class LockedData: @unchecked Sendable {

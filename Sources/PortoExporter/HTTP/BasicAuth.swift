@@ -3,7 +3,6 @@ import CGlibc
 import CGnuTLS
 import Dispatch
 import FoundationEssentials
-import PortoWire
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +36,7 @@ public final class BasicAuth: Sendable {
     }
     public typealias Completion = @Sendable (Outcome) -> Void
     /// crypt(3): the hash of a password with the method and salt of a setting, nil on failure.
-    public typealias Hasher = @Sendable (_ password: String, _ setting: String) -> String?
+    public typealias PasswordHasher = @Sendable (_ password: String, _ setting: String) -> String?
 
     /// A credential waiting for a hashing thread, and everyone waiting for its outcome.
     private struct Pending {
@@ -63,7 +62,7 @@ public final class BasicAuth: Sendable {
     private let maxConcurrentHashes: Int
     private let maxQueuedPerClient: Int
     private let maxQueued: Int
-    private let hasher: Hasher
+    private let hasher: PasswordHasher
     private let key: [UInt8]
     /// Hashed against when the user is unknown, at the usual cost, so timing does not tell.
     private static let dummyHash = bcryptHash("porto-exporter: no such user", cost: 10) ?? "$2b$10$......................"
@@ -73,7 +72,7 @@ public final class BasicAuth: Sendable {
     private struct Waiting: Hashable { var digest: Digest, generation: UInt64 }
 
     public init(cacheLimit: Int = 1024, maxConcurrentHashes: Int = 2, maxQueuedPerClient: Int = 16, maxQueued: Int = 256,
-                hasher: @escaping Hasher = { BasicAuth.crypt($0, setting: $1) }) {
+                hasher: @escaping PasswordHasher = { BasicAuth.crypt($0, setting: $1) }) {
         self.cacheLimit = cacheLimit
         self.maxConcurrentHashes = max(1, maxConcurrentHashes)
         self.maxQueuedPerClient = maxQueuedPerClient

@@ -1,4 +1,3 @@
-import PortoWire
 
 /// One exported container metric: everything about it in one declaration. The property list sent
 /// to portod, the HELP/TYPE lines, the samples and METRICS.md are all derived from

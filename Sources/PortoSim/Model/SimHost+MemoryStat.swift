@@ -1,4 +1,3 @@
-import PortoWire
 
 extension SimHost {
     /// What `Get` of the raw knob `memory.stat` answers (docs/porto.md §3.1, §7.1): the file as the
