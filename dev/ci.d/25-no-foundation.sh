@@ -22,7 +22,7 @@ fail() { echo "no-foundation: $*" >&2; failed=1; }
 # 1. Sources.
 forbidden='^[[:space:]]*(@[A-Za-z_]+[[:space:]]+)*import[[:space:]]+((typealias|struct|class|enum|protocol|let|var|func)[[:space:]]+)?(Foundation|CoreFoundation|FoundationNetworking|FoundationXML|FoundationInternationalization)([[:space:]]|\.|$)'
 if grep -rnE "$forbidden" Sources/PortoWire Sources/PortoExporter Sources/porto-exporter; then
-  fail "the lines above import Foundation; use FoundationEssentials, Glibc or PortoWire's Lock"
+  fail "the lines above import Foundation; use FoundationEssentials, Glibc or Synchronization's Mutex"
 fi
 
 work=$(mktemp -d /tmp/porto-no-foundation.XXXXXX)
