@@ -21,11 +21,16 @@ bin="$scratch/debug"
 targets() { sed -n 's/^ *name: "\(Fuzz[A-Za-z]*\)".*/\1/p' Fuzz/Package.swift; }
 
 build() {
+  # SwiftPM passes --sanitize values to swiftc as separate -sanitize= flags in a varying order and
+  # the driver keeps only the last: a module then got AddressSanitizer without the fuzzer's coverage
+  # counters (libFuzzer ran blind). The combined flag, appended after them, is the one kept.
   swift build --package-path Fuzz --scratch-path "$scratch" -c debug \
-    --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library 2>&1 \
+    --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 \
     | grep -v "Cannot export local symbol '__asan_" || true
   for t in $(targets); do
     [ -x "$bin/$t" ] || { echo "fuzz: $t was not built" >&2; exit 1; }
+    readelf -SW "$bin/$t" | grep -q __sancov_cntrs \
+      || { echo "fuzz: $t has no coverage counters (rm -rf $scratch and build again)" >&2; exit 1; }
   done
 }
 
