@@ -120,7 +120,7 @@ for i in range(1, scrapes + 1):
     # The baseline is the sample after warm-up (10% of the scrapes), as docs/LOAD.md says.
     if i == warm or (i > warm and i % max(1, scrapes // 20) == 0) or i == scrapes:
         # Between scrapes, as Prometheus leaves them: after each collection the exporter gives the
-        # freed memory back (MallocArenas.trimAfterRelease), as the last answer of a collection is released.
+        # freed memory back (MallocArenas.trimAfterRelease) once no scrape is left in flight.
         time.sleep(0.3)
         samples.append((i, rss(), fds(), len(names)))
         # As it goes, so that a long run shows its progress (and a cut-short one its trend).

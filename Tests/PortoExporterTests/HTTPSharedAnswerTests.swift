@@ -149,11 +149,10 @@ final class CountingSnapshot: Snapshot, @unchecked Sendable {
     /// rest of the body, and its leaving frees it.
     @Test func chunksAreDroppedOnceEveryReaderHasSentThem() throws {
         let snapshot = CountingSnapshot(lines: 100_000)
-        let shared = SharedScrape(snapshot)
-        let a = ResponseStream(shared, format: .text, gzip: true)
-        let b = ResponseStream(shared, format: .text, gzip: true)
-        var lagging: ResponseStream? = ResponseStream(shared, format: .text, gzip: true)
-        shared.handOutDone()
+        let a = ResponseStream(snapshot, format: .text, gzip: true)
+        let b = ResponseStream(alongside: a)
+        var lagging: ResponseStream? = ResponseStream(alongside: a)
+        let rendering = a.rendering
         var first: [UInt8] = []
         var second: [UInt8] = []
         var most = 0
@@ -166,48 +165,47 @@ final class CountingSnapshot: Snapshot, @unchecked Sendable {
                 let n = try #require(block.withUnsafeMutableBytes { stream.read(into: $0.baseAddress!, max: 4096) })
                 if flag == 0 { first += block[0..<n]; if n == 0 { done.0 = true } } else { second += block[0..<n]; if n == 0 { done.1 = true } }
             }
-            most = max(most, shared.answerCounts[0].heldBytes)
+            most = max(most, rendering.counts.heldBytes)
         }
         #expect(first == second)
         #expect(Gzip.decompress(first) == snapshot.render(.text))
-        let counts = try #require(shared.answerCounts.first)
-        #expect(counts.chunks > 10)
-        #expect(counts.heldBytes > first.count - 2 * SharedAnswer.gzipChunkSize, "the lagging reader holds what it has not sent")
+        let counts = rendering.counts
+        #expect(counts.made > 10)
+        #expect(counts.heldBytes > first.count - 2 * Rendering.gzipChunkSize, "the lagging reader holds what it has not sent")
         lagging = nil
-        #expect(shared.answerCounts[0].heldBytes == 0)
+        #expect(rendering.counts.heldBytes == 0)
         #expect(snapshot.renderCount == 1)
         #expect(snapshot.live == 0, "renderer released when the answer is complete")
 
         // Without a lagging reader, two readers in step hold at most two chunks.
         let snapshot2 = CountingSnapshot(lines: 100_000)
-        let shared2 = SharedScrape(snapshot2)
-        let c = ResponseStream(shared2, format: .openMetrics, gzip: false)
-        let d = ResponseStream(shared2, format: .openMetrics, gzip: false)
-        shared2.handOutDone()
+        let c = ResponseStream(snapshot2, format: .openMetrics, gzip: false)
+        let d = ResponseStream(alongside: c)
         var peak = 0
         while true {
             let n = try #require(block.withUnsafeMutableBytes { c.read(into: $0.baseAddress!, max: 4096) })
             _ = try #require(block.withUnsafeMutableBytes { d.read(into: $0.baseAddress!, max: 4096) })
-            peak = max(peak, shared2.answerCounts[0].heldBytes)
+            peak = max(peak, c.rendering.counts.heldBytes)
             if n == 0 { break }
         }
         #expect(peak <= 2 * (8 * 1024 + 128), "held at most \(peak) bytes")
         _ = most
     }
 
-    /// Before the hand-out is done, a reader that attaches late gets the whole answer from the
-    /// same rendering; after it, a reader gets a rendering of its own.
+    /// While an unread stream is kept (as the coordinator keeps one per format and encoding until
+    /// every scrape of the collection has its stream), a reader that starts late gets the whole
+    /// answer from the same rendering; after it, a reader gets a rendering of its own.
     @Test func lateReadersGetTheWholeAnswer() throws {
         let snapshot = CountingSnapshot(lines: 30_000)
         let expected = snapshot.render(.openMetrics)
-        let shared = SharedScrape(snapshot)
-        let early = ResponseStream(shared, format: .openMetrics, gzip: false)
+        var unread: ResponseStream? = ResponseStream(snapshot, format: .openMetrics, gzip: false)
+        let early = ResponseStream(alongside: unread!)
         #expect(Self.drain(early, max: 1000) == expected)
-        let late = ResponseStream(shared, format: .openMetrics, gzip: false)
-        shared.handOutDone()
+        let late = ResponseStream(alongside: unread!)
+        unread = nil
         #expect(Self.drain(late, max: 7777) == expected)
         #expect(snapshot.renderCount == 1)
-        let after = ResponseStream(shared, format: .openMetrics, gzip: false)
+        let after = ResponseStream(snapshot, format: .openMetrics, gzip: false)
         #expect(Self.drain(after, max: 4096) == expected)
         #expect(snapshot.renderCount == 2)
     }
@@ -217,9 +215,8 @@ final class CountingSnapshot: Snapshot, @unchecked Sendable {
     @Test func readersOnManyThreadsShareOneRendering() throws {
         for gzip in [false, true] {
             let snapshot = CountingSnapshot(lines: 60_000)
-            let shared = SharedScrape(snapshot)
-            let streams = (0..<8).map { _ in ResponseStream(shared, format: .text, gzip: gzip) }
-            shared.handOutDone()
+            let leader = ResponseStream(snapshot, format: .text, gzip: gzip)
+            let streams = [leader] + (1..<8).map { _ in ResponseStream(alongside: leader) }
             let results = Results(count: streams.count)
             DispatchQueue.concurrentPerform(iterations: streams.count) { i in
                 results.set(i, Self.drain(streams[i], max: [1, 100, 4096, 32 * 1024, 65536, 13, 999, 1 << 20][i]))
@@ -240,18 +237,16 @@ final class CountingSnapshot: Snapshot, @unchecked Sendable {
         var all: [[UInt8]?] { lock.withLock { values } }
     }
 
-    /// When the last answer of a collection is released, the snapshot is freed at once (not
-    /// after a delay) and the free memory is handed back to the kernel.
-    @Test func theLastAnswerFreesTheSnapshotAndTrims() throws {
+    /// When the last answer of a snapshot is released, the snapshot is freed at once (not
+    /// after a delay).
+    @Test func theLastAnswerFreesTheSnapshot() throws {
         weak var freed: CountingSnapshot?
-        let trimsBefore = MallocArenas.trimCount
         var streams: [ResponseStream] = []
         do {
             let snapshot = CountingSnapshot(lines: 10_000)
             freed = snapshot
-            let shared = SharedScrape(snapshot)
-            streams = (0..<3).map { _ in ResponseStream(shared, format: .text, gzip: true) }
-            shared.handOutDone()
+            let first = ResponseStream(snapshot, format: .text, gzip: true)
+            streams = [first, ResponseStream(alongside: first), ResponseStream(alongside: first)]
         }
         _ = Self.drain(streams[0], max: 4096)
         _ = Self.drain(streams[1], max: 100)
@@ -259,6 +254,25 @@ final class CountingSnapshot: Snapshot, @unchecked Sendable {
         #expect(freed != nil, "one answer still open")
         streams.removeAll()
         #expect(freed == nil, "freed as the last answer was released")
+    }
+
+    /// Once the server has no scrape left (answered and released by libmicrohttpd), the snapshot
+    /// is gone and the free memory is handed back to the kernel.
+    @Test func theServerHandsMemoryBackOnceNoScrapeIsLeft() throws {
+        final class Made: @unchecked Sendable {
+            let lock = NSLock()
+            weak var snapshot: CountingSnapshot?
+            var alive: Bool { lock.withLock { snapshot != nil } }
+        }
+        let made = Made()
+        let t = try TestServer(collect: { _ in
+            let snapshot = CountingSnapshot(lines: 10_000)
+            made.lock.withLock { made.snapshot = snapshot }
+            return snapshot
+        })
+        let trimsBefore = MallocArenas.trimCount
+        #expect(try t.client().request("GET", "/metrics", headers: ["Accept-Encoding": "gzip"]).status == 200)
+        try waitUntil { !made.alive && t.server.inFlightScrapeCount == 0 }
         try waitUntil { MallocArenas.trimCount > trimsBefore }
     }
 }

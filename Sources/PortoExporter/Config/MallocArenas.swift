@@ -125,9 +125,9 @@ public enum MallocArenas {
     private static let trims = Mutex(0)
 
     /// `releaseFreeMemory` on a utility queue, off the caller's thread. Call it after the memory
-    /// is freed: from the owner that dropped the last reference to a collection's snapshot
-    /// (``SharedScrape``), not from the snapshot's own deinit, whose stored properties are freed
-    /// after its body returns (a trim started there raced the frees: docs/LOAD.md).
+    /// is freed: ``MetricsServer`` calls it once libmicrohttpd has released the last answer in
+    /// flight (a trim started from a snapshot's own deinit, whose stored properties are freed
+    /// after its body returns, raced the frees: docs/LOAD.md).
     public static func trimAfterRelease() {
         trimQueue.async {
             releaseFreeMemory()

@@ -1,72 +1,70 @@
 import Dispatch
-import PortoWire
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import Synchronization
 
-/// Single-flight collection with per-scrape deadlines.
+/// The serving core: single-flight collection, a deadline per scrape, and answers that share one
+/// rendering. How a scrape goes:
 ///
-/// portod answers one request at a time per connection and every collection costs it real work,
-/// so scrapes that arrive while a collection runs join it instead of starting another (an HA pair
-/// of Prometheus servers, plus a curl beside them, cost portod one collection).
+/// 1. ``MetricsServer`` admits the scrape (`--web.max-requests`), works out its deadline (from
+///    `X-Prometheus-Scrape-Timeout-Seconds`), format and encoding, suspends the connection and
+///    calls ``scrape(deadline:format:gzip:completion:)``.
+/// 2. The scrape joins the collection under way, or starts one on a Dispatch thread. **Single
+///    flight:** portod answers one request at a time per connection and each collection costs it
+///    real work, so however many scrapes come at once (an HA pair of Prometheus servers and a
+///    curl) portod sees one ListContainersBy and one GetSystem.
+/// 3. The collection (`collect`: ``CollectorSet`` into a ``CollectionSnapshot``) publishes a
+///    partial snapshot each time a collector finishes, then the whole one. A snapshot is
+///    immutable and can be rendered any number of times.
+/// 4. The scrape is answered at its own deadline or when the collection ends, whichever comes
+///    first, whether it started the collection or joined it: with the whole snapshot, else the
+///    last partial one, else ``timedOut``'s (`porto_up 0`).
+/// 5. The answer is a ``ResponseStream``, a reader of a ``Rendering`` of that snapshot in the
+///    scrape's format and encoding. The scrapes answered together by one collection that ask for
+///    the same format and encoding read one rendering: each chunk is rendered and gzipped once.
+/// 6. ``MetricsServer`` resumes the connection and gives libmicrohttpd the stream, which it reads
+///    as the socket drains; a chunk is freed once every reader has passed it, and the snapshot
+///    once the last stream reading it is released. When no scrape is left in flight, the memory
+///    glibc kept is handed back (``MallocArenas``).
 ///
-/// Every scrape is answered at its own deadline, whether it started the collection or joined it:
-/// the collection runs until the later of the starting scrape's deadline and the deadline a scrape
-/// with Prometheus' timeout at `collectionTimeout` (`--porto.timeout`) would have, less a reserve
-/// for rendering, and each scrape has a timer.
-/// When its deadline comes first, the scrape is answered with what the collection has done so far
-/// (the last partial snapshot it published: the collectors that finished), or `timedOut()` when
-/// none has finished. So a scrape with a 3 s timeout does not cut short the collection that a
-/// scrape with a 10 s timeout joins, and each gets the most its own deadline allows.
-public final class ScrapeCoordinator: @unchecked Sendable {
+/// State here is one `Mutex`: the collection under way and the scrapes waiting for it.
+public final class ScrapeCoordinator: Sendable {
     /// Runs one collection until `deadline`, handing `progress` a partial snapshot whenever a
     /// part of it is done, and returns the whole snapshot.
     public typealias Collect = @Sendable (_ deadline: ContinuousClock.Instant,
                                           _ progress: @escaping @Sendable (any Snapshot) -> Void) -> any Snapshot
-    public typealias Completion = @Sendable (SharedScrape) -> Void
+    /// Gets the scrape's answer, exactly once, on a thread of the coordinator's.
+    typealias Completion = @Sendable (ResponseStream) -> Void
 
     private let collect: Collect
     private let timedOut: @Sendable () -> any Snapshot
     private let collectionTimeout: Duration
-    private let queue = DispatchQueue(label: "porto-exporter.collection")
-    private let timers = DispatchQueue(label: "porto-exporter.scrape-deadlines", attributes: .concurrent)
-    private let lock = Lock()
-    private var flight: Flight?
-    private var collections = 0
+    private let state = Mutex(State())
 
-    /// A scrape waiting for its answer. Its deadline timer is cancelled as soon as it is
-    /// answered, which frees the timer and everything the completion holds (the HTTP exchange):
-    /// at hundreds of answers a second, timers left to run out held megabytes for the length of
-    /// the scrape timeout.
-    private final class Waiter: @unchecked Sendable {
-        // Guarded by the coordinator's lock:
-        private var completion: Completion?
-        var timer: (any DispatchSourceTimer)?
-        init(_ completion: @escaping Completion) { self.completion = completion }
-
-        /// The completion, once: nil when the scrape was answered already. Cancels the timer.
-        func take() -> Completion? {
-            guard let completion else { return nil }
-            self.completion = nil
-            timer?.cancel()
-            timer = nil
-            return completion
-        }
+    private struct State {
+        /// The collection under way.
+        var flight: Flight?
+        var collections = 0
+        var nextScrape = 0
     }
-    /// One collection and the scrapes waiting for it. Guarded by the coordinator's lock.
-    private final class Flight: @unchecked Sendable {
-        var waiters: [Waiter] = []
+
+    private struct Flight {
+        /// The scrapes waiting, by number. A scrape leaves when answered, so its completion (and
+        /// the HTTP exchange it holds) is freed then, not at its deadline.
+        var waiting: [Int: Waiter] = [:]
         /// The last partial snapshot the collection published.
         var partial: (any Snapshot)?
+    }
+
+    private struct Waiter {
+        var format: ExpositionFormat
+        var gzip: Bool
+        var completion: Completion
     }
 
     /// - Parameters:
     ///   - collectionTimeout: the least time a collection is given, whatever the deadline of the
     ///     scrape that starts it (`--porto.timeout`): the longest a joining scrape is expected to wait.
     ///   - collect: runs one collection; must return by the deadline it is given (it runs on a
-    ///     private serial queue, never on an HTTP thread).
+    ///     Dispatch thread, never on an HTTP thread).
     ///   - timedOut: what a scrape whose deadline passed before any partial snapshot gets
     ///     (self-metrics, `porto_up 0`).
     public init(collectionTimeout: Duration, collect: @escaping Collect, timedOut: @escaping @Sendable () -> any Snapshot) {
@@ -90,57 +88,74 @@ public final class ScrapeCoordinator: @unchecked Sendable {
     }
 
     /// How many collections have started (for tests and self-checks).
-    public var collectionCount: Int { lock.withLock { collections } }
+    public var collectionCount: Int { state.withLock { $0.collections } }
 
-    /// Joins the running collection or starts one; `completion` is called exactly once, never on
-    /// the caller's thread, at the latest around `deadline`.
-    public func scrape(deadline: ContinuousClock.Instant, completion: @escaping Completion) {
-        let waiter = Waiter(completion)
-        let timer = DispatchSource.makeTimerSource(queue: timers)
-        let (joined, started): (Flight, Bool) = lock.withLock {
-            waiter.timer = timer
-            if let flight {
-                flight.waiters.append(waiter)
-                return (flight, false)
+    /// Joins the collection under way or starts one; `completion` gets the answer in `format`
+    /// (gzip-compressed when `gzip`) exactly once, never on the caller's thread, at the latest
+    /// around `deadline`.
+    func scrape(deadline: ContinuousClock.Instant, format: ExpositionFormat, gzip: Bool, completion: @escaping Completion) {
+        let (number, starts) = state.withLock { state in
+            let number = state.nextScrape
+            state.nextScrape += 1
+            let starts = state.flight == nil
+            if starts {
+                state.flight = Flight()
+                state.collections += 1
             }
-            let started = Flight()
-            started.waiters.append(waiter)
-            flight = started
-            collections += 1
-            return (started, true)
+            state.flight!.waiting[number] = Waiter(format: format, gzip: gzip, completion: completion)
+            return (number, starts)
         }
-        if started {
+        if starts {
             // At least the deadline a scrape of `collectionTimeout` seconds gets (the margin of
             // MetricsServer.scrapeDeadline), so that with the defaults (a 10 s Prometheus timeout,
             // --porto.timeout 10) a lone scrape's collection ends before its deadline.
             let longest = ContinuousClock.now + collectionTimeout - min(.milliseconds(500), collectionTimeout / 10)
             let collectionDeadline = Self.collectionDeadline(for: max(deadline, longest))
-            queue.async { [self] in
-                let snapshot = SharedScrape(collect(collectionDeadline) { [self] partial in
-                    lock.withLock { joined.partial = partial }
-                })
-                let completions: [Completion] = lock.withLock {
-                    if flight === joined { flight = nil }
-                    joined.partial = nil
-                    return joined.waiters.compactMap { $0.take() }
+            DispatchQueue.global().async { [self] in
+                let snapshot = collect(collectionDeadline) { [self] partial in
+                    state.withLock { $0.flight?.partial = partial }
                 }
-                for completion in completions { completion(snapshot) }
-                // Every scrape of the collection has its answer: rendered chunks that all of them
-                // have sent may go.
-                snapshot.handOutDone()
+                let waiting = state.withLock { state in
+                    defer { state.flight = nil }
+                    return Array(state.flight!.waiting.values)
+                }
+                answer(waiting, with: snapshot)
             }
         }
         let remaining = ContinuousClock.now.duration(to: deadline)
         let nanoseconds = max(0, remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000)
-        timer.schedule(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds)))
-        timer.setEventHandler { [self] in
-            guard let (completion, partial) = lock.withLock({ waiter.take().map { ($0, joined.partial) } }) else { return }
-            let snapshot = SharedScrape(partial ?? timedOut())
-            completion(snapshot)
-            snapshot.handOutDone()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: nanoseconds))) { [self] in
+            let late: (Waiter, (any Snapshot)?)? = state.withLock { state in
+                guard let waiter = state.flight?.waiting.removeValue(forKey: number) else { return nil }   // answered
+                return (waiter, state.flight!.partial)
+            }
+            guard let (waiter, partial) = late else { return }
+            waiter.completion(ResponseStream(partial ?? timedOut(), format: waiter.format, gzip: waiter.gzip))
         }
-        // Activated even when the scrape was answered (and the timer cancelled) meanwhile:
-        // libdispatch does not allow releasing a source that was never activated.
-        timer.activate()
+    }
+
+    /// Answers the scrapes that waited for the collection. Those asking for the same format and
+    /// encoding read one rendering: 47 -> 633 answers/s at 1,000 containers under 64 concurrent
+    /// scrapes (BENCHMARKS.md, "Concurrent scrapes").
+    private func answer(_ waiting: [Waiter], with snapshot: any Snapshot) {
+        var firsts: [Kind: ResponseStream] = [:]
+        var answers = waiting.map { waiter in
+            let kind = Kind(format: waiter.format, gzip: waiter.gzip)
+            guard let first = firsts[kind] else {
+                let first = ResponseStream(snapshot, format: waiter.format, gzip: waiter.gzip)
+                firsts[kind] = first
+                return (waiter, first)
+            }
+            return (waiter, ResponseStream(alongside: first))   // at the start: nothing is read yet
+        }
+        // Nothing here holds the snapshot once the scrapes have their streams: the last stream
+        // released frees it.
+        firsts.removeAll()
+        while let (waiter, stream) = answers.popLast() { waiter.completion(stream) }
+    }
+
+    private struct Kind: Hashable {
+        var format: ExpositionFormat
+        var gzip: Bool
     }
 }

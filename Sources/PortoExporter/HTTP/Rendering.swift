@@ -1,0 +1,156 @@
+import Synchronization
+
+/// One snapshot rendered in one format and encoding, made chunk by chunk as its readers
+/// (``ResponseStream``s) need it and shared by all of them: each chunk is rendered (and
+/// compressed) once, by the first reader that needs it, while a reader that wants the same chunk
+/// waits for it.
+///
+/// The chunks form a list, each holding the next. A reader holds the chunk it is copying, so the
+/// chunks behind every reader are freed as soon as the last one passes them (no bookkeeping:
+/// reference counting does it). Readers that keep pace hold a chunk or two between them; a reader
+/// that lags (a slow client) holds what it has not sent, at most the body.
+final class Rendering: Sendable {
+    /// Bytes of compressed output per chunk (an identity chunk is the renderer's own chunk).
+    static let gzipChunkSize = 32 * 1024
+
+    /// Whether the chunks are gzip: false when gzip was asked for and zlib could not start (then
+    /// the answer goes uncompressed, without `Content-Encoding`).
+    let isGzip: Bool
+    /// Kept while any reader holds the rendering, as the old answers did: the snapshot of a
+    /// collection goes with its last answer.
+    let snapshot: any Snapshot
+    private let tally = Tally()
+    private let maker: Mutex<Maker>
+
+    /// One piece of the answer, immutable once made, and the way to the next one.
+    final class Chunk: Sendable {
+        let bytes: [UInt8]
+        /// Set once, when the next chunk is made.
+        fileprivate let next = Mutex<Chunk?>(nil)
+        fileprivate let tally: Tally?
+
+        fileprivate init(_ bytes: [UInt8], tally: Tally?) {
+            self.bytes = bytes
+            self.tally = tally
+            tally?.add(chunks: 1, bytes: bytes.count)
+        }
+
+        /// Frees the chunks after this one that nobody else holds in a loop, not recursively: a
+        /// lagging reader can hold thousands of them.
+        deinit {
+            tally?.add(chunks: 0, bytes: -bytes.count)
+            var rest = next.withLock { $0.take() }
+            while rest != nil && isKnownUniquelyReferenced(&rest!) {
+                rest = rest!.next.withLock { $0.take() }
+            }
+        }
+    }
+
+    enum Next {
+        case chunk(Chunk)
+        /// The answer is complete.
+        case end
+        /// Compression failed: the answer cannot be completed.
+        case failed
+        /// Another reader is making the chunk and the caller asked not to wait.
+        case pending
+    }
+
+    /// The renderer and compressor, used by one reader at a time.
+    fileprivate struct Maker {
+        let format: ExpositionFormat
+        var source: (any ChunkSource)?
+        var deflater: Gzip.Deflater?
+        /// The chunk made last; nil once the answer is complete (or failed).
+        var last: Chunk?
+        var failed = false
+    }
+
+    /// A new rendering (nothing is rendered yet), and the place before its first chunk, where
+    /// readers start: whoever holds `start` holds every chunk made, so a reader that starts late
+    /// still gets the whole answer from this rendering.
+    /// - Parameter gzip: compress (unless zlib cannot start).
+    static func begin(_ snapshot: any Snapshot, format: ExpositionFormat, gzip: Bool,
+                      level: Int32 = Gzip.defaultLevel) -> (rendering: Rendering, start: Chunk) {
+        let start = Chunk([], tally: nil)
+        return (Rendering(snapshot, format: format, gzip: gzip, level: level, after: start), start)
+    }
+
+    private init(_ snapshot: any Snapshot, format: ExpositionFormat, gzip: Bool, level: Int32, after start: Chunk) {
+        let deflater = gzip ? Gzip.Deflater(level: level) : nil
+        self.snapshot = snapshot
+        isGzip = deflater != nil
+        maker = Mutex(Maker(format: format, deflater: deflater, last: start))
+    }
+
+    /// The chunk after `chunk`, made now if no reader has made it yet. When another reader is
+    /// making it, waits for it, or answers `.pending` when `wait` is false.
+    func chunk(after chunk: Chunk, wait: Bool) -> Next {
+        if let next = chunk.next.withLock({ $0 }) { return .chunk(next) }
+        if wait { return maker.withLock { advance(&$0, after: chunk) } }
+        return maker.withLockIfAvailable { advance(&$0, after: chunk) } ?? .pending
+    }
+
+    /// Makes the chunk after `chunk`, with the maker locked.
+    private func advance(_ maker: inout Maker, after chunk: Chunk) -> Next {
+        // Made by another reader while this one waited for the maker?
+        if let next = chunk.next.withLock({ $0 }) { return .chunk(next) }
+        if maker.failed { return .failed }
+        // Chunks are linked as they are made: the one with no next is the last one made.
+        guard let last = maker.last else { return .end }
+        switch maker.make(from: snapshot, tally: tally) {
+        case .chunk(let made):
+            last.next.withLock { $0 = made }
+            maker.last = made
+            return .chunk(made)
+        case .end:
+            maker.finish()
+            return .end
+        default:
+            maker.failed = true
+            maker.finish()
+            return .failed
+        }
+    }
+
+    /// Chunks made so far, and the bytes of those still held by a reader (tests).
+    var counts: (made: Int, heldBytes: Int) { tally.counts }
+}
+
+extension Rendering.Maker {
+    /// Renders (and compresses) the next chunk.
+    mutating func make(from snapshot: any Snapshot, tally: Rendering.Tally) -> Rendering.Next {
+        if source == nil { source = snapshot.chunks(format) }
+        guard let source else { return .failed }
+        guard let deflater else {
+            guard let next = source.next() else { return .end }
+            return .chunk(Rendering.Chunk(Array(next), tally: tally))
+        }
+        var result: Int?
+        let bytes = [UInt8](unsafeUninitializedCapacity: Rendering.gzipChunkSize) { buffer, count in
+            result = deflater.read(into: buffer.baseAddress!, max: buffer.count) { source.next() }
+            count = result ?? 0
+        }
+        guard let result else { return .failed }
+        return result == 0 ? .end : .chunk(Rendering.Chunk(bytes, tally: tally))
+    }
+
+    /// The answer is complete: the renderer and the compressor go at once, whatever the readers
+    /// still have to send.
+    mutating func finish() {
+        source = nil
+        deflater = nil
+        last = nil
+    }
+}
+
+extension Rendering {
+    /// Chunks made and bytes held (tests and self-checks).
+    final class Tally: Sendable {
+        private let state = Mutex((made: 0, heldBytes: 0))
+        func add(chunks: Int, bytes: Int) {
+            state.withLock { $0.made += chunks; $0.heldBytes += bytes }
+        }
+        var counts: (made: Int, heldBytes: Int) { state.withLock { $0 } }
+    }
+}
