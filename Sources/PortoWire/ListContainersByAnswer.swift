@@ -8,9 +8,8 @@
 /// ``container(_:scratch:)`` then decodes one `TContainer` at a time, so that the decoded
 /// messages of all containers never exist at once.
 ///
-/// ``entries`` are in name order (byte order, as the exporter writes containers). portod sends
-/// them sorted by name already (docs/porto.md §2.3, a single `***` filter); if an answer is not, the
-/// (name, range) pairs are sorted, never decoded messages.
+/// ``entries`` are in the order portod sent them (by name for a single `***` filter,
+/// docs/porto.md §2.3); any other order a reader wants is the reader's to make.
 ///
 /// The result is what decoding the whole answer gives: the same containers, fields merged as a
 /// protobuf decoder merges repeated occurrences (a later `name` wins, `net` occurrences merge, a
@@ -33,8 +32,6 @@ public struct ListContainersByAnswer: Sendable {
         public let range: Range<Int>
         /// What `spec.net` says of the network namespace, when asked for (`withNet`) and present.
         public let net: NetSummary?
-        /// The position of the container in portod's answer.
-        public let position: Int
     }
 
     /// The part of a container's `net` (TContainerNetConfig) that decides whose network counters
@@ -58,7 +55,7 @@ public struct ListContainersByAnswer: Sendable {
 
     /// The encoded TPortoResponse.
     public let bytes: [UInt8]
-    /// The containers, sorted by name (equal names keep portod's order).
+    /// The containers, in portod's order.
     public private(set) var entries: [Entry] = []
 
     /// Walks `bytes` (an encoded TPortoResponse). The envelope is not checked here
@@ -73,13 +70,7 @@ public struct ListContainersByAnswer: Sendable {
             while let item = try containers.next() {
                 guard item.number == 1, case .bytes(let range) = item.value else { continue }
                 let (name, net) = try Self.nameAndNet(bytes, range, wantNet: withNet)
-                entries.append(Entry(name: name, range: range, net: net, position: entries.count))
-            }
-        }
-        if !Self.isSorted(entries) {
-            entries.sort { a, b in
-                let x = a.name.utf8, y = b.name.utf8
-                return x.lexicographicallyPrecedes(y) || (x.elementsEqual(y) && a.position < b.position)
+                entries.append(Entry(name: name, range: range, net: net))
             }
         }
     }
@@ -138,14 +129,5 @@ public struct ListContainersByAnswer: Sendable {
             }
         }
         return (name, net)
-    }
-
-    private static func isSorted(_ entries: [Entry]) -> Bool {
-        var i = 1
-        while i < entries.count {
-            if entries[i].name.utf8.lexicographicallyPrecedes(entries[i - 1].name.utf8) { return false }
-            i += 1
-        }
-        return true
     }
 }

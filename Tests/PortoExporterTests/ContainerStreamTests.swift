@@ -37,6 +37,25 @@ import Testing
         }
     }
 
+    @Test func containersAreWrittenByNameAndARepeatedNameOnceAsPortodFirstSentIt() throws {
+        var response = Porto_TPortoResponse()
+        response.error = .success
+        response.listContainersBy.containers = ["b", "a/x", "/", "a", "a"].enumerated().map { i, name in
+            Make.container(name) { $0.status.cpuUsage = UInt64(i + 1) * 1_000_000_000 }
+        }
+        let collector = ContainersCollector(groups: [.cpu], selection: ContainerSelection(), labels: LabelSelection())
+        let writer = ExpositionWriter(format: .text)
+        try collector.write(answer: try response.serializedBytes(), into: writer)
+        let usage = String(decoding: writer.finish(), as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix("porto_container_cpu_usage_seconds_total{") }
+        #expect(usage == [
+            #"porto_container_cpu_usage_seconds_total{name="/"} 3"#,
+            #"porto_container_cpu_usage_seconds_total{name="a"} 4"#,
+            #"porto_container_cpu_usage_seconds_total{name="a/x"} 2"#,
+            #"porto_container_cpu_usage_seconds_total{name="b"} 1"#,
+        ])
+    }
+
     @Test func envelopeErrorsAreTypedOnTheRawPath() throws {
         for (fill, expected) in [
             ({ (r: inout Porto_TPortoResponse) in r.error = .permission; r.errorMsg = "denied" } as (inout Porto_TPortoResponse) -> Void,

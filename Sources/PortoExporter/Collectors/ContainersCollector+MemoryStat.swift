@@ -51,13 +51,13 @@ extension ContainersCollector {
                 guard case .porto = error else { throw error }
             }
         }
-        var later: [(ContainerPass.Entry, Porto_TContainerStatus)] = []
+        var later: [(ContainerPass.Entry, [UInt8])] = []
         later.reserveCapacity(owners.count)
         for owner in owners {
             if let stat = stats[owner.name] {
-                later.append((owner, stat.status))
+                later.append((owner, stat.statusBytes))
             } else if let status = derived[owner.name] {
-                later.append((owner, status))
+                later.append((owner, Self.encoded(status)))
             }
         }
         writeLater(memoryStatMetrics, later, into: writer)
@@ -67,35 +67,38 @@ extension ContainersCollector {
         }
     }
 
-    /// Writes the samples of `metrics` for containers whose values were read after the pass,
-    /// each with its status from that read and its ownership and times from the pass, through a
-    /// collector of those metrics alone (the legacy path's way of reading a `TContainer`).
-    func writeLater(_ metrics: [ContainerMetric], _ items: [(ContainerPass.Entry, Porto_TContainerStatus)], into writer: ExpositionWriter) {
+    /// `status` as the bytes of a `TContainer` holding only it, the form ``writeLater(_:_:into:)``
+    /// reads.
+    static func encoded(_ status: Porto_TContainerStatus) -> [UInt8] {
+        var container = Porto_TContainer()
+        container.status = status
+        // A message built here always serialises.
+        return (try? container.serializedBytes()) ?? []
+    }
+
+    /// Writes the samples of `metrics` for containers whose values were read after the pass:
+    /// each item's bytes are a `TContainer` holding its status from that read (``encoded(_:)``),
+    /// read by a collector of those metrics alone as the pass reads ListContainersBy's
+    /// containers, with the ownership and `_created` times the pass worked out.
+    func writeLater(_ metrics: [ContainerMetric], _ items: [(ContainerPass.Entry, [UInt8])], into writer: ExpositionWriter) {
         guard !items.isEmpty else { return }
         var times: [String: LaterTimes.Times] = [:]
         for (entry, _) in items { if let t = entry.created { times[entry.name] = t } }
         let collector = ContainersCollector(
             metrics: metrics, selection: ContainerSelection(), labels: LabelSelection(), laterTimes: LaterTimes(times))
-        var containers: [Porto_TContainer] = []
-        containers.reserveCapacity(items.count)
-        for (entry, status) in items {
-            var container = Porto_TContainer()
-            container.spec.name = entry.name
-            var status = status
-            if entry.inherited != 0 {
-                var cgroups = Porto_TContainerCgroups()
-                for (name, bit) in Self.controllerBits where entry.inherited & bit != 0 {
-                    var cgroup = Porto_TContainerCgroup()
-                    cgroup.controller = String(decoding: name, as: UTF8.self)
-                    cgroup.inherited = true
-                    cgroups.cgroup.append(cgroup)
+        var scratch = Scratch(collector.plan)
+        var previous: String?
+        for (entry, bytes) in items {
+            do {
+                try bytes.withUnsafeBufferPointer { buffer throws(PortoError) in
+                    try scratch.reader.read(buffer, 0..<buffer.count)
+                    try collector.write(entry.name, &scratch, netOwn: [:], previous: &previous, inherited: entry.inherited, into: writer)
                 }
-                status.cgroups = cgroups
+            } catch {
+                // Bytes serialised here always read back.
+                assertionFailure("container \(entry.name): \(error)")
             }
-            container.status = status
-            containers.append(container)
         }
-        collector.write(containers, into: writer)
     }
 
     /// `Get` of `variables` for the containers `names`.

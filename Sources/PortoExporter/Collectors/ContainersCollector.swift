@@ -171,24 +171,39 @@ struct ContainersCollector: Collector {
     /// connection through `context`.
     func write(answer: [UInt8], pass: ContainerPass? = nil, into writer: ExpositionWriter, context: CollectContext? = nil) throws(PortoError) {
         let answer = try ListContainersByAnswer(answer, withNet: needsNet)
-        if let context, let first = answer.entries.first {
+        let entries = Self.sortedByName(answer.entries)
+        if let context, let first = entries.first {
             // portod adds the same InvalidProperty entries to every container (docs/porto.md §1.3):
             // the first container tells them all, decoded whole once per scrape.
             var bytes: [UInt8] = []
             let container = try answer.container(first, scratch: &bytes)
             Self.noteUnknown(Set(container.status.error.compactMap(Self.unknownProperty)), context)
         }
-        let netOwn = needsNet ? Self.netOwnership(answer.entries.map { ($0.name, $0.net.map(Self.netMode) ?? .unknown) }) : [:]
+        let netOwn = needsNet ? Self.netOwnership(entries.map { ($0.name, $0.net.map(Self.netMode) ?? .unknown) }) : [:]
         var previous: String?
         var scratch = Scratch(plan)
         created?.beginCollection()
         defer { created?.endCollection() }
         try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) in
-            for entry in answer.entries {
+            for entry in entries {
                 try scratch.reader.read(bytes, entry.range)
                 try write(entry.name, &scratch, netOwn: netOwn, previous: &previous, pass: pass, into: writer)
             }
         }
+    }
+
+    /// The containers in the order the exporter writes them: by name (byte order), equal names
+    /// in portod's order (the first is written). portod sends them sorted already
+    /// (docs/porto.md §2.3), so this is usually a check.
+    static func sortedByName(_ entries: [ListContainersByAnswer.Entry]) -> [ListContainersByAnswer.Entry] {
+        var i = 1
+        while i < entries.count, !entries[i].name.utf8.lexicographicallyPrecedes(entries[i - 1].name.utf8) { i += 1 }
+        if i >= entries.count { return entries }
+        // Sorted as (name, position) pairs: stable whatever the sort algorithm.
+        return entries.indices.sorted { a, b in
+            let x = entries[a].name.utf8, y = entries[b].name.utf8
+            return x.lexicographicallyPrecedes(y) || (x.elementsEqual(y) && a < b)
+        }.map { entries[$0] }
     }
 
     /// The property an `InvalidProperty` "Unknown property X" entry names (nil for other errors).
@@ -273,10 +288,11 @@ struct ContainersCollector: Collector {
     /// Writes the samples of the container in `scratch.reader`, named `name`. `previous` is the
     /// name of the container written before it (containers come sorted by name: a repeated name is
     /// skipped); `netOwn` is ``netOwnership(_:)`` of the whole answer (empty when no net metric is
-    /// enabled); `pass` notes the container for the requests that follow the answer.
+    /// enabled); `pass` notes the container for the requests that follow the answer; `inherited`,
+    /// when given, is the container's ``inheritedMask(_:_:)`` as the pass worked it out.
     func write(
         _ name: String, _ scratch: inout Scratch, netOwn: [String: Bool], previous: inout String?, pass: ContainerPass? = nil,
-        into writer: ExpositionWriter
+        inherited knownInherited: UInt8? = nil, into writer: ExpositionWriter
     ) throws(PortoError) {
         let reader = scratch.reader
         if reader.hasError, reader.errorCode != 0 { return }  // a filter that matched nothing (0: Success)
@@ -284,7 +300,8 @@ struct ContainersCollector: Collector {
         previous = name
         guard selection.selects(name) else { return }
         let labels = Labels(["name": name])
-        let inherited = needsCgroups ? try inheritedMask(name, &scratch) : 0
+        let inherited: UInt8
+        if let knownInherited { inherited = knownInherited } else { inherited = needsCgroups ? try inheritedMask(name, &scratch) : 0 }
         let ownsNet = needsNet ? netOwn[name] ?? true : true
         var startTime: UInt64?
         var creationTime: UInt64?
@@ -375,7 +392,7 @@ struct ContainersCollector: Collector {
                     case .controllerOwners:
                         scratch.cgroupPaths.removeAll(keepingCapacity: true)
                         try reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
-                        Self.writeOwners(scratch.cgroupPaths, of: name, metric, into: writer)
+                        Self.writeOwners(scratch.cgroupPaths, of: name, labels: labels, metric, into: writer)
                     case .map:
                         // One map feeds several families (total, per disk, ...): read it once.
                         if slot != entriesSlot {
@@ -464,27 +481,79 @@ struct ContainersCollector: Collector {
 
     /// `porto_container_controller_owner`: for each controller the ownership filter uses, the
     /// container whose cgroup the container reads (docs/porto.md §4). Porto names its cgroups
-    /// `porto%a%b` after the container `a/b`; the mount point itself is "/"'s.
+    /// `porto%a%b` after the container `a/b`; the mount point itself is "/"'s. `labels` are the
+    /// container's (`name`).
     static func writeOwners(
         _ cgroups: [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)],
-        of name: String, _ metric: ContainerMetric, into writer: ExpositionWriter
+        of name: String, labels: Labels, _ metric: ContainerMetric, into writer: ExpositionWriter
     ) {
         for cg in cgroups {
             let owner: String
-            let path = String(decoding: cg.path, as: UTF8.self)
             if !cg.inherited {
                 owner = name
-            } else if let last = path.split(separator: "/").last, last.hasPrefix("porto%") {
-                owner = last.dropFirst(6).split(separator: "%", omittingEmptySubsequences: false).joined(separator: "/")
-            } else if path.contains("porto") {
-                continue  // a path this reading does not understand: no guess
+            } else if let inheritedFrom = Self.owner(ofInherited: cg.path) {
+                owner = inheritedFrom
             } else {
-                owner = "/"
+                continue  // a path this reading does not understand: no guess
             }
-            for controller in String(decoding: cg.controller, as: UTF8.self).split(separator: ",") where bit(String(controller)) != 0 {
-                writer.gauge(metric.family, labels: Labels(pairs: [("name", name), ("controller", String(controller)), ("owner", owner)]), value: .uint(1))
+            func write(_ controller: String) {
+                var labels = labels
+                labels.append("controller", controller)
+                labels.append("owner", owner)
+                writer.gauge(metric.family, labels: labels, value: .uint(1))
+            }
+            // Controllers are ASCII: split on bytes (a String per cgroup and per piece cost more
+            // than the rest of the container); as Characters otherwise.
+            if isASCII(cg.controller) {
+                var start = 0
+                for i in 0...cg.controller.count where i == cg.controller.count || cg.controller[i] == UInt8(ascii: ",") {
+                    let piece = UnsafeBufferPointer(rebasing: cg.controller[start..<i])
+                    start = i + 1
+                    if bit(piece) != 0 { write(String(decoding: piece, as: UTF8.self)) }
+                }
+            } else {
+                for controller in String(decoding: cg.controller, as: UTF8.self).split(separator: ",") where bit(String(controller)) != 0 {
+                    write(String(controller))
+                }
             }
         }
+    }
+
+    /// The owner of a cgroup `path` a container inherits: the container named by its last
+    /// component `porto%a%b`, "/" for a path without "porto", nil for other paths.
+    static func owner(ofInherited path: UnsafeBufferPointer<UInt8>) -> String? {
+        guard isASCII(path) else {
+            let path = String(decoding: path, as: UTF8.self)
+            if let last = path.split(separator: "/").last, last.hasPrefix("porto%") {
+                return last.dropFirst(6).split(separator: "%", omittingEmptySubsequences: false).joined(separator: "/")
+            }
+            return path.contains("porto") ? nil : "/"
+        }
+        // The same reading on bytes (where a byte is a Character).
+        var end = path.count
+        while end > 0, path[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        var start = end
+        while start > 0, path[start - 1] != UInt8(ascii: "/") { start -= 1 }
+        let last = UnsafeBufferPointer(rebasing: path[start..<end])
+        if last.count >= portoPrefix.count, equal(portoPrefix, UnsafeBufferPointer(rebasing: last[0..<portoPrefix.count])) {
+            let owner = last[portoPrefix.count...].map { $0 == UInt8(ascii: "%") ? UInt8(ascii: "/") : $0 }
+            return String(decoding: owner, as: UTF8.self)
+        }
+        var i = 0
+        while i + 5 <= path.count {
+            if equal(portoWord, UnsafeBufferPointer(rebasing: path[i..<i + 5])) { return nil }
+            i += 1
+        }
+        return "/"
+    }
+
+    static let portoPrefix = Array("porto%".utf8)
+    static let portoWord = Array("porto".utf8)
+
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in bytes where b >= 0x80 { return false }
+        return true
     }
 
     /// Whether a map key repeats an earlier one (a map key is written once).

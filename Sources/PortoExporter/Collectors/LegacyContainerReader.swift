@@ -196,6 +196,17 @@ enum LegacyContainerReader {
         }
     }
 
+    /// The properties ``decode(property:value:into:)`` reads its own way, not by
+    /// ``fieldsByProperty``.
+    static let specialProperties: Set<String> = [
+        "cgroups", "net", "labels", "state", "start_error", "creation_time", "start_time", "death_time", "change_time",
+    ]
+
+    /// Whether a Get variable is read its own way (``specialProperties``, or a `[raw]` time).
+    static func isSpecial(_ variable: String) -> Bool {
+        specialProperties.contains(variable) || variable.hasSuffix("[raw]")
+    }
+
     /// The table's fields by property (one per property; virtual_memory's keys share one).
     static let fieldsByProperty: [String: ContainerField] = {
         var out: [String: ContainerField] = [:]

@@ -50,6 +50,46 @@ public enum LegacyValueParser {
         return out
     }
 
+    /// ``uintMap(_:)`` of UTF-8 text read in place, without a `String` per key and value: each
+    /// entry's key (a range of `utf8`) and value appended to `entries`. false where
+    /// ``uintMap(_:)`` gives nil; nil for text that is not ASCII (read that with ``uintMap(_:)``).
+    public static func asciiUIntMap(_ utf8: UnsafeBufferPointer<UInt8>, into entries: inout [(key: Range<Int>, value: UInt64)]) -> Bool? {
+        // In ASCII text a byte is a Character ("\r\n" aside, which holds none of "; " and ": "),
+        // so splitting on bytes splits where splitting the String does.
+        for b in utf8 where b >= 0x80 { return nil }
+        let semicolon = UInt8(ascii: ";"), colon = UInt8(ascii: ":"), space = UInt8(ascii: " ")
+        var n = utf8.count
+        if n > 0, utf8[n - 1] == semicolon { n -= 1 }
+        var start = 0
+        while start < n {
+            var end = start
+            while end + 1 < n, !(utf8[end] == semicolon && utf8[end + 1] == space) { end += 1 }
+            if end + 1 >= n { end = n }  // no "; " left: the part runs to the end
+            if end > start {
+                var sep = start
+                while sep + 1 < end, !(utf8[sep] == colon && utf8[sep + 1] == space) { sep += 1 }
+                guard sep + 1 < end, let value = uint(UnsafeBufferPointer(rebasing: utf8[(sep + 2)..<end])) else { return false }
+                entries.append((start..<sep, value))
+            }
+            start = end + 2
+        }
+        return true
+    }
+
+    /// ``uint(_:)`` of UTF-8 bytes.
+    public static func uint(_ utf8: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard !utf8.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for b in utf8 {
+            guard b >= 0x30, b <= 0x39 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(b &- 0x30))
+            if o1 || o2 { return nil }
+            value = sum
+        }
+        return value
+    }
+
     /// A map of unsigned integers (`io_read`, `net_rx_bytes`, `virtual_memory`, …). A value
     /// that is not an integer makes the whole map unparseable.
     public static func uintMap(_ s: String) -> [(key: String, value: UInt64)]? {

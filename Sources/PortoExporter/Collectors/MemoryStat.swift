@@ -68,20 +68,14 @@ struct MemoryStat: Equatable {
     private static let v2Required: UInt16 = [Key.anon, .unevictable, .inactiveFile, .activeFile, .shmem, .pgfault, .pgmajfault]
         .reduce(0) { $0 | $1.bit }
 
-    /// Reads the file's `key value` lines; nil when a key the figures need is missing or a value
-    /// is not a number.
-    init?(_ text: String) {
+    /// The values of the keys found, per cgroup version, and which were found.
+    private struct Found {
         var v1 = [UInt64](repeating: 0, count: Key.allCases.count)
-        var v2 = v1
+        var v2 = [UInt64](repeating: 0, count: Key.allCases.count)
         var found1: UInt16 = 0
         var found2: UInt16 = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            guard let space = line.firstIndex(of: " ") else { return nil }
-            let name = line[..<space]
-            let k1 = Key.v1(name)
-            let k2 = k1 == nil ? Key.v2(name) : nil
-            guard k1 != nil || k2 != nil else { continue }
-            guard let value = UInt64(line[line.index(after: space)...]) else { return nil }
+
+        mutating func note(v1 k1: Key?, v2 k2: Key?, _ value: UInt64) {
             if let k1 {
                 v1[k1.rawValue] = value
                 found1 |= k1.bit
@@ -90,6 +84,30 @@ struct MemoryStat: Equatable {
                 found2 |= k2.bit
             }
         }
+    }
+
+    /// The keys' names as bytes, for ``readASCII(_:)``.
+    private static let v1Names: [([UInt8], Key)] = [
+        "total_inactive_anon", "total_active_anon", "total_unevictable", "total_swap", "total_inactive_file",
+        "total_active_file", "total_shmem", "total_pgfault", "total_pgmajfault", "total_pgpgout",
+    ].map { (Array($0.utf8), Key.v1(Substring($0))!) }
+    private static let v2Names: [([UInt8], Key)] = [
+        "anon", "unevictable", "inactive_file", "active_file", "shmem", "pgfault", "pgmajfault",
+    ].map { (Array($0.utf8), Key.v2(Substring($0))!) }
+
+    /// Reads the file's `key value` lines; nil when a key the figures need is missing or a value
+    /// is not a number.
+    init?(_ text: String) {
+        var text = text
+        // The kernel writes memory.stat in ASCII: read as bytes (splitting a String into lines and
+        // comparing Substrings was most of a scrape's memory.stat cost); other text as Characters,
+        // where "\r\n" is one, so that both give the same result for any text.
+        let ascii = text.withUTF8 { utf8 -> Found?? in
+            utf8.contains { $0 >= 0x80 || $0 == 0x0D } ? .none : .some(Self.readASCII(utf8))
+        }
+        guard let found = ascii ?? Self.readCharacters(text) else { return nil }
+        var v1 = found.v1, v2 = found.v2
+        let found1 = found.found1, found2 = found.found2
         func k(_ values: [UInt64], _ key: Key) -> UInt64 { values[key.rawValue] }
         if found1 != 0 {
             guard found1 & Self.v1Required == Self.v1Required else { return nil }
@@ -109,6 +127,57 @@ struct MemoryStat: Equatable {
         inactiveFile = k(v2, .inactiveFile)
     }
 
+    /// The lines of ASCII text without "\r" (where a byte is a Character).
+    private static func readASCII(_ utf8: UnsafeBufferPointer<UInt8>) -> Found? {
+        var found = Found()
+        var start = 0
+        let n = utf8.count
+        while start < n {
+            var end = start
+            while end < n, utf8[end] != UInt8(ascii: "\n") { end += 1 }
+            defer { start = end + 1 }
+            if end == start { continue }  // an empty line
+            var space = start
+            while space < end, utf8[space] != UInt8(ascii: " ") { space += 1 }
+            guard space < end else { return nil }
+            let name = UnsafeBufferPointer(rebasing: utf8[start..<space])
+            let k1 = v1Names.first { ContainersCollector.equal($0.0, name) }?.1
+            let k2 = k1 == nil ? v2Names.first { ContainersCollector.equal($0.0, name) }?.1 : nil
+            guard k1 != nil || k2 != nil else { continue }
+            guard let value = uint(UnsafeBufferPointer(rebasing: utf8[(space + 1)..<end])) else { return nil }
+            found.note(v1: k1, v2: k2, value)
+        }
+        return found
+    }
+
+    /// `UInt64(text)` of the bytes: digits read in place, anything else as `UInt64` parses it.
+    private static func uint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        for b in bytes {
+            guard b >= 0x30, b <= 0x39 else { return UInt64(String(decoding: bytes, as: UTF8.self)) }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(b - 0x30))
+            if o1 || o2 { return nil }
+            value = sum
+        }
+        return bytes.isEmpty ? nil : value
+    }
+
+    /// The lines of any text, as Characters.
+    private static func readCharacters(_ text: String) -> Found? {
+        var found = Found()
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            guard let space = line.firstIndex(of: " ") else { return nil }
+            let name = line[..<space]
+            let k1 = Key.v1(name)
+            let k2 = k1 == nil ? Key.v2(name) : nil
+            guard k1 != nil || k2 != nil else { continue }
+            guard let value = UInt64(line[line.index(after: space)...]) else { return nil }
+            found.note(v1: k1, v2: k2, value)
+        }
+        return found
+    }
+
     /// The figures as the `TContainerStatus` fields the derived properties fill, so that the
     /// metric table writes them.
     var status: Porto_TContainerStatus {
@@ -121,6 +190,31 @@ struct MemoryStat: Equatable {
         s.majorFaults = majorFaults
         s.memoryReclaimed = reclaimed
         return s
+    }
+
+    /// ``status`` as ``StatusBytes``, written directly (a message serialised per container and
+    /// scrape cost more than reading the file).
+    var statusBytes: [UInt8] {
+        var out = StatusBytes()
+        let n = Self.statusNumbers
+        out.uint(n[0], anon)
+        out.uint(n[1], cache)
+        out.uint(n[2], shmem)
+        out.uint(n[3], mlock)
+        out.uint(n[4], minorFaults)
+        out.uint(n[5], majorFaults)
+        out.uint(n[6], reclaimed)
+        return out.container
+    }
+
+    /// The status field numbers of the figures in ``statusBytes``' order, from the metric table.
+    static let statusNumbers: [Int] = [
+        "anon_usage", "cache_usage", "shmem_usage", "mlock_usage", "minor_faults", "major_faults", "memory_reclaimed",
+    ].map { property in
+        guard case .status(let number, _) = ContainerMetrics.all.first(where: { $0.property == property })?.field else {
+            preconditionFailure("\(property) is not a status uint64 of the table")
+        }
+        return number
     }
 
     /// Usage less inactive file pages (cAdvisor's working set), 0 when the file pages are more.
