@@ -196,6 +196,47 @@ import Testing
         #expect(try answer.container(answer.entries[3], scratch: &scratch).status.cpuUsage == 3)
     }
 
+    // MARK: - GetAnswer
+
+    @Test func getAnswerValuesEqualTheDecodedAnswer() throws {
+        let host = SimHost(options: SimOptions(containers: 60, seed: 5, clock: .fixed(epochSeconds: 1_700_000_000)))
+        var request = Porto_TPortoRequest()
+        request.get.name = ["/", "missing"] + host.respond(to: lcbRequest(["state"]))!.listContainersBy.containers.map(\.spec.name)
+        request.get.variable = ["memory.stat", "state", "io_read"]
+        let response = try #require(host.respond(to: request))
+        let bytes: [UInt8] = try response.serializedBytes()
+        let answer = try GetAnswer(bytes)
+        let list = response.get.list
+        #expect(answer.entries.map(\.name) == list.map(\.name))
+        func text(_ range: Range<Int>?) -> String { String(decoding: bytes[range ?? 0..<0], as: UTF8.self) }
+        var errors = 0
+        for (entry, listed) in zip(answer.entries, list) {
+            let values = try answer.values(entry)
+            #expect(values.map { text($0.variable) } == listed.keyval.map(\.variable))
+            #expect(values.map(\.error) == listed.keyval.map { $0.hasError ? $0.error : nil })
+            #expect(values.map { $0.value.map { _ in true } ?? false } == listed.keyval.map(\.hasValue))
+            #expect(values.map { text($0.value) } == listed.keyval.map(\.value))
+            let stat = try #require(try answer.value(of: Array("memory.stat".utf8), in: entry))
+            let expected = try #require(listed.keyval.first { $0.variable == "memory.stat" })
+            #expect(text(stat.value) == expected.value && stat.error == (expected.hasError ? expected.error : nil))
+            errors += stat.error.map { $0 == .success ? 0 : 1 } ?? 0
+        }
+        #expect(errors > 0)  // "missing" at least
+        #expect(try answer.value(of: Array("nothing".utf8), in: answer.entries[0]) == nil)
+    }
+
+    @Test func getAnswerSkipsAnUnknownErrorCodeAsADecoderDoes() throws {
+        // keyval: variable "v", error 1 (Unknown), then error 99999 (no EError), value "x".
+        let keyval: [UInt8] = [0x0A, 0x01, 0x76, 0x10, 0x01, 0x10, 0x9F, 0x8D, 0x06, 0x22, 0x01, 0x78]
+        let entry: [UInt8] = [0x0A, 0x01, 0x61, 0x12, UInt8(keyval.count)] + keyval
+        let get: [UInt8] = [0x0A, UInt8(entry.count)] + entry
+        let bytes: [UInt8] = [0x08, 0x00, 0x52, UInt8(get.count)] + get   // error = Success, get (10)
+        let decoded = try Porto_TPortoResponse(serializedBytes: bytes).get.list[0].keyval[0]
+        let value = try #require(try GetAnswer(bytes).value(of: [0x76], in: try GetAnswer(bytes).entries[0]))
+        #expect(decoded.error == .unknown && value.error == .unknown)
+        #expect(value.value.map { Array(bytes[$0]) } == Array("x".utf8))
+    }
+
     @Test func repeatedFieldsMergeAsADecoderMergesThem() throws {
         // Two ListContainersBy fields (their containers add up) and a container whose spec comes
         // twice (the later name wins, the nets merge).

@@ -30,6 +30,7 @@ public func fuzzFraming(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         // never trap either, and where full decoding succeeds it must agree with it.
         let envelope = try? ResponseEnvelope(body)
         let answer = try? ListContainersByAnswer(body, withNet: true)
+        let get = try? GetAnswer(body)
         var scratch: [UInt8] = []
         let pieces = answer.map { a in a.entries.map { try? a.container($0, scratch: &scratch) } }
         guard let response = try? Porto_TPortoResponse(serializedBytes: body) else { return 0 }
@@ -42,6 +43,22 @@ public func fuzzFraming(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             precondition(entry.net == (container.spec.hasNet ? .init(container.spec.net) : nil))
         }
         precondition(pieces! == decoded.map { Optional($0) })
+        // The Get answer read in place (the memory.stat Get) gives what decoding gives.
+        precondition(get!.entries.count == response.get.list.count)
+        func text(_ range: Range<Int>?) -> String { String(decoding: body[range ?? 0..<0], as: UTF8.self) }
+        for (entry, listed) in zip(get!.entries, response.get.list) {
+            precondition(entry.name == listed.name)
+            let values = try! get!.values(entry)
+            precondition(values.count == listed.keyval.count)
+            for (v, kv) in zip(values, listed.keyval) {
+                precondition(text(v.variable) == kv.variable && v.error == (kv.hasError ? kv.error : nil))
+                precondition((v.value != nil) == kv.hasValue && text(v.value) == kv.value)
+            }
+            if let first = listed.keyval.first {
+                let found = try! get!.value(of: Array(first.variable.utf8), in: entry)
+                precondition(found == values.first { text($0.variable) == first.variable })
+            }
+        }
         if response.hasAsyncWait { continue }   // a push, not the reply
         _ = response.hasError ? response.error : .lostError
         // What decodes must encode again, and decode to the same message.

@@ -8,6 +8,8 @@ extension ContainersCollector {
         "anon_usage", "cache_usage", "shmem_usage", "mlock_usage", "minor_faults", "major_faults", "memory_reclaimed",
     ]
 
+    static let memoryStatVariable = Array("memory.stat".utf8)
+
     /// Writes the memory.stat-derived metrics and the working set of "/" and every container that
     /// owns its memory cgroup and has runtime values (a container that does not own it would read
     /// its ancestor's file, which the ownership filter drops anyway): one `Get` of `memory.stat`
@@ -22,13 +24,14 @@ extension ContainersCollector {
         stats.reserveCapacity(owners.count)
         var fallback: [String] = []
         do throws(PortoError) {
-            let response = try context.call(Self.getRequest(owners.map(\.name), ["memory.stat"]))
-            for entry in response.get.list {
-                guard let value = entry.keyval.first(where: { $0.variable == "memory.stat" }) else { continue }
-                if value.hasError, value.error != .success {
+            // Read in place (``GetAnswer``): no String per container's file.
+            let answer = try GetAnswer(try context.callRaw(Self.getRequest(owners.map(\.name), ["memory.stat"])))
+            for entry in answer.entries {
+                guard let value = try answer.value(of: Self.memoryStatVariable, in: entry) else { continue }
+                if let error = value.error, error != .success {
                     // Stopped or destroyed since: no memory values at all, as with the properties.
-                    if value.error != .invalidState && value.error != .containerDoesNotExist { fallback.append(entry.name) }
-                } else if let stat = MemoryStat(value.value) {
+                    if error != .invalidState && error != .containerDoesNotExist { fallback.append(entry.name) }
+                } else if let stat = answer.bytes.withUnsafeBufferPointer({ MemoryStat(utf8: UnsafeBufferPointer(rebasing: $0[value.value ?? 0..<0])) }) {
                     stats[entry.name] = stat
                 } else {
                     fallback.append(entry.name)
@@ -92,7 +95,7 @@ extension ContainersCollector {
             do {
                 try bytes.withUnsafeBufferPointer { buffer throws(PortoError) in
                     try scratch.reader.read(buffer, 0..<buffer.count)
-                    try collector.write(entry.name, &scratch, netOwn: [:], previous: &previous, inherited: entry.inherited, into: writer)
+                    try collector.write(entry.name, &scratch, netOwn: [:], previous: &previous, inherited: entry.inherited, labels: entry.labels, into: writer)
                 }
             } catch {
                 // Bytes serialised here always read back.

@@ -92,21 +92,25 @@ struct ContainersCollector: Collector {
             let pass = viaMemoryStat || !slowMetrics.isEmpty ? ContainerPass() : nil
             var skipped = viaMemoryStat ? Self.memoryStatProperties : []
             skipped.formUnion(slowMetrics.map(\.property))
-            let answer: [UInt8]
-            do throws(PortoError) {
-                answer = try context.callRaw(
-                    listContainersByRequest(properties.filter { known.knows($0) && !skipped.contains($0) }), fallsBack: true)
-            } catch {
-                guard case .porto(.invalidMethod, _) = error else { throw error }
-                context.connection.use(.containers, connection: generation)
-                context.note("containers-get", "portod has no ListContainersBy (older than 5.0): reading containers with Get")
-                return try collectLegacy(context, known: known, into: writer)
-            }
-            do throws(PortoError) {
-                try write(answer: answer, pass: pass, into: writer, context: context)
-            } catch {
-                context.answerUndecodable(error, method: "ListContainersBy")
-                throw error
+            do {
+                // A scope of its own: the answer's bytes are freed before the Gets that follow
+                // (the process's peak memory is while they are read).
+                let answer: [UInt8]
+                do throws(PortoError) {
+                    answer = try context.callRaw(
+                        listContainersByRequest(properties.filter { known.knows($0) && !skipped.contains($0) }), fallsBack: true)
+                } catch {
+                    guard case .porto(.invalidMethod, _) = error else { throw error }
+                    context.connection.use(.containers, connection: generation)
+                    context.note("containers-get", "portod has no ListContainersBy (older than 5.0): reading containers with Get")
+                    return try collectLegacy(context, known: known, into: writer)
+                }
+                do throws(PortoError) {
+                    try write(answer: answer, pass: pass, into: writer, context: context)
+                } catch {
+                    context.answerUndecodable(error, method: "ListContainersBy")
+                    throw error
+                }
             }
             if let pass {
                 if viaMemoryStat { try writeMemoryStat(context, pass: pass, known: known, into: writer) }
@@ -288,18 +292,19 @@ struct ContainersCollector: Collector {
     /// Writes the samples of the container in `scratch.reader`, named `name`. `previous` is the
     /// name of the container written before it (containers come sorted by name: a repeated name is
     /// skipped); `netOwn` is ``netOwnership(_:)`` of the whole answer (empty when no net metric is
-    /// enabled); `pass` notes the container for the requests that follow the answer; `inherited`,
-    /// when given, is the container's ``inheritedMask(_:_:)`` as the pass worked it out.
+    /// enabled); `pass` notes the container for the requests that follow the answer; `inherited`
+    /// and `labels`, when given, are the container's ``inheritedMask(_:_:)`` and `name` label as
+    /// the pass worked them out.
     func write(
         _ name: String, _ scratch: inout Scratch, netOwn: [String: Bool], previous: inout String?, pass: ContainerPass? = nil,
-        inherited knownInherited: UInt8? = nil, into writer: ExpositionWriter
+        inherited knownInherited: UInt8? = nil, labels knownLabels: Labels? = nil, into writer: ExpositionWriter
     ) throws(PortoError) {
         let reader = scratch.reader
         if reader.hasError, reader.errorCode != 0 { return }  // a filter that matched nothing (0: Success)
         if name == previous { return }  // never the same series twice
         previous = name
         guard selection.selects(name) else { return }
-        let labels = Labels(["name": name])
+        let labels = knownLabels ?? Labels(["name": name])
         let inherited: UInt8
         if let knownInherited { inherited = knownInherited } else { inherited = needsCgroups ? try inheritedMask(name, &scratch) : 0 }
         let ownsNet = needsNet ? netOwn[name] ?? true : true

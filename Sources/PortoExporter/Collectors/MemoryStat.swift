@@ -99,13 +99,17 @@ struct MemoryStat: Equatable {
     /// is not a number.
     init?(_ text: String) {
         var text = text
+        guard let stat = text.withUTF8({ MemoryStat(utf8: $0) }) else { return nil }
+        self = stat
+    }
+
+    /// ``init(_:)`` of valid UTF-8.
+    init?(utf8: UnsafeBufferPointer<UInt8>) {
         // The kernel writes memory.stat in ASCII: read as bytes (splitting a String into lines and
         // comparing Substrings was most of a scrape's memory.stat cost); other text as Characters,
         // where "\r\n" is one, so that both give the same result for any text.
-        let ascii = text.withUTF8 { utf8 -> Found?? in
-            utf8.contains { $0 >= 0x80 || $0 == 0x0D } ? .none : .some(Self.readASCII(utf8))
-        }
-        guard let found = ascii ?? Self.readCharacters(text) else { return nil }
+        let isASCII = !utf8.contains { $0 >= 0x80 || $0 == 0x0D }
+        guard let found = isASCII ? Self.readASCII(utf8) : Self.readCharacters(String(decoding: utf8, as: UTF8.self)) else { return nil }
         var v1 = found.v1, v2 = found.v2
         let found1 = found.found1, found2 = found.found2
         func k(_ values: [UInt64], _ key: Key) -> UInt64 { values[key.rawValue] }
