@@ -343,8 +343,8 @@ public final class MetricsServer: Sendable {
     fileprivate func completed(_ requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) {
         guard let requestContext, let stored = requestContext.pointee else { return }
         requestContext.pointee = nil
-        let exchange = Unmanaged<Exchange>.fromOpaque(stored).takeRetainedValue()
-        let countedScrape = exchange.state.withLock { $0.countedScrape }
+        // The exchange (with an answer never queued, if its client left) is freed before the trim.
+        let countedScrape = Unmanaged<Exchange>.fromOpaque(stored).takeRetainedValue().state.withLock { $0.countedScrape }
         let idle = traffic.state.withLock { state in
             state.activeRequests -= 1
             if countedScrape { state.inFlightScrapes -= 1 }

@@ -119,7 +119,7 @@ public final class ScrapeCoordinator: Sendable {
                     defer { state.flight = nil }
                     return Array(state.flight!.waiting.values)
                 }
-                answer(waiting, with: snapshot)
+                answer(waiting, with: consume snapshot)
             }
         }
         let remaining = ContinuousClock.now.duration(to: deadline)
@@ -129,28 +129,32 @@ public final class ScrapeCoordinator: Sendable {
                 guard let waiter = state.flight?.waiting.removeValue(forKey: number) else { return nil }   // answered
                 return (waiter, state.flight!.partial)
             }
-            guard let (waiter, partial) = late else { return }
-            waiter.completion(ResponseStream(partial ?? timedOut(), format: waiter.format, gzip: waiter.gzip))
+            guard let (waiter, partial) = consume late else { return }
+            let stream = ResponseStream(consume partial ?? timedOut(), format: waiter.format, gzip: waiter.gzip)
+            waiter.completion(stream)
         }
     }
 
     /// Answers the scrapes that waited for the collection. Those asking for the same format and
     /// encoding read one rendering: 47 -> 633 answers/s at 1,000 containers under 64 concurrent
     /// scrapes (BENCHMARKS.md, "Concurrent scrapes").
-    private func answer(_ waiting: [Waiter], with snapshot: any Snapshot) {
+    private func answer(_ waiting: [Waiter], with snapshot: consuming any Snapshot) {
         var firsts: [Kind: ResponseStream] = [:]
-        var answers = waiting.map { waiter in
+        var answers: [(Waiter, ResponseStream)] = []
+        for waiter in waiting {
             let kind = Kind(format: waiter.format, gzip: waiter.gzip)
-            guard let first = firsts[kind] else {
-                let first = ResponseStream(snapshot, format: waiter.format, gzip: waiter.gzip)
+            if let first = firsts[kind] {
+                answers.append((waiter, ResponseStream(alongside: first)))   // at the start: nothing is read yet
+            } else {
+                let first = ResponseStream(copy snapshot, format: waiter.format, gzip: waiter.gzip)
                 firsts[kind] = first
-                return (waiter, first)
+                answers.append((waiter, first))
             }
-            return (waiter, ResponseStream(alongside: first))   // at the start: nothing is read yet
         }
-        // Nothing here holds the snapshot once the scrapes have their streams: the last stream
-        // released frees it.
+        // Nothing here holds the snapshot once the scrapes have their streams, so that it is freed
+        // with the last stream, before the memory trim that follows it (MetricsServer).
         firsts.removeAll()
+        _ = consume snapshot
         while let (waiter, stream) = answers.popLast() { waiter.completion(stream) }
     }
 
