@@ -55,7 +55,7 @@ final class CountingSnapshot: Snapshot, @unchecked Sendable {
 }
 
 /// Scrapes of one collection that ask for the same format and encoding share one rendering.
-@Suite struct HTTPSharedAnswerTests {
+@Suite struct HTTPSharedRenderingTests {
     /// Reads `stream` to its end, `max` bytes a call.
     static func drain(_ stream: ResponseStream, max: Int) -> [UInt8]? {
         HTTPNegotiationTests.drain(stream, max: max)
