@@ -272,32 +272,33 @@ public struct ContainerReader {
     /// (3)), every occurrence in order; controllers are validated as UTF-8.
     @discardableResult
     public func cgroups(_ slot: Int, into entries: inout [(controller: UnsafeBufferPointer<UInt8>, inherited: Bool)]) throws(PortoError) -> Bool {
-        guard generation[slot] == current, let base else { return false }
-        precondition(layout.kinds[slot] == .lengthDelimited, "slot \(slot) is not length-delimited")
-        var o = Int(first[slot])
-        while o >= 0 {
-            var list = WireCursor(base, Int(occurrenceStart[o])..<Int(occurrenceEnd[o]))
-            while let field = try list.next() {
-                guard field.number == 1, field.wireType == 2 else { continue }
-                var controller: Range<Int> = 0..<0
-                var inherited = false
-                var cgroup = WireCursor(base, field.range)
-                while let f = try cgroup.next() {
-                    if f.number == 1, f.wireType == 2 { controller = f.range } else if f.number == 3, f.wireType == 0 { inherited = f.value != 0 }
-                }
-                let bytes = UnsafeBufferPointer(start: base + controller.lowerBound, count: controller.count)
-                guard UTF8Check.isValid(bytes) else { throw .decode("invalid UTF-8 in a cgroup controller at offset \(controller.lowerBound)") }
-                entries.append((bytes, inherited))
+        try forEachCgroup(slot) { (_, controller, _, inherited) throws(PortoError) in
+            guard UTF8Check.isValid(controller) else {
+                throw .decode("invalid UTF-8 in a cgroup controller at offset \(controller.baseAddress! - base!)")
             }
-            o = Int(occurrenceNext[o])
+            entries.append((controller, inherited))
         }
-        return true
     }
 
     /// Like ``cgroups(_:into:)``, with each entry's `path` (2) too.
     @discardableResult
     public func cgroupPaths(
         _ slot: Int, into entries: inout [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)]
+    ) throws(PortoError) -> Bool {
+        try forEachCgroup(slot) { (entry, controller, path, inherited) throws(PortoError) in
+            guard UTF8Check.isValid(controller), UTF8Check.isValid(path) else {
+                throw .decode("invalid UTF-8 in a cgroup at offset \(entry.lowerBound)")
+            }
+            entries.append((controller, path, inherited))
+        }
+    }
+
+    /// Walks every `cgroup` (1) entry of a `TContainerCgroups` field, every occurrence in order,
+    /// handing `body` the entry's range, its `controller` (1), `path` (2) and `inherited` (3)
+    /// (unvalidated). Returns false when the field is absent.
+    private func forEachCgroup(
+        _ slot: Int,
+        _ body: (Range<Int>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, Bool) throws(PortoError) -> Void
     ) throws(PortoError) -> Bool {
         guard generation[slot] == current, let base else { return false }
         precondition(layout.kinds[slot] == .lengthDelimited, "slot \(slot) is not length-delimited")
@@ -313,10 +314,10 @@ public struct ContainerReader {
                 while let f = try cgroup.next() {
                     if f.number == 1, f.wireType == 2 { controller = f.range } else if f.number == 2, f.wireType == 2 { path = f.range } else if f.number == 3, f.wireType == 0 { inherited = f.value != 0 }
                 }
-                let c = UnsafeBufferPointer(start: base + controller.lowerBound, count: controller.count)
-                let p = UnsafeBufferPointer(start: base + path.lowerBound, count: path.count)
-                guard UTF8Check.isValid(c), UTF8Check.isValid(p) else { throw .decode("invalid UTF-8 in a cgroup at offset \(field.range.lowerBound)") }
-                entries.append((c, p, inherited))
+                try body(field.range,
+                         UnsafeBufferPointer(start: base + controller.lowerBound, count: controller.count),
+                         UnsafeBufferPointer(start: base + path.lowerBound, count: path.count),
+                         inherited)
             }
             o = Int(occurrenceNext[o])
         }

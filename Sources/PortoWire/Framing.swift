@@ -37,6 +37,12 @@ public enum Framing {
 
     /// Appends the varint32 encoding of `value` to `buffer`.
     public static func appendVarint(_ value: UInt32, to buffer: inout [UInt8]) {
+        appendVarint64(UInt64(value), to: &buffer)
+    }
+
+    /// Appends the varint encoding of `value` to `buffer`.
+    @inlinable
+    public static func appendVarint64(_ value: UInt64, to buffer: inout [UInt8]) {
         var v = value
         while v >= 0x80 {
             buffer.append(UInt8(truncatingIfNeeded: v) | 0x80)

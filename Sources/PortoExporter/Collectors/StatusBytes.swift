@@ -11,8 +11,8 @@ struct StatusBytes {
 
     /// A uint64 field.
     mutating func uint(_ number: Int, _ value: UInt64) {
-        Self.varint(UInt64(number) << 3, &status)
-        Self.varint(value, &status)
+        Framing.appendVarint64(UInt64(number) << 3, to: &status)
+        Framing.appendVarint64(value, to: &status)
     }
 
     /// A `TUintMap` field (`map` (1) entries of `key` (1) and `val` (2)), its keys in `text`.
@@ -22,16 +22,16 @@ struct StatusBytes {
             let size = Self.entrySize(e.key.count, e.value)
             length += 1 + Self.varintSize(UInt64(size)) + size
         }
-        Self.varint(UInt64(number) << 3 | 2, &status)
-        Self.varint(UInt64(length), &status)
+        Framing.appendVarint64(UInt64(number) << 3 | 2, to: &status)
+        Framing.appendVarint64(UInt64(length), to: &status)
         for e in entries {
             status.append(0x0A)
-            Self.varint(UInt64(Self.entrySize(e.key.count, e.value)), &status)
+            Framing.appendVarint64(UInt64(Self.entrySize(e.key.count, e.value)), to: &status)
             status.append(0x0A)
-            Self.varint(UInt64(e.key.count), &status)
+            Framing.appendVarint64(UInt64(e.key.count), to: &status)
             status.append(contentsOf: UnsafeBufferPointer(rebasing: text[e.key]))
             status.append(0x10)
-            Self.varint(e.value, &status)
+            Framing.appendVarint64(e.value, to: &status)
         }
     }
 
@@ -40,7 +40,7 @@ struct StatusBytes {
         var out: [UInt8] = []
         out.reserveCapacity(status.count + 6)
         out.append(0x12)
-        Self.varint(UInt64(status.count), &out)
+        Framing.appendVarint64(UInt64(status.count), to: &out)
         out.append(contentsOf: status)
         return out
     }
@@ -54,14 +54,5 @@ struct StatusBytes {
         var v = v >> 7
         while v != 0 { n += 1; v >>= 7 }
         return n
-    }
-
-    private static func varint(_ v: UInt64, _ out: inout [UInt8]) {
-        var v = v
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
     }
 }
