@@ -20,7 +20,7 @@ FROM swift:${SWIFT_VERSION}-bookworm AS build
 
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmicrohttpd-dev libgnutls28-dev libyaml-dev pkg-config zlib1g-dev libcrypt-dev \
+    && apt-get install -y --no-install-recommends libmicrohttpd-dev libgnutls28-dev libyaml-dev pkg-config libisal-dev libcrypt-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
@@ -40,12 +40,12 @@ RUN swift build -c release --static-swift-stdlib --product porto-exporter \
 FROM debian:bookworm-slim
 
 # Versions are not pinned: bookworm's security updates replace them, and a pin would break the
-# build on the next update. GnuTLS comes with libmicrohttpd12; the other libraries the binary links
-# (zlib, libcrypt, libstdc++, libgcc_s: `ldd` on a --static-swift-stdlib build) are part of the
-# base image already.
+# build on the next update. GnuTLS comes with libmicrohttpd12; libisal2 is ISA-L (gzip); the other
+# libraries the binary links (libcrypt, libstdc++, libgcc_s: `ldd` on a --static-swift-stdlib build)
+# are part of the base image already.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmicrohttpd12 libyaml-0-2 \
+    && apt-get install -y --no-install-recommends libmicrohttpd12 libyaml-0-2 libisal2 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --user-group --uid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin porto-exporter
