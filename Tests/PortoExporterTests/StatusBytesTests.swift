@@ -60,6 +60,41 @@ import Testing
         }
     }
 
+    /// The slower groups' values kept as ready samples (``KeptSamples``) add what `writeLater`
+    /// writes of the values read, with the ownership and `_created` times given when added.
+    @Test func keptSamplesAreWhatTheTableWrites() throws {
+        let host = SimHost(options: SimOptions(containers: 120, seed: 5, clock: .fixed(epochSeconds: 1_700_000_000)))
+        let collector = Self.collector
+        let names = host.respond(to: collector.listContainersByRequest)!.listContainersBy.containers.map(\.spec.name)
+        let variables = Array(Set(collector.slowMetrics.map(\.property))).sorted()
+        let response = try #require(host.respond(to: ContainersCollector.getRequest(names, variables)))
+        var odd = Porto_TGetResponse.TContainerGetListResponse()
+        odd.name = "odd"
+        odd.keyval = [Self.keyval("io_read", "é\"x: 1; sda: 2"), Self.keyval("process_count", "3"), Self.keyval("io_ops", "fs: 4; hw: 5")]
+        var scratch: [(key: Range<Int>, value: UInt64)] = []
+        var keeper = ContainersCollector.SampleKeeper(collector.slowMetrics)
+        let writer = ExpositionWriter(format: .openMetrics)
+        var items: [(ContainerPass.Entry, [UInt8])] = []
+        for (i, entry) in (response.get.list + [odd]).enumerated() {
+            let bytes: [UInt8]
+            switch ContainersCollector.laterBytes(entry, &scratch) {
+            case .bytes(let b): bytes = b
+            case .other: bytes = try #require(Self.legacy(entry))
+            case .gone: continue
+            }
+            let times = LaterTimes.Times(start: UInt64(100 + i), creation: i % 2 == 0 ? nil : 50, cgroup: UInt64(70 + i))
+            let pass = ContainerPass.Entry(name: entry.name, labels: Labels(["name": entry.name]), inherited: entry.name == "odd" ? 0 : UInt8(i % 16), startTime: 1,
+                                           created: i % 3 == 0 ? nil : times, memoryUsage: nil)
+            items.append((pass, bytes))
+            KeptSamples.add(keeper.samples(entry.name, bytes), metrics: collector.slowMetrics, inherited: pass.inherited,
+                            created: pass.created, labels: pass.labels, into: writer)
+        }
+        let text = String(decoding: writer.finish(), as: UTF8.self)
+        #expect(text == Self.text(collector.slowMetrics, items))
+        #expect(text.contains("porto_container_io_read_bytes_created{"))
+        #expect(text.contains("device=\"é\\\"x\""))
+    }
+
     @Test func oddValuesAreReadAsTheLegacyReadingReadsThem() throws {
         let cases: [[Porto_TGetResponse.TContainerGetValueResponse]] = [
             [Self.keyval("io_read", "sda: 1; sdb: 2;"), Self.keyval("process_count", "12"), Self.keyval("thread_count", "x")],

@@ -1,12 +1,15 @@
 import PortoWire
+import Glibc
 import Synchronization
 
 /// The values of the slower groups kept between collections, per container.
 final class SlowValues: Sendable {
     struct Value {
-        /// The values read, as ``ContainersCollector/encoded(_:)`` bytes: serialised once when
-        /// read, not at every collection that writes them.
-        var container: [UInt8]
+        /// The container's name.
+        var name: String
+        /// The samples of the values read, ready to add to a writer (``KeptSamples``): made once
+        /// when read, not at every collection that writes them.
+        var samples: [UInt8]
         var readAt: ContinuousClock.Instant
         /// The container's start time when read: a restart makes the values stale at once.
         var startTime: UInt64?
@@ -15,10 +18,89 @@ final class SlowValues: Sendable {
     struct State {
         /// Collections so far: which quarter of the containers is read.
         var round: UInt64 = 0
-        var values: [String: Value] = [:]
+        /// The containers' values in the order of the collection that kept them (by name).
+        var values: [Value] = []
     }
 
     let state = Mutex(State())
+}
+
+/// A container's samples of the slower groups as bytes, for each sample: the metric's index in
+/// the collector's slower metrics (6 bits) and the value's kind (2 bits) in one byte, the
+/// decimals of a scaled value, the value's bits as a varint, and for a family with an extra
+/// label its escaped value (a varint length and the bytes). The container's name label, its
+/// ownership and its `_created` times are the current collection's, applied when they are added
+/// (``add(_:metrics:inherited:created:labels:into:)``), as when the values were read through the
+/// table every collection.
+enum KeptSamples {
+    /// Metrics beyond this index cannot be kept (the index has 6 bits).
+    static let maxMetrics = 64
+
+    /// The samples in `writer` (one container's, written with every controller owned and no
+    /// `_created` times) as bytes; `index` gives each family's metric index.
+    static func encode(_ writer: ExpositionWriter, index: [ObjectIdentifier: UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        writer.forEachSample { family, record, extra in
+            guard let i = index[ObjectIdentifier(family)] else { return }
+            let kind = record.kind & ExpositionWriter.Record.kindMask
+            out.append(i | kind << 6)
+            if kind == ExpositionWriter.Record.scaled { out.append(record.decimals) }
+            Framing.appendVarint64(record.bits, to: &out)
+            if family.extraLabel != nil {
+                Framing.appendVarint64(UInt64(extra.count), to: &out)
+                out.append(contentsOf: extra)
+            }
+        }
+        return out
+    }
+
+    /// Adds the samples `bytes` (``encode(_:index:)``) of `metrics` to `writer` with `labels`,
+    /// leaving out those of a controller in `inherited`, with `_created` from `created`.
+    static func add(
+        _ bytes: [UInt8], metrics: [ContainerMetric], inherited: UInt8, created: LaterTimes.Times?, labels: Labels,
+        into writer: ExpositionWriter
+    ) {
+        bytes.withUnsafeBufferPointer { p in
+            var i = 0
+            while i < p.count {
+                let header = p[i]
+                i += 1
+                let metric = metrics[Int(header & 0x3F)]
+                let kind = header >> 6
+                var decimals: UInt8 = 0
+                if kind == ExpositionWriter.Record.scaled { decimals = p[i]; i += 1 }
+                let bits = varint(p, &i)
+                var extra = UnsafeBufferPointer(rebasing: p[0..<0])
+                if metric.family.extraLabel != nil {
+                    let count = Int(varint(p, &i))
+                    extra = UnsafeBufferPointer(rebasing: p[i..<i + count])
+                    i += count
+                }
+                if inherited & metric.ownershipBit != 0 { continue }
+                let time: UInt64? = switch metric.created {
+                case .cgroup: created?.cgroup
+                case .netns: created?.start
+                case .creationTime: created?.creation
+                case nil: nil
+                }
+                writer.add(kept: ExpositionWriter.Record(kind: kind, bits: bits, decimals: decimals), extra: extra,
+                           metric.family, labels: labels, created: time)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func varint(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = p[i]
+            i += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+    }
 }
 
 extension ContainersCollector {
@@ -51,57 +133,82 @@ extension ContainersCollector {
     func writeSlowGroups(_ context: CollectContext, pass: ContainerPass, known: KnownProperties, into writer: ExpositionWriter) throws(PortoError) {
         let variables = Array(Set(slowMetrics.map(\.property))).sorted().filter { known.knows($0) }
         let now = context.now()
-        let (round, cached) = slowValues.state.withLock { state -> (UInt64, [String: SlowValues.Value]) in
+        let (round, cached) = slowValues.state.withLock { state -> (UInt64, [SlowValues.Value]) in
             state.round &+= 1
             return (state.round, state.values)
         }
-        var read: [(name: String, startTime: UInt64?)] = []
-        for entry in pass.entries {
-            if let value = cached[entry.name], value.startTime == entry.startTime,
-               Self.slice(of: entry.name) != round % Self.slowSlices { continue }
-            read.append((entry.name, entry.startTime))
-        }
-        var values: [String: SlowValues.Value] = [:]
+        // The kept values of the pass's containers: both are sorted by name, so one walk finds
+        // them (no hashing per container).
+        var values: [SlowValues.Value?] = []
         values.reserveCapacity(pass.entries.count)
-        for entry in pass.entries { if let value = cached[entry.name] { values[entry.name] = value } }
+        var j = 0
+        for entry in pass.entries {
+            while j < cached.count, Self.compare(cached[j].name, entry.name) < 0 { j += 1 }
+            if j < cached.count, Self.compare(cached[j].name, entry.name) == 0 {
+                values.append(cached[j])
+                j += 1
+            } else {
+                values.append(nil)
+            }
+        }
+        var read: [Int] = []
+        for (i, entry) in pass.entries.enumerated() {
+            if let value = values[i], value.startTime == entry.startTime,
+               Self.slice(of: entry.name) != round % Self.slowSlices { continue }
+            read.append(i)
+        }
         if !read.isEmpty, !variables.isEmpty {
             do throws(PortoError) {
-                // Kept as bytes, one container decoded at a time: the first collection reads every
-                // container, and that answer decoded whole took 52 MB at 10,000 containers.
-                let answer = try Self.getAnswer(context, Self.getRequest(read.map(\.name), variables))
-                var startTimes: [String: UInt64?] = [:]
-                for r in read { startTimes[r.name] = r.startTime }
+                // Read in place (``GetAnswer``): no message and no String per value decoded (the
+                // first collection reads every container; decoded whole, that answer took 52 MB
+                // at 10,000 containers).
+                let bytes = try context.callRaw(Self.getRequest(read.map { pass.entries[$0].name }, variables))
+                var index: [String: Int] = [:]
+                index.reserveCapacity(read.count)
+                for i in read { index[pass.entries[i].name] = i }
+                var keeper = SampleKeeper(slowMetrics)
                 var entries: [(key: Range<Int>, value: UInt64)] = []
-                for item in answer.entries {
-                    let entry = try Self.decoded(item, of: answer, context)
-                    guard let startTime = startTimes[entry.name] else { continue }
-                    let bytes: [UInt8]
-                    switch Self.laterBytes(entry, &entries) {
-                    case .gone: continue
-                    case .bytes(let b): bytes = b
-                    case .other:
-                        var one = Porto_TGetResponse()
-                        one.list = [entry]
-                        guard let container = LegacyContainerReader.containers(from: one).first else { continue }
-                        bytes = Self.encoded(container.status)
+                do throws(PortoError) {
+                    let answer = try GetAnswer(bytes)
+                    for entry in answer.entries {
+                        guard let i = index[entry.name] else { continue }
+                        let bytes: [UInt8]
+                        switch try Self.laterBytes(answer, entry, &entries) {
+                        case .gone: continue
+                        case .bytes(let b): bytes = b
+                        case .other:
+                            let one: Porto_TGetResponse.TContainerGetListResponse
+                            do {
+                                one = try Porto_TGetResponse.TContainerGetListResponse(serializedBytes: Array(answer.bytes[entry.range]))
+                            } catch {
+                                throw .decode("Get answer: \(error)")
+                            }
+                            var list = Porto_TGetResponse()
+                            list.list = [one]
+                            guard let container = LegacyContainerReader.containers(from: list).first else { continue }
+                            bytes = Self.encoded(container.status)
+                        }
+                        values[i] = SlowValues.Value(name: pass.entries[i].name, samples: keeper.samples(entry.name, bytes), readAt: now,
+                                                     startTime: pass.entries[i].startTime)
                     }
-                    values[entry.name] = SlowValues.Value(container: bytes, readAt: now, startTime: startTime)
+                } catch {
+                    context.answerUndecodable(error, method: "Get")
+                    throw error
                 }
             } catch {
                 guard case .porto = error else { throw error }
             }
         }
-        slowValues.state.withLock { $0.values = values }
+        let kept = values.compactMap { $0 }
+        slowValues.state.withLock { $0.values = kept }
 
         var oldest: ContinuousClock.Instant?
-        var later: [(ContainerPass.Entry, [UInt8])] = []
-        later.reserveCapacity(pass.entries.count)
-        for entry in pass.entries {
-            guard let value = values[entry.name] else { continue }
-            later.append((entry, value.container))
+        for (entry, value) in zip(pass.entries, values) {
+            guard let value else { continue }
+            KeptSamples.add(value.samples, metrics: slowMetrics, inherited: entry.inherited, created: entry.created,
+                            labels: entry.labels, into: writer)
             if oldest.map({ value.readAt < $0 }) ?? true { oldest = value.readAt }
         }
-        writeLater(slowMetrics, later, into: writer)
         guard let oldest else { return }
         let age = now - oldest
         let (seconds, attoseconds) = age.components
@@ -111,26 +218,49 @@ extension ContainersCollector {
         }
     }
 
-    /// A `Get` answer kept as bytes (``GetAnswer``); a malformed one counts as an undecodable
-    /// answer, as ``CollectContext/call(_:fallsBack:)`` counts it.
-    static func getAnswer(_ context: CollectContext, _ request: Porto_TPortoRequest) throws(PortoError) -> GetAnswer {
-        let bytes = try context.callRaw(request)
-        do throws(PortoError) {
-            return try GetAnswer(bytes)
-        } catch {
-            context.answerUndecodable(error, method: "Get")
-            throw error
+    /// The byte order of two names (the order of ``ContainerPass/entries``): <0, 0 or >0.
+    static func compare(_ a: String, _ b: String) -> Int {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                if n > 0, let p = x.baseAddress, let q = y.baseAddress {
+                    let c = memcmp(p, q, n)
+                    if c != 0 { return Int(c) }
+                }
+                return x.count - y.count
+            }
         }
     }
 
-    /// One container of `answer`, decoded alone: the message decoding the whole answer gives it.
-    static func decoded(_ entry: GetAnswer.Entry, of answer: GetAnswer, _ context: CollectContext) throws(PortoError) -> Porto_TGetResponse.TContainerGetListResponse {
-        do {
-            return try Porto_TGetResponse.TContainerGetListResponse(serializedBytes: answer.bytes[entry.range])
-        } catch {
-            let failure = PortoError.decode("Get response: container \(entry.name) is not a TContainerGetListResponse: \(error)")
-            context.answerUndecodable(failure, method: "Get")
-            throw failure
+    /// Turns the values read of a container (``encoded(_:)`` bytes) into ``KeptSamples``: they
+    /// go through the table once, into a writer of their own, with every controller owned.
+    struct SampleKeeper {
+        let collector: ContainersCollector
+        let writer = ExpositionWriter(format: .text)
+        var scratch: Scratch
+        var index: [ObjectIdentifier: UInt8] = [:]
+
+        init(_ metrics: [ContainerMetric]) {
+            precondition(metrics.count <= KeptSamples.maxMetrics, "too many slower metrics to keep")
+            collector = ContainersCollector(metrics: metrics, selection: ContainerSelection(), labels: LabelSelection(), laterTimes: LaterTimes([:]))
+            scratch = Scratch(collector.plan)
+            for (i, metric) in metrics.enumerated() { index[ObjectIdentifier(metric.family)] = UInt8(i) }
+        }
+
+        mutating func samples(_ name: String, _ bytes: [UInt8]) -> [UInt8] {
+            writer.reset(format: .text)
+            var previous: String?
+            do {
+                try bytes.withUnsafeBufferPointer { buffer throws(PortoError) in
+                    try scratch.reader.read(buffer, 0..<buffer.count)
+                    try collector.write(name, &scratch, netOwn: [:], previous: &previous, inherited: 0, labels: Labels.none, into: writer)
+                }
+            } catch {
+                // Bytes serialised here always read back.
+                assertionFailure("container \(name): \(error)")
+            }
+            return KeptSamples.encode(writer, index: index)
         }
     }
 
@@ -150,40 +280,52 @@ extension ContainersCollector {
     /// field unset), without a `TContainer` built and serialised per container (that was half
     /// of a scrape's CPU at 1,000 containers). `entries` is scratch space.
     static func laterBytes(_ entry: Porto_TGetResponse.TContainerGetListResponse, _ entries: inout [(key: Range<Int>, value: UInt64)]) -> LaterBytes {
-        if entry.keyval.contains(where: { $0.hasError && $0.error == .containerDoesNotExist }) { return .gone }
-        var out = StatusBytes()
-        var written: [Int] = []
-        for keyval in entry.keyval {
-            if keyval.hasError, keyval.error != .success { continue }
-            guard keyval.hasValue else { continue }
-            guard let field = LegacyContainerReader.fieldsByProperty[keyval.variable],
-                  !LegacyContainerReader.specialProperties.contains(keyval.variable) else {
-                if LegacyContainerReader.isSpecial(keyval.variable) { return .other }
-                continue  // not one of ours
-            }
-            var value = keyval.value
-            let result: Bool? = value.withUTF8 { utf8 in
+        var response = Porto_TPortoResponse()
+        response.get.list = [entry]
+        guard let bytes: [UInt8] = try? response.serializedBytes(partial: true), let answer = try? GetAnswer(bytes),
+              let first = answer.entries.first, let result = try? laterBytes(answer, first, &entries) else { return .other }
+        return result
+    }
+
+    /// ``laterBytes(_:_:)`` of `entry` of `answer`, read in place. Throws `.decode` for a
+    /// variable or value read that is not UTF-8 (which decoding the answer refuses).
+    static func laterBytes(_ answer: GetAnswer, _ entry: GetAnswer.Entry, _ entries: inout [(key: Range<Int>, value: UInt64)]) throws(PortoError) -> LaterBytes {
+        let values = try answer.values(entry)
+        if values.contains(where: { $0.error == .containerDoesNotExist }) { return .gone }
+        return try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) -> LaterBytes in
+            var out = StatusBytes()
+            var written: [Int] = []
+            for keyval in values {
+                if let error = keyval.error, error != .success { continue }
+                guard let valueRange = keyval.value else { continue }
+                let name = UnsafeBufferPointer(rebasing: bytes[keyval.variable ?? 0..<0])
+                guard UTF8Check.isValid(name) else { throw .decode("invalid UTF-8 in a string field at offset \(keyval.variable?.lowerBound ?? 0)") }
+                let variable = String(decoding: name, as: UTF8.self)
+                guard let field = LegacyContainerReader.fieldsByProperty[variable],
+                      !LegacyContainerReader.specialProperties.contains(variable) else {
+                    if LegacyContainerReader.isSpecial(variable) { return .other }
+                    continue  // not one of ours
+                }
+                let utf8 = UnsafeBufferPointer(rebasing: bytes[valueRange])
+                guard UTF8Check.isValid(utf8) else { throw .decode("invalid UTF-8 in a string field at offset \(valueRange.lowerBound)") }
                 switch field {
                 case .status(let number, _):
-                    guard !written.contains(number) else { return nil }
-                    guard let v = LegacyValueParser.uint(utf8) else { return false }
+                    guard !written.contains(number) else { return .other }
+                    guard let v = LegacyValueParser.uint(utf8) else { continue }
                     out.uint(number, v)
                     written.append(number)
-                    return true
                 case .map(let number, _):
-                    guard !written.contains(number) else { return nil }
+                    guard !written.contains(number) else { return .other }
                     entries.removeAll(keepingCapacity: true)
-                    guard let parsed = LegacyValueParser.asciiUIntMap(utf8, into: &entries) else { return nil }
-                    guard parsed else { return false }
+                    guard let parsed = LegacyValueParser.asciiUIntMap(utf8, into: &entries) else { return .other }
+                    guard parsed else { continue }
                     out.uintMap(number, utf8, entries)
                     written.append(number)
-                    return true
                 default:
-                    return nil
+                    return .other
                 }
             }
-            if result == nil { return .other }
+            return .bytes(out.container)
         }
-        return .bytes(out.container)
     }
 }

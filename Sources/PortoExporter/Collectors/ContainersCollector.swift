@@ -285,6 +285,7 @@ struct ContainersCollector: Collector {
         var vm = [UInt64](repeating: 0, count: 16)
         var error = [UInt64](repeating: 0, count: 2)
         var cgroupPaths: [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)] = []
+        var owner: [UInt8] = []
 
         init(_ plan: ReadPlan) { reader = ContainerReader(plan.layout) }
     }
@@ -397,7 +398,7 @@ struct ContainersCollector: Collector {
                     case .controllerOwners:
                         scratch.cgroupPaths.removeAll(keepingCapacity: true)
                         try reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
-                        Self.writeOwners(scratch.cgroupPaths, of: name, labels: labels, metric, into: writer)
+                        Self.writeOwners(scratch.cgroupPaths, of: name, labels: labels, metric, into: writer, owner: &scratch.owner)
                     case .map:
                         // One map feeds several families (total, per disk, ...): read it once.
                         if slot != entriesSlot {
@@ -490,38 +491,60 @@ struct ContainersCollector: Collector {
     /// container's (`name`).
     static func writeOwners(
         _ cgroups: [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)],
-        of name: String, labels: Labels, _ metric: ContainerMetric, into writer: ExpositionWriter
+        of name: String, labels: Labels, _ metric: ContainerMetric, into writer: ExpositionWriter, owner scratch: inout [UInt8]
     ) {
-        for cg in cgroups {
-            let owner: String
-            if !cg.inherited {
-                owner = name
-            } else if let inheritedFrom = Self.owner(ofInherited: cg.path) {
-                owner = inheritedFrom
-            } else {
-                continue  // a path this reading does not understand: no guess
-            }
-            func write(_ controller: String) {
-                var labels = labels
-                labels.append("controller", controller)
-                labels.append("owner", owner)
-                writer.gauge(metric.family, labels: labels, value: .uint(1))
-            }
-            // Controllers are ASCII: split on bytes (a String per cgroup and per piece cost more
-            // than the rest of the container); as Characters otherwise.
-            if isASCII(cg.controller) {
-                var start = 0
-                for i in 0...cg.controller.count where i == cg.controller.count || cg.controller[i] == UInt8(ascii: ",") {
-                    let piece = UnsafeBufferPointer(rebasing: cg.controller[start..<i])
-                    start = i + 1
-                    if bit(piece) != 0 { write(String(decoding: piece, as: UTF8.self)) }
+        var name = name
+        name.withUTF8 { name in
+            for cg in cgroups {
+                scratch.removeAll(keepingCapacity: true)
+                if !cg.inherited {
+                    scratch.append(contentsOf: name)
+                } else if !Self.owner(ofInherited: cg.path, into: &scratch) {
+                    continue  // a path this reading does not understand: no guess
                 }
-            } else {
-                for controller in String(decoding: cg.controller, as: UTF8.self).split(separator: ",") where bit(String(controller)) != 0 {
-                    write(String(controller))
+                scratch.withUnsafeBufferPointer { owner in
+                    func write(_ controller: UnsafeBufferPointer<UInt8>) {
+                        writer.gauge(metric.family, labels: labels, "controller", controller, "owner", owner, value: .uint(1))
+                    }
+                    // Controllers are ASCII: split on bytes (a String per cgroup and per piece cost more
+                    // than the rest of the container); as Characters otherwise.
+                    if isASCII(cg.controller) {
+                        var start = 0
+                        for i in 0...cg.controller.count where i == cg.controller.count || cg.controller[i] == UInt8(ascii: ",") {
+                            let piece = UnsafeBufferPointer(rebasing: cg.controller[start..<i])
+                            start = i + 1
+                            if bit(piece) != 0 { write(piece) }
+                        }
+                    } else {
+                        for controller in String(decoding: cg.controller, as: UTF8.self).split(separator: ",") where bit(String(controller)) != 0 {
+                            var controller = String(controller)
+                            controller.withUTF8 { write($0) }
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// ``owner(ofInherited:)`` as UTF-8 appended to `out`; false for nil.
+    static func owner(ofInherited path: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        guard isASCII(path) else {
+            guard let owner = owner(ofInherited: path) else { return false }
+            out.append(contentsOf: owner.utf8)
+            return true
+        }
+        var end = path.count
+        while end > 0, path[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        var start = end
+        while start > 0, path[start - 1] != UInt8(ascii: "/") { start -= 1 }
+        let last = UnsafeBufferPointer(rebasing: path[start..<end])
+        if last.count >= portoPrefix.count, equal(portoPrefix, UnsafeBufferPointer(rebasing: last[0..<portoPrefix.count])) {
+            for b in last[portoPrefix.count...] { out.append(b == UInt8(ascii: "%") ? UInt8(ascii: "/") : b) }
+            return true
+        }
+        guard let owner = owner(ofInherited: path) else { return false }
+        out.append(contentsOf: owner.utf8)
+        return true
     }
 
     /// The owner of a cgroup `path` a container inherits: the container named by its last

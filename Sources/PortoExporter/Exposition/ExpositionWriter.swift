@@ -69,6 +69,14 @@ public final class ExpositionWriter: @unchecked Sendable {
         static let uint: UInt8 = 0, int: UInt8 = 1, scaled: UInt8 = 2, double: UInt8 = 3
         static let kindMask: UInt8 = 0x0F, hasExtra: UInt8 = 0x40, hasCreated: UInt8 = 0x80
 
+        /// A value as kept (``kind`` without flags, ``decimals``, ``bits``).
+        @inline(__always)
+        init(kind: UInt8, bits: UInt64, decimals: UInt8) {
+            self.kind = kind
+            self.bits = bits
+            self.decimals = decimals
+        }
+
         @inline(__always)
         init(_ value: SampleValue) {
             switch value {
@@ -185,6 +193,39 @@ public final class ExpositionWriter: @unchecked Sendable {
         slot.records.append(record)
     }
 
+    /// Adds a gauge sample labelled `labels` and then `first` and `second` (label names) with
+    /// the values `firstValue` and `secondValue` (UTF-8, escaped here): what `labels` with both
+    /// appended gives, without a `Labels` made per sample (the controller owners, several per
+    /// container).
+    @inline(__always)
+    func gauge(
+        _ family: MetricFamily, labels: Labels, _ first: StaticString, _ firstValue: UnsafeBufferPointer<UInt8>,
+        _ second: StaticString, _ secondValue: UnsafeBufferPointer<UInt8>, value: SampleValue
+    ) {
+        assert(family.type == .gauge && family.extraLabel == nil, "\(family.name) is not a gauge without an extra label")
+        let slot = slot(for: family)
+        var record = Record(value)
+        let start = UInt32(labelArena.count)
+        labelArena.append(contentsOf: labels.bytes)
+        Self.appendLabel(first, firstValue, comma: !labels.isEmpty, to: &labelArena)
+        Self.appendLabel(second, secondValue, comma: true, to: &labelArena)
+        labelSpans.append((start, UInt32(labelArena.count)))
+        // The previous sample's label set stays where it is: the next sample of the container
+        // still refers to it.
+        record.labels = UInt32(labelSpans.count - 1)
+        slot.records.append(record)
+    }
+
+    @inline(__always)
+    private static func appendLabel(_ name: StaticString, _ value: UnsafeBufferPointer<UInt8>, comma: Bool, to out: inout [UInt8]) {
+        if comma { out.append(UInt8(ascii: ",")) }
+        name.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(UInt8(ascii: "="))
+        out.append(UInt8(ascii: "\""))
+        Labels.appendEscaped(value, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
     /// Adds the samples of one histogram series: `_bucket{le}` for each bound and `+Inf`, then
     /// `_sum` and `_count` when the sum is known.
     public func histogram(_ family: MetricFamily, labels: Labels = .none, _ histogram: Histogram) {
@@ -201,6 +242,50 @@ public final class ExpositionWriter: @unchecked Sendable {
             Self.writeHistogramLine(name: family.secondName, labels: labels, value: .double(sum), into: &slot.text)
             Self.writeHistogramLine(name: family.countName, labels: labels, value: .uint(histogram.count), into: &slot.text)
         }
+    }
+
+    // MARK: - Kept samples
+
+    /// Calls `body` with every sample stored (not histogram lines), family by family, each
+    /// family's in the order added, with its extra label's escaped value (empty without one): for
+    /// keeping samples to add again to another writer (``add(kept:extra:_:labels:created:)``).
+    func forEachSample(_ body: (MetricFamily, Record, UnsafeBufferPointer<UInt8>) -> Void) {
+        extras.withUnsafeBufferPointer { extras in
+            for slot in slots {
+                for record in slot.records {
+                    let extra = record.kind & Record.hasExtra != 0
+                        ? UnsafeBufferPointer(rebasing: extras[Int(record.extraStart)..<Int(record.extraStart + record.extraCount)])
+                        : UnsafeBufferPointer(rebasing: extras[0..<0])
+                    body(slot.family, record, extra)
+                }
+            }
+        }
+    }
+
+    /// Adds a sample of `family` whose value is `value` (a ``Record``'s kind, decimals and bits)
+    /// and whose extra label's value is `extra`, escaped already (ignored when the family has no
+    /// extra label): a sample kept from another writer (``forEachSample(_:)``).
+    @inline(__always)
+    func add(kept value: Record, extra: UnsafeBufferPointer<UInt8>, _ family: MetricFamily, labels: Labels, created: UInt64?) {
+        let slot = slot(for: family)
+        var record = value
+        record.kind &= Record.kindMask
+        record.created = 0
+        record.labels = labelIndex(labels)
+        if family.extraLabel != nil {
+            record.extraStart = UInt32(extras.count)
+            extras.append(contentsOf: extra)
+            record.extraCount = UInt32(extra.count)
+            record.kind |= Record.hasExtra
+        } else {
+            record.extraStart = 0
+            record.extraCount = 0
+        }
+        if family.type == .counter, let created {
+            record.created = created
+            record.kind |= Record.hasCreated
+        }
+        slot.records.append(record)
     }
 
     // MARK: - Output
