@@ -77,7 +77,8 @@ public enum Gzip {
         }
     }
 
-    /// Compresses `input` into one gzip member. Returns nil only when ISA-L fails (out of memory).
+    /// Compresses `input` into one gzip member. Returns nil when ISA-L cannot start (out of
+    /// memory, a level it does not have) or fails.
     public static func compress(_ input: [UInt8], level: Int32 = defaultLevel) -> [UInt8]? {
         guard let deflater = Deflater(level: level) else { return nil }
         return input.withUnsafeBytes { all -> [UInt8]? in

@@ -13,7 +13,7 @@ final class Rendering: Sendable {
     /// Bytes of compressed output per chunk (an identity chunk is the renderer's own chunk).
     static let gzipChunkSize = 32 * 1024
 
-    /// Whether the chunks are gzip: false when gzip was asked for and zlib could not start (then
+    /// Whether the chunks are gzip: false when gzip was asked for and ISA-L could not start (then
     /// the answer goes uncompressed, without `Content-Encoding`).
     let isGzip: Bool
     /// Kept while any reader holds the rendering, as the old answers did: the snapshot of a
@@ -69,7 +69,7 @@ final class Rendering: Sendable {
     /// A new rendering (nothing is rendered yet), and the place before its first chunk, where
     /// readers start: whoever holds `start` holds every chunk made, so a reader that starts late
     /// still gets the whole answer from this rendering.
-    /// - Parameter gzip: compress (unless zlib cannot start).
+    /// - Parameter gzip: compress (unless ISA-L cannot start).
     static func begin(_ snapshot: any Snapshot, format: ExpositionFormat, gzip: Bool,
                       level: Int32 = Gzip.defaultLevel) -> (rendering: Rendering, start: Chunk) {
         let start = Chunk([], tally: nil)

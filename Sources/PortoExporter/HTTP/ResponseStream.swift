@@ -18,7 +18,7 @@ final class ResponseStream: Sendable {
         var offset = 0
     }
 
-    /// Whether the answer is gzip-compressed (false when gzip was asked for but zlib could not
+    /// Whether the answer is gzip-compressed (false when gzip was asked for but ISA-L could not
     /// start: then the answer is sent uncompressed, without `Content-Encoding`).
     var isGzip: Bool { rendering.isGzip }
 
