@@ -1,10 +1,8 @@
-import Foundation
-import PortoTestSupport
 import Testing
 @testable import PortoExporter
 
 /// The compressor on its own: one standard gzip member whatever the sizes of its input chunks and
-/// output buffers, read back by decoders other than ISA-L (zlib, curl).
+/// output buffers, read back by a decoder other than ISA-L (zlib; curl in HTTPNegotiationTests).
 @Suite struct GzipTests {
     static let body = Array((0..<60_000).map { "porto_container_cpu_usage_seconds_total{name=\"c\($0 % 977)\"} \($0 * 7919 % 100_003)\n" }.joined().utf8)
 
@@ -72,14 +70,5 @@ import Testing
         #expect(Gzip.Deflater(level: 4) == nil)
         #expect(Gzip.Deflater(level: -1) == nil)
         #expect(Gzip.compress(Self.body, level: 6) == nil)
-    }
-
-    @Test func curlDecodesTheStreamedAnswer() throws {
-        let snapshot = HTTPNegotiationTests.ChunkedSnapshot()
-        let t = try TestServer(collect: { _ in snapshot })
-        let r = try Command.run("/usr/bin/curl", ["-sS", "--compressed", "-D", "/dev/stderr", "http://127.0.0.1:\(t.port)/metrics"])
-        #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.lowercased().contains("content-encoding: gzip"))
-        #expect(r.stdout == snapshot.render(.text))
     }
 }

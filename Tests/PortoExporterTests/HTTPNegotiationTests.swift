@@ -85,6 +85,15 @@ import Testing
         #expect(try c.request("GET", "/metrics").text == String(decoding: snapshot.render(.text), as: UTF8.self), "the connection is still usable")
     }
 
+    @Test func curlDecodesTheStreamedGzipAnswer() throws {
+        let snapshot = ChunkedSnapshot()
+        let t = try TestServer(collect: { _ in snapshot })
+        let r = try Command.run("/usr/bin/curl", ["-sS", "--compressed", "-D", "/dev/stderr", "http://127.0.0.1:\(t.port)/metrics"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.lowercased().contains("content-encoding: gzip"))
+        #expect(r.stdout == snapshot.render(.text))
+    }
+
     @Test func gzipRoundTripsLargeBodies() throws {
         let body = Array((0..<200_000).map { "line \($0) porto_container_cpu_usage_seconds_total{name=\"c\($0 % 1000)\"} \($0)\n" }.joined().utf8)
         let compressed = try #require(Gzip.compress(body))
