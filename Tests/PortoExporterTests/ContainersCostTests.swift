@@ -238,4 +238,41 @@ final class RewritingTransport: PortoTransport {
         #expect(MemoryStat("anon x\nshmem 2\ninactive_file 3\nactive_file 4\nunevictable 5\npgfault 7\npgmajfault 6\n") == nil)
         #expect(MemoryStat("") == nil)
     }
+
+    /// memory.stat read as bytes (ASCII without "\r") gives what reading it as Characters gives:
+    /// the same texts with a line that is not ASCII (a key not read) go the Characters' way.
+    @Test func memoryStatBytesReadAsCharacters() {
+        let pool = [
+            "total_inactive_anon 3", "total_active_anon 4", "total_unevictable 5", "total_swap 6", "total_inactive_file 7",
+            "total_active_file 8", "total_shmem 9", "total_pgfault 30", "total_pgmajfault 11", "total_pgpgout 2", "cache 10",
+            "anon 1", "shmem 2", "inactive_file 3", "active_file 4", "unevictable 5", "pgfault 7", "pgmajfault 6", "pgfault 1",
+            "", "anon", "anon  5", "anon 5 ", "anon\t5", "total_shmem x", "total_shmem 18446744073709551616", "hierarchical_memory_limit 9",
+            "total_pgpgout +2", "inactive_fil 3", "active_files 4", "a 1", "total_swap 007",
+        ]
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        var parsed = 0
+        for _ in 0..<3000 {
+            var lines = (0..<(1 + next(24))).map { _ in pool[next(pool.count)] }
+            if next(3) == 0 {
+                // Every line readable, one perhaps left out.
+                lines = Array(pool[0..<19]) + ["", "hierarchical_memory_limit 9", "inactive_fil 3", "active_files 4", "a 1", "total_swap 007"]
+                if next(2) == 0 { lines.remove(at: next(lines.count)) }
+            }
+            let text = lines.joined(separator: "\n") + (next(2) == 0 ? "\n" : "")
+            let bytes = MemoryStat(text)
+            #expect(bytes == MemoryStat(text + "\nnicht_ascii_é 1\n"), "\(text.debugDescription)")
+            if bytes != nil { parsed += 1 }
+        }
+        #expect(parsed > 100)
+        // The check eight bytes at a time, against one byte at a time.
+        for _ in 0..<3000 {
+            let bytes = (0..<next(40)).map { _ in UInt8(next(4) == 0 ? next(256) : 0x20 + next(0x5F)) }
+            let expected = !bytes.contains { $0 >= 0x80 || $0 == 0x0D }
+            #expect(bytes.withUnsafeBufferPointer { MemoryStat.isASCIIWithoutCR($0) } == expected, "\(bytes)")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import PortoWire
 
 /// The figures of a cgroup's `memory.stat` file (a `Get` of the raw knob, docs/porto.md §3.1,
@@ -108,7 +109,7 @@ struct MemoryStat: Equatable {
         // The kernel writes memory.stat in ASCII: read as bytes (splitting a String into lines and
         // comparing Substrings was most of a scrape's memory.stat cost); other text as Characters,
         // where "\r\n" is one, so that both give the same result for any text.
-        let isASCII = !utf8.contains { $0 >= 0x80 || $0 == 0x0D }
+        let isASCII = Self.isASCIIWithoutCR(utf8)
         guard let found = isASCII ? Self.readASCII(utf8) : Self.readCharacters(String(decoding: utf8, as: UTF8.self)) else { return nil }
         var v1 = found.v1, v2 = found.v2
         let found1 = found.found1, found2 = found.found2
@@ -131,27 +132,64 @@ struct MemoryStat: Equatable {
         inactiveFile = k(v2, .inactiveFile)
     }
 
+    /// Whether no byte is above 0x7F or "\r", eight bytes at a time.
+    static func isASCIIWithoutCR(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = utf8.baseAddress else { return true }
+        let n = utf8.count
+        var i = 0
+        let high: UInt64 = 0x8080_8080_8080_8080, ones: UInt64 = 0x0101_0101_0101_0101, cr: UInt64 = 0x0D0D_0D0D_0D0D_0D0D
+        while i + 8 <= n {
+            let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            let x = w ^ cr  // a zero byte where w has "\r"
+            if (w | ((x &- ones) & ~x)) & high != 0 { return false }
+            i += 8
+        }
+        while i < n {
+            if utf8[i] >= 0x80 || utf8[i] == 0x0D { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// The keys read by the length of their name: (name, v1 key, v2 key), each name one or the
+    /// other.
+    private static let namesByLength: [[(name: [UInt8], v1: Key?, v2: Key?)]] = {
+        var out: [[(name: [UInt8], v1: Key?, v2: Key?)]] = []
+        for (name, key) in v1Names + v2Names {
+            while out.count <= name.count { out.append([]) }
+            let v1 = v1Names.contains { $0.0 == name }
+            out[name.count].append((name, v1 ? key : nil, v1 ? nil : key))
+        }
+        return out
+    }()
+
     /// The lines of ASCII text without "\r" (where a byte is a Character).
     private static func readASCII(_ utf8: UnsafeBufferPointer<UInt8>) -> Found? {
+        guard let base = utf8.baseAddress else { return Found() }
         var found = Found()
         var start = 0
         let n = utf8.count
-        while start < n {
-            var end = start
-            while end < n, utf8[end] != UInt8(ascii: "\n") { end += 1 }
-            defer { start = end + 1 }
-            if end == start { continue }  // an empty line
-            var space = start
-            while space < end, utf8[space] != UInt8(ascii: " ") { space += 1 }
-            guard space < end else { return nil }
-            let name = UnsafeBufferPointer(rebasing: utf8[start..<space])
-            let k1 = v1Names.first { ContainersCollector.equal($0.0, name) }?.1
-            let k2 = k1 == nil ? v2Names.first { ContainersCollector.equal($0.0, name) }?.1 : nil
-            guard k1 != nil || k2 != nil else { continue }
-            guard let value = uint(UnsafeBufferPointer(rebasing: utf8[(space + 1)..<end])) else { return nil }
-            found.note(v1: k1, v2: k2, value)
+        return namesByLength.withUnsafeBufferPointer { byLength -> Found? in
+            while start < n {
+                let end = memchr(base + start, Int32(UInt8(ascii: "\n")), n - start).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? n
+                defer { start = end + 1 }
+                if end == start { continue }  // an empty line
+                guard let spacePointer = memchr(base + start, Int32(UInt8(ascii: " ")), end - start) else { return nil }
+                let space = UnsafeRawPointer(spacePointer) - UnsafeRawPointer(base)
+                let length = space - start
+                guard length < byLength.count else { continue }
+                var k1: Key?, k2: Key?
+                for candidate in byLength[length] where candidate.name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, base + start, length) == 0 }) {
+                    k1 = candidate.v1
+                    k2 = candidate.v2
+                    break
+                }
+                guard k1 != nil || k2 != nil else { continue }
+                guard let value = uint(UnsafeBufferPointer(rebasing: utf8[(space + 1)..<end])) else { return nil }
+                found.note(v1: k1, v2: k2, value)
+            }
+            return found
         }
-        return found
     }
 
     /// `UInt64(text)` of the bytes: digits read in place, anything else as `UInt64` parses it.
