@@ -60,39 +60,69 @@ import Testing
         }
     }
 
-    /// The slower groups' values kept as ready samples (``KeptSamples``) add what `writeLater`
-    /// writes of the values read, with the ownership and `_created` times given when added.
+    /// The slower groups' values kept as ready samples (``KeptSamples``), read straight from the
+    /// answer where they can be and through the table otherwise, add what `writeLater` writes of
+    /// the values read, with the ownership and `_created` times given when added.
     @Test func keptSamplesAreWhatTheTableWrites() throws {
         let host = SimHost(options: SimOptions(containers: 120, seed: 5, clock: .fixed(epochSeconds: 1_700_000_000)))
         let collector = Self.collector
         let names = host.respond(to: collector.listContainersByRequest)!.listContainersBy.containers.map(\.spec.name)
         let variables = Array(Set(collector.slowMetrics.map(\.property))).sorted()
-        let response = try #require(host.respond(to: ContainersCollector.getRequest(names, variables)))
-        var odd = Porto_TGetResponse.TContainerGetListResponse()
-        odd.name = "odd"
-        odd.keyval = [Self.keyval("io_read", "é\"x: 1; sda: 2"), Self.keyval("process_count", "3"), Self.keyval("io_ops", "fs: 4; hw: 5")]
+        var response = try #require(host.respond(to: ContainersCollector.getRequest(names, variables)))
+        let odd: [[Porto_TGetResponse.TContainerGetValueResponse]] = [
+            [Self.keyval("io_read", "é\"x: 1; sda: 2"), Self.keyval("process_count", "3"), Self.keyval("io_ops", "fs: 4; hw: 5")],
+            [Self.keyval("io_read", "sda: 1; sdb: 2;"), Self.keyval("process_count", "12"), Self.keyval("thread_count", "x")],
+            [Self.keyval("io_read", ""), Self.keyval("io_write", ";"), Self.keyval("io_ops", "a: 1; a: 2; ; b: 3")],
+            [Self.keyval("io_read", "a: 1;x"), Self.keyval("io_write", "a:1"), Self.keyval("io_ops", "hw: 18446744073709551616")],
+            [Self.keyval("io_read", "a: b: 1"), Self.keyval("io_write", "x; "), Self.keyval("process_count", "")],
+            [Self.keyval("cpu_pressure", "some: 5; full: 2", error: .invalidState), Self.keyval("thread_count", nil)],
+            [Self.keyval("cpu_pressure", "some: 5; full: 2", error: .success), Self.keyval("not_a_property", "1")],
+            [Self.keyval("process_count", "007"), Self.keyval("io_read", "fs: 1; hw: 2; sda1: 3;;"), Self.keyval("io_read", "sda: 4")],
+            [Self.keyval("process_count", "x"), Self.keyval("process_count", "4"), Self.keyval("io_time", "sd\\a: 5; md\n0: 6")],
+            [Self.keyval("state", "running"), Self.keyval("thread_count", "9")],
+        ]
+        for (i, keyvals) in odd.enumerated() {
+            var entry = Porto_TGetResponse.TContainerGetListResponse()
+            entry.name = "odd\(i)"
+            entry.keyval = keyvals
+            response.get.list.append(entry)
+        }
+        let answer = try GetAnswer(try response.serializedBytes(partial: true))
         var scratch: [(key: Range<Int>, value: UInt64)] = []
         var keeper = ContainersCollector.SampleKeeper(collector.slowMetrics)
         let writer = ExpositionWriter(format: .openMetrics)
         var items: [(ContainerPass.Entry, [UInt8])] = []
-        for (i, entry) in (response.get.list + [odd]).enumerated() {
+        var direct = 0
+        for (i, (entry, raw)) in zip(response.get.list, answer.entries).enumerated() {
             let bytes: [UInt8]
             switch ContainersCollector.laterBytes(entry, &scratch) {
             case .bytes(let b): bytes = b
             case .other: bytes = try #require(Self.legacy(entry))
             case .gone: continue
             }
+            let kept: [UInt8]
+            switch try keeper.direct(answer, raw) {
+            case .samples(let samples):
+                kept = samples
+                direct += 1
+            case .other: kept = keeper.samples(entry.name, bytes)
+            case .gone:
+                Issue.record("\(entry.name) gone")
+                continue
+            }
             let times = LaterTimes.Times(start: UInt64(100 + i), creation: i % 2 == 0 ? nil : 50, cgroup: UInt64(70 + i))
-            let pass = ContainerPass.Entry(name: entry.name, labels: Labels(["name": entry.name]), inherited: entry.name == "odd" ? 0 : UInt8(i % 16), startTime: 1,
+            let pass = ContainerPass.Entry(name: entry.name, labels: Labels(["name": entry.name]),
+                                           inherited: entry.name.hasPrefix("odd") ? 0 : UInt8(i % 16), startTime: 1,
                                            created: i % 3 == 0 ? nil : times, memoryUsage: nil)
             items.append((pass, bytes))
-            KeptSamples.add(keeper.samples(entry.name, bytes), metrics: collector.slowMetrics, inherited: pass.inherited,
-                            created: pass.created, labels: pass.labels, into: writer)
+            KeptSamples.add(kept, metrics: collector.slowMetrics, inherited: pass.inherited, created: pass.created, labels: pass.labels, into: writer)
         }
         let text = String(decoding: writer.finish(), as: UTF8.self)
         #expect(text == Self.text(collector.slowMetrics, items))
+        #expect(direct > 120)
         #expect(text.contains("porto_container_io_read_bytes_created{"))
         #expect(text.contains("device=\"é\\\"x\""))
+        #expect(text.contains("device=\"sd\\\\a\""))
     }
 
     @Test func oddValuesAreReadAsTheLegacyReadingReadsThem() throws {

@@ -42,16 +42,23 @@ enum KeptSamples {
         var out: [UInt8] = []
         writer.forEachSample { family, record, extra in
             guard let i = index[ObjectIdentifier(family)] else { return }
-            let kind = record.kind & ExpositionWriter.Record.kindMask
-            out.append(i | kind << 6)
-            if kind == ExpositionWriter.Record.scaled { out.append(record.decimals) }
-            Framing.appendVarint64(record.bits, to: &out)
-            if family.extraLabel != nil {
-                Framing.appendVarint64(UInt64(extra.count), to: &out)
-                out.append(contentsOf: extra)
-            }
+            append(i, record, family.extraLabel != nil ? extra : nil, to: &out)
         }
         return out
+    }
+
+    /// Appends one sample: metric `index`, the value of `record`, and `extra` (escaped) when the
+    /// family has an extra label.
+    @inline(__always)
+    static func append(_ index: UInt8, _ record: ExpositionWriter.Record, _ extra: UnsafeBufferPointer<UInt8>?, to out: inout [UInt8]) {
+        let kind = record.kind & ExpositionWriter.Record.kindMask
+        out.append(index | kind << 6)
+        if kind == ExpositionWriter.Record.scaled { out.append(record.decimals) }
+        Framing.appendVarint64(record.bits, to: &out)
+        if let extra {
+            Framing.appendVarint64(UInt64(extra.count), to: &out)
+            out.append(contentsOf: extra)
+        }
     }
 
     /// Adds the samples `bytes` (``encode(_:index:)``) of `metrics` to `writer` with `labels`,
@@ -172,6 +179,13 @@ extension ContainersCollector {
                     let answer = try GetAnswer(bytes)
                     for entry in answer.entries {
                         guard let i = index[entry.name] else { continue }
+                        switch try keeper.direct(answer, entry) {
+                        case .gone: continue
+                        case .samples(let samples):
+                            values[i] = SlowValues.Value(name: pass.entries[i].name, samples: samples, readAt: now, startTime: pass.entries[i].startTime)
+                            continue
+                        case .other: break
+                        }
                         let bytes: [UInt8]
                         switch try Self.laterBytes(answer, entry, &entries) {
                         case .gone: continue
@@ -235,17 +249,112 @@ extension ContainersCollector {
 
     /// Turns the values read of a container (``encoded(_:)`` bytes) into ``KeptSamples``: they
     /// go through the table once, into a writer of their own, with every controller owned.
+    ///
+    /// Most containers' values are read straight from the `Get` answer into samples
+    /// (``direct(_:_:)``), by the same functions the table's samples are made with; what that
+    /// reading leaves (``LaterBytes``) goes through the table.
     struct SampleKeeper {
         let collector: ContainersCollector
         let writer = ExpositionWriter(format: .text)
         var scratch: Scratch
         var index: [ObjectIdentifier: UInt8] = [:]
+        /// The properties read, each with its field and its metrics' indices (nil: none is read
+        /// directly).
+        let properties: [(name: [UInt8], field: ContainerField, metrics: [Int])]?
+        let metrics: [ContainerMetric]
+        var entries: [(key: Range<Int>, value: UInt64)] = []
+        var keys: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)] = []
+        var escaped: [UInt8] = []
 
         init(_ metrics: [ContainerMetric]) {
             precondition(metrics.count <= KeptSamples.maxMetrics, "too many slower metrics to keep")
             collector = ContainersCollector(metrics: metrics, selection: ContainerSelection(), labels: LabelSelection(), laterTimes: LaterTimes([:]))
             scratch = Scratch(collector.plan)
             for (i, metric) in metrics.enumerated() { index[ObjectIdentifier(metric.family)] = UInt8(i) }
+            self.metrics = metrics
+            var properties: [(name: [UInt8], field: ContainerField, metrics: [Int])] = []
+            var direct = metrics.count <= 64
+            for (i, metric) in metrics.enumerated() {
+                switch metric.field {
+                case .status(let number, _) where metric.family.extraLabel == nil,
+                     .map(let number, _):
+                    let field = LegacyContainerReader.fieldsByProperty[metric.property]
+                    if case .status(let n, _)? = field, n == number {} else if case .map(let n, _)? = field, n == number {} else { direct = false }
+                    if LegacyContainerReader.isSpecial(metric.property) { direct = false }
+                default:
+                    direct = false
+                }
+                let name = Array(metric.property.utf8)
+                if let p = properties.firstIndex(where: { $0.name == name }) {
+                    if properties[p].field.wire.number != metric.field.wire.number { direct = false }
+                    properties[p].metrics.append(i)
+                } else {
+                    properties.append((name, metric.field, [i]))
+                }
+            }
+            self.properties = direct ? properties : nil
+        }
+
+        /// What ``direct(_:_:)`` makes of a container.
+        enum Direct {
+            case gone
+            case samples([UInt8])
+            /// A value read its own way: ``laterBytes(_:_:_:)`` and the table.
+            case other
+        }
+
+        /// The samples of `entry` of `answer`, read as ``laterBytes(_:_:_:)`` reads the values
+        /// and as the table writes them: each of our properties once, a value with an error or
+        /// not understood leaving its samples out; anything else is `.other`.
+        mutating func direct(_ answer: GetAnswer, _ entry: GetAnswer.Entry) throws(PortoError) -> Direct {
+            guard let properties else { return .other }
+            let values = try answer.values(entry)
+            if values.contains(where: { $0.error == .containerDoesNotExist }) { return .gone }
+            var out: [UInt8] = []
+            var seen: UInt64 = 0
+            let result: Bool = try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) -> Bool in
+                for keyval in values {
+                    if let error = keyval.error, error != .success { continue }
+                    guard let valueRange = keyval.value else { continue }
+                    let name = UnsafeBufferPointer(rebasing: bytes[keyval.variable ?? 0..<0])
+                    guard let p = properties.firstIndex(where: { ContainersCollector.equal($0.name, name) }) else {
+                        guard UTF8Check.isValid(name) else { throw .decode("invalid UTF-8 in a string field at offset \(keyval.variable?.lowerBound ?? 0)") }
+                        return false
+                    }
+                    if seen & (1 << UInt64(p)) != 0 { return false }
+                    let utf8 = UnsafeBufferPointer(rebasing: bytes[valueRange])
+                    guard UTF8Check.isValid(utf8) else { throw .decode("invalid UTF-8 in a string field at offset \(valueRange.lowerBound)") }
+                    let property = properties[p]
+                    switch property.field {
+                    case .status:
+                        guard let v = LegacyValueParser.uint(utf8) else { continue }
+                        seen |= 1 << UInt64(p)
+                        for i in property.metrics {
+                            KeptSamples.append(UInt8(i), ExpositionWriter.Record(metrics[i].conversion.value(v)), nil, to: &out)
+                        }
+                    default:
+                        entries.removeAll(keepingCapacity: true)
+                        guard let parsed = LegacyValueParser.asciiUIntMap(utf8, into: &entries) else { return false }
+                        guard parsed else { continue }
+                        seen |= 1 << UInt64(p)
+                        keys.removeAll(keepingCapacity: true)
+                        for e in entries { keys.append((UnsafeBufferPointer(rebasing: utf8[e.key]), e.value)) }
+                        for i in property.metrics {
+                            ContainersCollector.mapSamples(keys, metrics[i]) { value, extra in
+                                if let extra {
+                                    escaped.removeAll(keepingCapacity: true)
+                                    Labels.appendEscaped(extra, to: &escaped)
+                                    escaped.withUnsafeBufferPointer { KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), $0, to: &out) }
+                                } else {
+                                    KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), nil, to: &out)
+                                }
+                            }
+                        }
+                    }
+                }
+                return true
+            }
+            return result ? .samples(out) : .other
         }
 
         mutating func samples(_ name: String, _ bytes: [UInt8]) -> [UInt8] {

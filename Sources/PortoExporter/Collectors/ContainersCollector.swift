@@ -419,15 +419,31 @@ struct ContainersCollector: Collector {
         _ entries: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)], _ metric: ContainerMetric, _ labels: Labels,
         _ created: UInt64?, into writer: ExpositionWriter
     ) {
+        Self.mapSamples(entries, metric) { value, extra in
+            if let extra {
+                writer.add(metric.family, labels: labels, extraUTF8: extra, value: value, created: metric.isCounter ? created : nil)
+            } else {
+                emit(writer, metric, labels, value, created)
+            }
+        }
+    }
+
+    /// The samples of one `TUintMap` metric: each value with its extra label's value (UTF-8, not
+    /// escaped; nil for a family without an extra label).
+    @inline(__always)
+    static func mapSamples(
+        _ entries: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)], _ metric: ContainerMetric,
+        _ sample: (SampleValue, UnsafeBufferPointer<UInt8>?) -> Void
+    ) {
         switch metric.keys {
         case .key:
             guard let wanted = metric.keyBytes else { return }
             if let entry = entries.first(where: { Self.equal(wanted, $0.key) }) {
-                emit(writer, metric, labels, metric.conversion.value(entry.value), created)
+                sample(metric.conversion.value(entry.value), nil)
             }
         case .diskTotal:
             if let hw = entries.first(where: { Self.equal(Self.hwKey, $0.key) }) {
-                emit(writer, metric, labels, metric.conversion.value(hw.value), created)
+                sample(metric.conversion.value(hw.value), nil)
                 return
             }
             // No `hw` key: the same sum, over the keys portod would add up.
@@ -438,14 +454,13 @@ struct ContainersCollector: Collector {
                 sum &+= entries[index].value
                 any = true
             }
-            if any { emit(writer, metric, labels, metric.conversion.value(sum), created) }
+            if any { sample(metric.conversion.value(sum), nil) }
         default:
             for index in entries.indices {
                 let key = entries[index].key
                 guard let label = metric.keys.label(for: key) else { continue }
                 if Self.seenBefore(key, in: entries, before: index) { continue }
-                let value = metric.conversion.value(entries[index].value)
-                writer.add(metric.family, labels: labels, extraUTF8: label, value: value, created: metric.isCounter ? created : nil)
+                sample(metric.conversion.value(entries[index].value), label)
             }
         }
     }
