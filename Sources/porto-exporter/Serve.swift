@@ -67,6 +67,9 @@ struct Serve {
             throw ExitCode(1)
         }
         logger.info("porto-exporter started", metadata: ["version": "\(BuildInfo.version)", "porto_socket": "\(collection.socket)"])
+        // Start-up is done: what only it ran leaves the RSS (before the first scrape sets the peak).
+        let released = StartupPages.release()
+        logger.debug("start-up pages released", metadata: ["mappings": "\(released)"])
         // SIGTERM/SIGINT are blocked since main's first line (StopSignals): one that came during
         // the start-up is taken here, none is lost.
         let signalNumber = StopSignals.wait()
