@@ -61,34 +61,69 @@ enum KeptSamples {
         }
     }
 
+    /// What ``add(_:plan:inherited:created:labels:into:)`` needs of each metric, as plain values
+    /// (nothing retained per sample).
+    struct Plan {
+        unowned(unsafe) let family: MetricFamily
+        let ownershipBit: UInt8
+        /// `_created` from: 0 none, 1 the cgroup, 2 the start time, 3 the creation time.
+        let created: UInt8
+        let hasExtra: Bool
+
+        init(_ metric: ContainerMetric) {
+            family = metric.family
+            ownershipBit = metric.ownershipBit
+            created = switch metric.created {
+            case .cgroup: 1
+            case .netns: 2
+            case .creationTime: 3
+            case nil: 0
+            }
+            hasExtra = metric.family.extraLabel != nil
+        }
+    }
+
     /// Adds the samples `bytes` (``encode(_:index:)``) of `metrics` to `writer` with `labels`,
     /// leaving out those of a controller in `inherited`, with `_created` from `created`.
     static func add(
         _ bytes: [UInt8], metrics: [ContainerMetric], inherited: UInt8, created: LaterTimes.Times?, labels: Labels,
         into writer: ExpositionWriter
     ) {
+        let plan = metrics.map(Plan.init)
+        withExtendedLifetime(metrics) {
+            plan.withUnsafeBufferPointer { add(bytes, plan: $0, inherited: inherited, created: created, labels: labels, into: writer) }
+        }
+    }
+
+    /// ``add(_:metrics:inherited:created:labels:into:)`` with the metrics' ``Plan``s (the
+    /// metrics must outlive the call).
+    static func add(
+        _ bytes: [UInt8], plan: UnsafeBufferPointer<Plan>, inherited: UInt8, created: LaterTimes.Times?, labels: Labels,
+        into writer: ExpositionWriter
+    ) {
+        let times: (UInt64?, UInt64?, UInt64?) = (created?.cgroup, created?.start, created?.creation)
         bytes.withUnsafeBufferPointer { p in
             var i = 0
             while i < p.count {
                 let header = p[i]
                 i += 1
-                let metric = metrics[Int(header & 0x3F)]
+                let metric = plan[Int(header & 0x3F)]
                 let kind = header >> 6
                 var decimals: UInt8 = 0
                 if kind == ExpositionWriter.Record.scaled { decimals = p[i]; i += 1 }
                 let bits = varint(p, &i)
                 var extra = UnsafeBufferPointer(rebasing: p[0..<0])
-                if metric.family.extraLabel != nil {
+                if metric.hasExtra {
                     let count = Int(varint(p, &i))
                     extra = UnsafeBufferPointer(rebasing: p[i..<i + count])
                     i += count
                 }
                 if inherited & metric.ownershipBit != 0 { continue }
                 let time: UInt64? = switch metric.created {
-                case .cgroup: created?.cgroup
-                case .netns: created?.start
-                case .creationTime: created?.creation
-                case nil: nil
+                case 1: times.0
+                case 2: times.1
+                case 3: times.2
+                default: nil
                 }
                 writer.add(kept: ExpositionWriter.Record(kind: kind, bits: bits, decimals: decimals), extra: extra,
                            metric.family, labels: labels, created: time)
@@ -217,11 +252,13 @@ extension ContainersCollector {
         slowValues.state.withLock { $0.values = kept }
 
         var oldest: ContinuousClock.Instant?
-        for (entry, value) in zip(pass.entries, values) {
-            guard let value else { continue }
-            KeptSamples.add(value.samples, metrics: slowMetrics, inherited: entry.inherited, created: entry.created,
-                            labels: entry.labels, into: writer)
-            if oldest.map({ value.readAt < $0 }) ?? true { oldest = value.readAt }
+        let plan = slowMetrics.map(KeptSamples.Plan.init)
+        plan.withUnsafeBufferPointer { plan in
+            for (entry, value) in zip(pass.entries, values) {
+                guard let value else { continue }
+                KeptSamples.add(value.samples, plan: plan, inherited: entry.inherited, created: entry.created, labels: entry.labels, into: writer)
+                if oldest.map({ value.readAt < $0 }) ?? true { oldest = value.readAt }
+            }
         }
         guard let oldest else { return }
         let age = now - oldest

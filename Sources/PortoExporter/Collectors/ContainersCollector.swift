@@ -323,7 +323,9 @@ struct ContainersCollector: Collector {
                    created: created == nil ? nil : (startTime, creationTime, cgroupTime),
                    memoryUsage: plan.memoryUsage.flatMap { reader.uint64($0) })
 
-        if writesMetadata {
+        if writesMetadata, knownLabels == nil {
+            Self.writeInfo(name, labels: labels, into: writer)
+        } else if writesMetadata {
             writer.gauge(ContainerMetadataMetrics.info, labels: Labels([
                 "name": name, "parent": ContainerNames.parent(of: name), "level": String(ContainerNames.level(of: name)),
             ]), value: .uint(1))
@@ -412,6 +414,39 @@ struct ContainersCollector: Collector {
             }
         }
     }
+
+    /// `porto_container_info` of `name`, whose `name` label is `labels`: its parent and level
+    /// (``ContainerNames``) worked out on the name's bytes, appended without a `Labels` made.
+    static func writeInfo(_ name: String, labels: Labels, into writer: ExpositionWriter) {
+        var name = name
+        name.withUTF8 { utf8 in
+            var level = 0
+            var parent = UnsafeBufferPointer(rebasing: utf8[0..<0])
+            var isRoot = false
+            if !(utf8.count == 1 && utf8[0] == UInt8(ascii: "/")) {
+                var last = -1
+                level = 1
+                for i in utf8.indices where utf8[i] == UInt8(ascii: "/") {
+                    level += 1
+                    last = i
+                }
+                if last >= 0 { parent = UnsafeBufferPointer(rebasing: utf8[0..<last]) } else { isRoot = true }
+            }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: NumberWriter.maxLength) { digits in
+                let count = NumberWriter.write(UInt64(level), at: digits.baseAddress!)
+                let levelBytes = UnsafeBufferPointer(start: digits.baseAddress, count: count)
+                if isRoot {
+                    rootName.withUnsafeBufferPointer {
+                        writer.gauge(ContainerMetadataMetrics.info, labels: labels, "parent", $0, "level", levelBytes, value: .uint(1))
+                    }
+                } else {
+                    writer.gauge(ContainerMetadataMetrics.info, labels: labels, "parent", parent, "level", levelBytes, value: .uint(1))
+                }
+            }
+        }
+    }
+
+    static let rootName: [UInt8] = [UInt8(ascii: "/")]
 
     /// The samples of one `TUintMap` metric of one container: the keys its ``MapKeys`` selects,
     /// each once, in portod's order.
