@@ -160,6 +160,29 @@ import Testing
         return w
     }
 
+    /// Lines of any length, short and long runs between the lines rendered apart (doubles,
+    /// `_created`): each line as written.
+    @Test(arguments: ExpositionFormat.allCases)
+    func longAndShortLinesInAnyMix(format: ExpositionFormat) {
+        let w = ExpositionWriter(format: format)
+        var expected = format == .openMetrics
+            ? "# HELP test_cpu_seconds CPU time, in seconds.\\nSecond line with \\\\ and \\\"quotes\\\".\n# TYPE test_cpu_seconds counter\n"
+            : "# HELP test_cpu_seconds_total CPU time, in seconds.\\nSecond line with \\\\ and \"quotes\".\n# TYPE test_cpu_seconds_total counter\n"
+        for i in 0..<300 {
+            let name = String(repeating: "n", count: (i * 997) % 6000)
+            let device = "d\(i)"
+            let value: SampleValue = i % 7 == 0 ? .double(0.5) : .uint(UInt64(i))
+            let created: UInt64? = i % 5 == 0 ? UInt64(1_700_000_000 + i) : nil
+            w.counter(Self.cpu, labels: Labels(["name": name]), extra: device, value: value, created: created)
+            expected += "test_cpu_seconds_total{name=\"\(name)\",device=\"\(device)\"} \(i % 7 == 0 ? "0.5" : String(i))\n"
+            if format == .openMetrics, let created {
+                expected += "test_cpu_seconds_created{name=\"\(name)\",device=\"\(device)\"} \(created)\n"
+            }
+        }
+        if format == .openMetrics { expected += "# EOF\n" }
+        #expect(String(decoding: w.finish(), as: UTF8.self) == expected)
+    }
+
     @Test(arguments: ExpositionFormat.allCases)
     func streamedChunksOfAnySizeEqualTheWholeRendering(format: ExpositionFormat) {
         let w = Self.mixedWriter(containers: 300)

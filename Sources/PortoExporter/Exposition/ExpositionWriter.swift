@@ -451,11 +451,13 @@ public final class ExpositionWriter: @unchecked Sendable {
             extras.withUnsafeBufferPointer { extras in
                 labelSpans.withUnsafeBufferPointer { spans in
                     slot.records.withUnsafeBufferPointer { records in
-                        // Each line is assembled in `line` and appended in one copy (appending its
-                        // pieces one by one to the array cost more than making them).
-                        let lineCapacity = 1024
+                        // Lines are assembled in `line` and appended a run at a time (appending a
+                        // line's pieces, or each line, to the array cost more than making them).
+                        let lineCapacity = 16 * 1024
                         let line = UnsafeMutablePointer<UInt8>.allocate(capacity: lineCapacity)
                         defer { line.deallocate() }
+                        var n = 0
+                        defer { out.append(contentsOf: UnsafeBufferPointer(start: line, count: n)) }
                         let name = family.sampleName, opening = family.extraLabelOpening
                         for k in range {
                             let record = records[k]
@@ -467,7 +469,10 @@ public final class ExpositionWriter: @unchecked Sendable {
                             let created = withCreated && record.kind & Record.hasCreated != 0
                             let bound = name.count + labels.count + (extra.map { $0.count + opening.count } ?? 0) + 8 + NumberWriter.maxLength
                             if !created, bound <= lineCapacity, record.kind & Record.kindMask != Record.double {
-                                var n = 0
+                                if n + bound > lineCapacity {
+                                    out.append(contentsOf: UnsafeBufferPointer(start: line, count: n))
+                                    n = 0
+                                }
                                 @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
                                     if let base = bytes.baseAddress { (line + n).update(from: base, count: bytes.count) }
                                     n += bytes.count
@@ -487,8 +492,11 @@ public final class ExpositionWriter: @unchecked Sendable {
                                 line[n] = UInt8(ascii: " "); n += 1
                                 n += Self.writeValue(record, at: line + n)
                                 line[n] = UInt8(ascii: "\n"); n += 1
-                                out.append(contentsOf: UnsafeBufferPointer(start: line, count: n))
                                 continue
+                            }
+                            if n > 0 {
+                                out.append(contentsOf: UnsafeBufferPointer(start: line, count: n))
+                                n = 0
                             }
                             Self.writeLine(name: family.sampleName, family: family, labels: labels, extra: extra, into: &out)
                             Self.writeValue(record, into: &out)
