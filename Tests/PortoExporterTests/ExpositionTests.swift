@@ -143,10 +143,29 @@ import Testing
         #expect(w.byteCount == w.finish().count)
     }
 
+    /// A writer that reserved another's capacity renders what a fresh one renders: families it
+    /// reserved but got no sample of are not rendered.
+    @Test(arguments: ExpositionFormat.allCases)
+    func aWriterWithReservedCapacityRendersAsAFreshOne(format: ExpositionFormat) {
+        let previous = Self.mixedWriter(containers: 50)
+        let reserved = ExpositionWriter(format: .text)
+        reserved.reserveCapacity(previous.capacity)
+        #expect(reserved.finish(format) == ExpositionWriter(format: .text).finish(format))
+        reserved.gauge(Self.up, value: .uint(1))
+        let fresh = ExpositionWriter(format: .text)
+        fresh.gauge(Self.up, value: .uint(1))
+        #expect(reserved.finish(format) == fresh.finish(format))
+        let again = ExpositionWriter(format: .text)
+        again.reserveCapacity(previous.capacity)
+        let filled = Self.mixedWriter(containers: 80)
+        _ = Self.mixedWriter(containers: 80, into: again)
+        #expect(again.finish(format) == filled.finish(format))
+        #expect(again.byteCount(format) == filled.byteCount(format))
+    }
+
     /// A writer with every kind of sample: counters with and without `_created`, extra labels
     /// that need escaping, an empty extra value, label sets shared by many samples, a histogram.
-    static func mixedWriter(containers: Int) -> ExpositionWriter {
-        let w = ExpositionWriter(format: .text)
+    static func mixedWriter(containers: Int, into w: ExpositionWriter = ExpositionWriter(format: .text)) -> ExpositionWriter {
         var h = Histogram(upperBounds: [0.1, 1])
         h.observe(0.5)
         w.histogram(latency, labels: Labels(["method": "Get"]), h)

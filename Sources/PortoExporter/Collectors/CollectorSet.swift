@@ -29,8 +29,9 @@ public final class CollectorSet: Sendable {
     private let connection = ConnectionState()
     private let log: PortodLog
     private let counters = PortodRequestCounters()
-    /// Held for a whole collection: collections are serialised.
-    private let collecting = Mutex(())
+    /// Held for a whole collection: collections are serialised. It holds what each collector's
+    /// writer held at the end of the last collection, reserved in the next one's.
+    private let collecting = Mutex<[ExpositionWriter.Capacity?]>([])
     /// The enabled collectors, in the order of their self-metrics.
     let collectors: [any Collector]
     /// Indices into ``collectors`` in the order they run: cheap ones first.
@@ -114,7 +115,8 @@ public final class CollectorSet: Sendable {
 
     private func run(deadline: ContinuousClock.Instant, writer: () -> ExpositionWriter,
                      finished: (ExpositionWriter, CollectionReport) -> Void) -> CollectionReport {
-        collecting.withLock { _ in
+        collecting.withLock { capacities in
+            if capacities.count != collectors.count { capacities = Array(repeating: nil, count: collectors.count) }
             let recorder = CallRecorder()
             var context = CollectContext(
                 transport: transport, deadline: deadline, now: now, connection: connection, recorder: recorder, log: log,
@@ -124,6 +126,7 @@ public final class CollectorSet: Sendable {
             for index in runOrder {
                 let collector = collectors[index]
                 let samples = writer()
+                if let capacity = capacities[index] { samples.reserveCapacity(capacity) }
                 let start = now()
                 context.collector = collector.name
                 context.requestLimit = collector.isCheap ? share : nil
@@ -133,6 +136,7 @@ public final class CollectorSet: Sendable {
                 } catch {
                     failure = error
                 }
+                capacities[index] = samples.capacity
                 report.results.append(.init(collector: collector.name, error: failure, duration: now() - start))
                 report.up = recorder.answeredCount > 0
                 finished(samples, report)

@@ -134,6 +134,34 @@ public final class ExpositionWriter: @unchecked Sendable {
         lastLabelIndex = 0
     }
 
+    /// How much a writer holds, for the next collection's writer to reserve up front
+    /// (``reserveCapacity(_:)``): an array that grows by copying holds the old and the new copy
+    /// at once, 3 MB at 10,000 containers while the ListContainersBy answer is held as well.
+    public struct Capacity {
+        fileprivate var records: [(family: MetricFamily, count: Int)] = []
+        fileprivate var labelArena = 0, labelSpans = 0, extras = 0
+        public init() {}
+    }
+
+    /// What this writer holds now.
+    public var capacity: Capacity {
+        var capacity = Capacity()
+        capacity.records = slots.compactMap { $0.records.isEmpty ? nil : ($0.family, $0.records.count) }
+        capacity.labelArena = labelArena.count
+        capacity.labelSpans = labelSpans.count
+        capacity.extras = extras.count
+        return capacity
+    }
+
+    /// Reserves room for `capacity` (another writer's ``capacity``): nothing is added (a family's
+    /// slot with no samples is not rendered).
+    public func reserveCapacity(_ capacity: Capacity) {
+        for (family, count) in capacity.records { slot(for: family).records.reserveCapacity(count) }
+        labelArena.reserveCapacity(capacity.labelArena)
+        labelSpans.reserveCapacity(capacity.labelSpans)
+        extras.reserveCapacity(capacity.extras)
+    }
+
     // MARK: - Adding samples
 
     /// Adds a gauge sample.
