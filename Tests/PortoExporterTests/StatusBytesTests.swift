@@ -167,6 +167,25 @@ import Testing
         if case .gone = reading([Self.keyval("io_read", nil, error: .containerDoesNotExist)]) {} else { Issue.record("not gone") }
     }
 
+    /// memory.stat's figures written straight from the file are what the table writes of them.
+    @Test func memoryStatFiguresAreWhatTheTableWrites() throws {
+        let collector = Self.collector
+        let figures = collector.memoryStatMetrics.map { MemoryStat.statusProperties.firstIndex(of: $0.property) }
+        var items: [(ContainerPass.Entry, [UInt8])] = []
+        let writer = ExpositionWriter(format: .openMetrics)
+        for i in 0..<40 {
+            let stat = try #require(MemoryStat("anon \(i)\nshmem 2\ninactive_file \(3 * i)\nactive_file 4\nunevictable 5\npgfault \(700 + i)\npgmajfault 6\n"))
+            let times = LaterTimes.Times(start: UInt64(100 + i), creation: i % 2 == 0 ? nil : 50, cgroup: UInt64(70 + i))
+            let owner = ContainerPass.Entry(name: "c\(i)", labels: Labels(["name": "c\(i)"]), inherited: UInt8(i % 16), startTime: 1,
+                                            created: i % 3 == 0 ? nil : times, memoryUsage: 10)
+            items.append((owner, stat.statusBytes))
+            collector.writeFigures(stat, of: owner, figures, into: writer)
+        }
+        let text = String(decoding: writer.finish(), as: UTF8.self)
+        #expect(text == Self.text(collector.memoryStatMetrics, items))
+        #expect(text.contains("porto_container_minor_faults_created{"))
+    }
+
     @Test func memoryStatBytesAreTheStatusFields() throws {
         let stat = try #require(MemoryStat("anon 1\nfile 9\nshmem 2\ninactive_file 3\nactive_file 4\nunevictable 5\npgfault 700\npgmajfault 6\n"))
         let metrics = Self.collector.memoryStatMetrics

@@ -54,11 +54,18 @@ extension ContainersCollector {
                 guard case .porto = error else { throw error }
             }
         }
+        // A file's figures are written straight from it, as the table writes the status fields
+        // they stand for; the derived properties read instead go through the table, in the
+        // containers' order.
+        let figures = memoryStatMetrics.map { MemoryStat.statusProperties.firstIndex(of: $0.property) }
         var later: [(ContainerPass.Entry, [UInt8])] = []
-        later.reserveCapacity(owners.count)
         for owner in owners {
             if let stat = stats[owner.name] {
-                later.append((owner, stat.statusBytes))
+                if !later.isEmpty {
+                    writeLater(memoryStatMetrics, later, into: writer)
+                    later.removeAll()
+                }
+                writeFigures(stat, of: owner, figures, into: writer)
             } else if let status = derived[owner.name] {
                 later.append((owner, Self.encoded(status)))
             }
@@ -67,6 +74,24 @@ extension ContainersCollector {
         for owner in owners {
             guard let stat = stats[owner.name], let usage = owner.memoryUsage else { continue }
             writer.gauge(MemoryStatMetrics.workingSet, labels: owner.labels, value: .uint(stat.workingSet(usage: usage)))
+        }
+    }
+
+    /// The samples of `memoryStatMetrics` for `stat` of `owner`: what ``writeLater(_:_:into:)``
+    /// writes of ``MemoryStat/statusBytes``. `figures` are the metrics' indices in
+    /// ``MemoryStat/statusProperties``.
+    func writeFigures(_ stat: MemoryStat, of owner: ContainerPass.Entry, _ figures: [Int?], into writer: ExpositionWriter) {
+        let values = stat.statusValues
+        for (metric, figure) in zip(memoryStatMetrics, figures) {
+            guard let figure else { continue }
+            if owner.inherited & metric.ownershipBit != 0 { continue }
+            let created: UInt64? = switch metric.created {
+            case .cgroup: owner.created?.cgroup
+            case .netns: owner.created?.start
+            case .creationTime: owner.created?.creation
+            case nil: nil
+            }
+            emit(writer, metric, owner.labels, metric.conversion.value(values[figure]), created)
         }
     }
 

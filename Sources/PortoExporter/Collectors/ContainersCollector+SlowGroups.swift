@@ -181,33 +181,37 @@ extension ContainersCollector {
         }
         // The kept values of the pass's containers: both are sorted by name, so one walk finds
         // them (no hashing per container).
-        var values: [SlowValues.Value?] = []
-        values.reserveCapacity(pass.entries.count)
+        let passed = pass.entries
+        var matched = [Int](repeating: -1, count: passed.count)
         var j = 0
-        for entry in pass.entries {
-            while j < cached.count, Self.compare(cached[j].name, entry.name) < 0 { j += 1 }
-            if j < cached.count, Self.compare(cached[j].name, entry.name) == 0 {
-                values.append(cached[j])
+        for (i, entry) in passed.enumerated() {
+            var order = -1
+            while j < cached.count {
+                order = Self.compare(cached[j].name, entry.name)
+                if order >= 0 { break }
                 j += 1
-            } else {
-                values.append(nil)
+            }
+            if j < cached.count, order == 0 {
+                matched[i] = j
+                j += 1
             }
         }
         var read: [Int] = []
-        for (i, entry) in pass.entries.enumerated() {
-            if let value = values[i], value.startTime == entry.startTime,
+        for (i, entry) in passed.enumerated() {
+            if matched[i] >= 0, cached[matched[i]].startTime == entry.startTime,
                Self.slice(of: entry.name) != round % Self.slowSlices { continue }
             read.append(i)
         }
+        var values = [SlowValues.Value?](repeating: nil, count: passed.count)
         if !read.isEmpty, !variables.isEmpty {
             do throws(PortoError) {
                 // Read in place (``GetAnswer``): no message and no String per value decoded (the
                 // first collection reads every container; decoded whole, that answer took 52 MB
                 // at 10,000 containers).
-                let bytes = try context.callRaw(Self.getRequest(read.map { pass.entries[$0].name }, variables))
+                let bytes = try context.callRaw(Self.getRequest(read.map { passed[$0].name }, variables))
                 var index: [String: Int] = [:]
                 index.reserveCapacity(read.count)
-                for i in read { index[pass.entries[i].name] = i }
+                for i in read { index[passed[i].name] = i }
                 var keeper = SampleKeeper(slowMetrics)
                 var entries: [(key: Range<Int>, value: UInt64)] = []
                 do throws(PortoError) {
@@ -217,7 +221,7 @@ extension ContainersCollector {
                         switch try keeper.direct(answer, entry) {
                         case .gone: continue
                         case .samples(let samples):
-                            values[i] = SlowValues.Value(name: pass.entries[i].name, samples: samples, readAt: now, startTime: pass.entries[i].startTime)
+                            values[i] = SlowValues.Value(name: passed[i].name, samples: samples, readAt: now, startTime: passed[i].startTime)
                             continue
                         case .other: break
                         }
@@ -237,8 +241,8 @@ extension ContainersCollector {
                             guard let container = LegacyContainerReader.containers(from: list).first else { continue }
                             bytes = Self.encoded(container.status)
                         }
-                        values[i] = SlowValues.Value(name: pass.entries[i].name, samples: keeper.samples(entry.name, bytes), readAt: now,
-                                                     startTime: pass.entries[i].startTime)
+                        values[i] = SlowValues.Value(name: passed[i].name, samples: keeper.samples(entry.name, bytes), readAt: now,
+                                                     startTime: passed[i].startTime)
                     }
                 } catch {
                     context.answerUndecodable(error, method: "Get")
@@ -248,18 +252,20 @@ extension ContainersCollector {
                 guard case .porto = error else { throw error }
             }
         }
-        let kept = values.compactMap { $0 }
-        slowValues.state.withLock { $0.values = kept }
-
+        var kept: [SlowValues.Value] = []
+        kept.reserveCapacity(passed.count)
         var oldest: ContinuousClock.Instant?
         let plan = slowMetrics.map(KeptSamples.Plan.init)
         plan.withUnsafeBufferPointer { plan in
-            for (entry, value) in zip(pass.entries, values) {
-                guard let value else { continue }
+            for (i, entry) in passed.enumerated() {
+                let value: SlowValues.Value
+                if let read = values[i] { value = read } else if matched[i] >= 0 { value = cached[matched[i]] } else { continue }
                 KeptSamples.add(value.samples, plan: plan, inherited: entry.inherited, created: entry.created, labels: entry.labels, into: writer)
                 if oldest.map({ value.readAt < $0 }) ?? true { oldest = value.readAt }
+                kept.append(value)
             }
         }
+        slowValues.state.withLock { $0.values = kept }
         guard let oldest else { return }
         let age = now - oldest
         let (seconds, attoseconds) = age.components
@@ -330,7 +336,22 @@ extension ContainersCollector {
                 }
             }
             self.properties = direct ? properties : nil
+            for property in properties {
+                let start = nameBytes.count
+                nameBytes.append(contentsOf: property.name)
+                let isMap = if case .map = property.field { true } else { false }
+                let first = metricIndices.count
+                metricIndices.append(contentsOf: property.metrics)
+                propertySpans.append((start, property.name.count, isMap, first, property.metrics.count))
+            }
         }
+
+        /// ``properties`` flattened for ``direct(_:_:)``, so that nothing is retained per value:
+        /// the names' bytes one after another, and per property (name start, name length, whether
+        /// a map, first index in `metricIndices`, count).
+        private(set) var nameBytes: [UInt8] = []
+        private(set) var metricIndices: [Int] = []
+        private(set) var propertySpans: [(start: Int, count: Int, isMap: Bool, first: Int, metrics: Int)] = []
 
         /// What ``direct(_:_:)`` makes of a container.
         enum Direct {
@@ -344,52 +365,65 @@ extension ContainersCollector {
         /// and as the table writes them: each of our properties once, a value with an error or
         /// not understood leaving its samples out; anything else is `.other`.
         mutating func direct(_ answer: GetAnswer, _ entry: GetAnswer.Entry) throws(PortoError) -> Direct {
-            guard let properties else { return .other }
+            guard properties != nil else { return .other }
             let values = try answer.values(entry)
             if values.contains(where: { $0.error == .containerDoesNotExist }) { return .gone }
             var out: [UInt8] = []
             var seen: UInt64 = 0
+            let spans = propertySpans, names = nameBytes, indices = metricIndices
             let result: Bool = try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) -> Bool in
-                for keyval in values {
-                    if let error = keyval.error, error != .success { continue }
-                    guard let valueRange = keyval.value else { continue }
-                    let name = UnsafeBufferPointer(rebasing: bytes[keyval.variable ?? 0..<0])
-                    guard let p = properties.firstIndex(where: { ContainersCollector.equal($0.name, name) }) else {
-                        guard UTF8Check.isValid(name) else { throw .decode("invalid UTF-8 in a string field at offset \(keyval.variable?.lowerBound ?? 0)") }
-                        return false
-                    }
-                    if seen & (1 << UInt64(p)) != 0 { return false }
-                    let utf8 = UnsafeBufferPointer(rebasing: bytes[valueRange])
-                    guard UTF8Check.isValid(utf8) else { throw .decode("invalid UTF-8 in a string field at offset \(valueRange.lowerBound)") }
-                    let property = properties[p]
-                    switch property.field {
-                    case .status:
-                        guard let v = LegacyValueParser.uint(utf8) else { continue }
-                        seen |= 1 << UInt64(p)
-                        for i in property.metrics {
-                            KeptSamples.append(UInt8(i), ExpositionWriter.Record(metrics[i].conversion.value(v)), nil, to: &out)
-                        }
-                    default:
-                        entries.removeAll(keepingCapacity: true)
-                        guard let parsed = LegacyValueParser.asciiUIntMap(utf8, into: &entries) else { return false }
-                        guard parsed else { continue }
-                        seen |= 1 << UInt64(p)
-                        keys.removeAll(keepingCapacity: true)
-                        for e in entries { keys.append((UnsafeBufferPointer(rebasing: utf8[e.key]), e.value)) }
-                        for i in property.metrics {
-                            ContainersCollector.mapSamples(keys, metrics[i]) { value, extra in
-                                if let extra {
-                                    escaped.removeAll(keepingCapacity: true)
-                                    Labels.appendEscaped(extra, to: &escaped)
-                                    escaped.withUnsafeBufferPointer { KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), $0, to: &out) }
-                                } else {
-                                    KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), nil, to: &out)
+                try spans.withUnsafeBufferPointer { spans throws(PortoError) -> Bool in
+                    try names.withUnsafeBufferPointer { names throws(PortoError) -> Bool in
+                        try indices.withUnsafeBufferPointer { indices throws(PortoError) -> Bool in
+                            for keyval in values {
+                                if let error = keyval.error, error != .success { continue }
+                                guard let valueRange = keyval.value else { continue }
+                                let name = UnsafeBufferPointer(rebasing: bytes[keyval.variable ?? 0..<0])
+                                var p = 0
+                                while p < spans.count {
+                                    let span = spans[p]
+                                    if span.count == name.count, ContainersCollector.equal(UnsafeBufferPointer(rebasing: names[span.start..<span.start + span.count]), name) { break }
+                                    p += 1
+                                }
+                                guard p < spans.count else {
+                                    guard UTF8Check.isValid(name) else { throw .decode("invalid UTF-8 in a string field at offset \(keyval.variable?.lowerBound ?? 0)") }
+                                    return false
+                                }
+                                if seen & (1 << UInt64(p)) != 0 { return false }
+                                let utf8 = UnsafeBufferPointer(rebasing: bytes[valueRange])
+                                guard UTF8Check.isValid(utf8) else { throw .decode("invalid UTF-8 in a string field at offset \(valueRange.lowerBound)") }
+                                let span = spans[p]
+                                let ours = UnsafeBufferPointer(rebasing: indices[span.first..<span.first + span.metrics])
+                                if !span.isMap {
+                                    guard let v = LegacyValueParser.uint(utf8) else { continue }
+                                    seen |= 1 << UInt64(p)
+                                    for i in ours {
+                                        KeptSamples.append(UInt8(i), ExpositionWriter.Record(metrics[i].conversion.value(v)), nil, to: &out)
+                                    }
+                                    continue
+                                }
+                                entries.removeAll(keepingCapacity: true)
+                                guard let parsed = LegacyValueParser.asciiUIntMap(utf8, into: &entries) else { return false }
+                                guard parsed else { continue }
+                                seen |= 1 << UInt64(p)
+                                keys.removeAll(keepingCapacity: true)
+                                for e in entries { keys.append((UnsafeBufferPointer(rebasing: utf8[e.key]), e.value)) }
+                                for i in ours {
+                                    ContainersCollector.mapSamples(keys, metrics[i]) { value, extra in
+                                        if let extra {
+                                            escaped.removeAll(keepingCapacity: true)
+                                            Labels.appendEscaped(extra, to: &escaped)
+                                            escaped.withUnsafeBufferPointer { KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), $0, to: &out) }
+                                        } else {
+                                            KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), nil, to: &out)
+                                        }
+                                    }
                                 }
                             }
+                            return true
                         }
                     }
                 }
-                return true
             }
             return result ? .samples(out) : .other
         }

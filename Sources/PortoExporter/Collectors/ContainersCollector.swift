@@ -520,7 +520,7 @@ struct ContainersCollector: Collector {
     }
 
     @inline(__always)
-    private func emit(_ writer: ExpositionWriter, _ metric: ContainerMetric, _ labels: Labels, _ value: SampleValue, _ created: UInt64?) {
+    func emit(_ writer: ExpositionWriter, _ metric: ContainerMetric, _ labels: Labels, _ value: SampleValue, _ created: UInt64?) {
         if metric.isCounter {
             writer.counter(metric.family, labels: labels, value: value, created: created)
         } else {

@@ -249,10 +249,16 @@ struct MemoryStat: Equatable {
         return out.container
     }
 
-    /// The status field numbers of the figures in ``statusBytes``' order, from the metric table.
-    static let statusNumbers: [Int] = [
+    /// The figures in ``statusProperties``' order.
+    var statusValues: [UInt64] { [anon, cache, shmem, mlock, minorFaults, majorFaults, reclaimed] }
+
+    /// The properties the figures stand for, in ``statusBytes``' order.
+    static let statusProperties = [
         "anon_usage", "cache_usage", "shmem_usage", "mlock_usage", "minor_faults", "major_faults", "memory_reclaimed",
-    ].map { property in
+    ]
+
+    /// The status field numbers of the figures in ``statusBytes``' order, from the metric table.
+    static let statusNumbers: [Int] = statusProperties.map { property in
         guard case .status(let number, _) = ContainerMetrics.all.first(where: { $0.property == property })?.field else {
             preconditionFailure("\(property) is not a status uint64 of the table")
         }
