@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates Sources/porto-exporter/link-order.txt, the functions the release exporter runs, hottest
-# first. The link (Package.swift) places them together at the start of .text: the kernel maps 16
-# pages around each page a process touches in a cached file, so code run at start-up and on every
-# scrape, scattered over 17 MB of .text, kept about 9 MB of it resident (BENCHMARKS.md, "Memory at
-# 100 containers"). Run it after large changes: a renamed or new function is only left out of the
-# order (lld ignores names it does not find), which costs memory, never correctness.
+# Regenerates Sources/porto-exporter/link-order.txt, the functions the release exporter runs: those
+# the scrapes run first, hottest first, then those only start-up ran. The link (Package.swift)
+# places them in that order at the start of .text: the kernel maps 16 pages around each page a
+# process touches in a cached file, so code run at start-up and on every scrape, scattered over
+# 17 MB of .text, kept about 9 MB of it resident (BENCHMARKS.md, "Memory at 100 containers"); and
+# once start-up's pages are dropped (StartupPages), only the scrapes' code comes back. Run it after
+# large changes: a renamed or new function is only left out of the order (lld ignores names it
+# does not find), which costs memory, never correctness.
 #
 #   dev/link-order.sh      needs valgrind (callgrind lists the functions that ran)
 #
@@ -33,6 +35,11 @@ valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/callgrind.ou
   >"$work/exporter.log" 2>&1 &
 exporter_pid=$!
 port=$(wait_for_listening_port 1200)   # callgrind starts slowly
+sleep 2
+# What start-up ran goes to callgrind.out.1; the scrapes' counts start from zero.
+callgrind_control --dump=start-up "$exporter_pid" >/dev/null 2>&1
+for _ in $(seq 100); do [ -s "$work/callgrind.out.1" ] && break; sleep 0.1; done
+[ -s "$work/callgrind.out.1" ] || { echo "link-order: callgrind did not dump start-up's counts" >&2; exit 1; }
 
 python3 - "$port" <<'EOF'
 import gzip, http.client, sys
@@ -65,36 +72,45 @@ kill -TERM "$exporter_pid"
 wait "$exporter_pid" || { cat "$work/exporter.log"; echo "link-order: the exporter did not exit 0 on SIGTERM" >&2; exit 1; }
 exporter_pid=''
 
-# Functions of the executable itself (not of the shared libraries), by instructions run in them.
-python3 - "$work/callgrind.out" "$work/porto-exporter" >Sources/porto-exporter/link-order.txt <<'EOF'
+# Functions of the executable itself (not of the shared libraries), by instructions run in them:
+# the scrapes' (the last dump), then start-up's alone (the first).
+python3 - "$work/callgrind.out" "$work/callgrind.out.1" "$work/porto-exporter" >Sources/porto-exporter/link-order.txt <<'EOF'
 import collections, re, sys
-names, objects, cost, object_of = {}, {}, collections.Counter(), {}
-function = obj = None
-after_calls = False
-pattern = re.compile(r"(c?ob|c?fn)=\((\d+)\)(?: (.*))?$")
-for line in open(sys.argv[1]):
-    m = pattern.match(line.rstrip("\n"))
-    if m:
-        kind, number, name = m.groups()
-        table = objects if kind.endswith("ob") else names
-        if name:
-            table[number] = name
-        if kind == "ob":
-            obj = objects[number]
-        elif kind == "fn":
-            function = names[number]
-            object_of.setdefault(function, obj)
-    elif function and not after_calls and (line[:1].isdigit() or line[:1] in "+-*"):
-        fields = line.split()
-        if len(fields) >= 2:
-            cost[function] += int(fields[1])
-    after_calls = line.startswith("calls=")
-order = {}
-for function, obj in object_of.items():
-    name = function.split("'")[0]           # callgrind marks recursion levels as NAME'2
-    if obj == sys.argv[2] and not name.startswith("0x"):
-        order[name] = order.get(name, 0) + cost[function]
-for name in sorted(order, key=lambda n: (-order[n], n)):
+
+def functions(path, executable):
+    names, objects, cost, object_of = {}, {}, collections.Counter(), {}
+    function = obj = None
+    after_calls = False
+    pattern = re.compile(r"(c?ob|c?fn)=\((\d+)\)(?: (.*))?$")
+    for line in open(path):
+        m = pattern.match(line.rstrip("\n"))
+        if m:
+            kind, number, name = m.groups()
+            table = objects if kind.endswith("ob") else names
+            if name:
+                table[number] = name
+            if kind == "ob":
+                obj = objects[number]
+            elif kind == "fn":
+                function = names[number]
+                object_of.setdefault(function, obj)
+        elif function and not after_calls and (line[:1].isdigit() or line[:1] in "+-*"):
+            fields = line.split()
+            if len(fields) >= 2:
+                cost[function] += int(fields[1])
+        after_calls = line.startswith("calls=")
+    order = {}
+    for function, obj in object_of.items():
+        name = function.split("'")[0]           # callgrind marks recursion levels as NAME'2
+        if obj == executable and not name.startswith("0x") and cost[function] > 0:
+            order[name] = order.get(name, 0) + cost[function]
+    return order
+
+scrapes = functions(sys.argv[1], sys.argv[3])
+start_up = functions(sys.argv[2], sys.argv[3])
+for name in sorted(scrapes, key=lambda n: (-scrapes[n], n)):
+    print(name)
+for name in sorted(set(start_up) - set(scrapes), key=lambda n: (-start_up[n], n)):
     print(name)
 EOF
 echo "link-order: $(wc -l <Sources/porto-exporter/link-order.txt) functions in Sources/porto-exporter/link-order.txt"
