@@ -58,6 +58,10 @@ struct Serve {
             }
         }
 
+        // What only start-up ran leaves the RSS before the first scrape sets the peak; done while
+        // this is the only thread, so that no mapping changes between reading and advising it.
+        let released = StartupPages.release()
+        logger.debug("start-up pages released", metadata: ["mappings": "\(released)"])
         let server: MetricsServer
         do {
             server = try MetricsServer(configuration: configuration, webConfig: webConfig, coordinator: coordinator,
@@ -67,9 +71,6 @@ struct Serve {
             throw ExitCode(1)
         }
         logger.info("porto-exporter started", metadata: ["version": "\(BuildInfo.version)", "porto_socket": "\(collection.socket)"])
-        // Start-up is done: what only it ran leaves the RSS (before the first scrape sets the peak).
-        let released = StartupPages.release()
-        logger.debug("start-up pages released", metadata: ["mappings": "\(released)"])
         // SIGTERM/SIGINT are blocked since main's first line (StopSignals): one that came during
         // the start-up is taken here, none is lost.
         let signalNumber = StopSignals.wait()
