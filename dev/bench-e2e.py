@@ -6,7 +6,7 @@ Started by dev/bench-e2e.sh (which builds the binaries); see BENCHMARKS.md. It:
   2. scrapes K times over one keep-alive connection as Prometheus 2.x does, without gzip
      (Accept-Encoding: identity, Prometheus' enable_compression: false) and with gzip, reporting
      latency (median, p99), exporter CPU seconds per scrape (/proc/PID/stat utime+stime deltas),
-     RSS (VmRSS steady, VmHWM peak), bytes sent and series, and porto-sim's CPU per scrape over the
+     RSS (VmRSS steady, VmHWM peak, RssAnon's peak sampled every 2 ms), bytes sent and series, and porto-sim's CPU per scrape over the
      same phase, flagged ("porto-sim NOT well below") when it is not under SIM_CPU_SHARE of the
      exporter's: then porto-sim, not the exporter, may be what the figures measure; and the CPU the
      same requests would cost portod, as porto-sim models it from measured figures (its stats'
@@ -51,6 +51,35 @@ SIM_CPU_SHARE = 0.25
 
 def log(*parts):
     print(*parts, file=sys.stderr, flush=True)
+
+
+class AnonPeak(threading.Thread):
+    """The largest RssAnon of a process, read from /proc/PID/status every `interval` seconds: VmHWM
+    also counts file pages (code, libraries), which a process can drop without using less memory;
+    anonymous memory (heap, stacks, buffers) is what its work costs. Sampled, so a lower bound."""
+
+    def __init__(self, pid, interval=0.002):
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak_kib = pid, interval, 0
+        self.done = threading.Event()
+
+    def run(self):
+        try:
+            with open(f"/proc/{self.pid}/status", "rb", buffering=0) as f:
+                while not self.done.is_set():
+                    f.seek(0)
+                    text = f.read(8192)
+                    at = text.find(b"RssAnon:")
+                    if at >= 0:
+                        self.peak_kib = max(self.peak_kib, int(text[at + 8:text.index(b"kB", at)]))
+                    time.sleep(self.interval)
+        except (OSError, ValueError):
+            pass   # the process ended
+
+    def stop(self):
+        self.done.set()
+        self.join(5)
+        return self.peak_kib / 1024
 
 
 def read_stats(path):
@@ -246,6 +275,9 @@ def main():
                                         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
                                        stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, log_name), "w"))
             processes.append(process)
+            anon = AnonPeak(process.pid)
+            anon.start()
+            anon_peaks[binary] = anon
 
             def ready():
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -261,6 +293,7 @@ def main():
             warm.close()
             return process
 
+        anon_peaks = {}
         exporter = start_exporter(args.exporter, args.port, "exporter.log")
         baseline, baseline_phases, baseline_memory = None, [], {}
         if args.baseline_exporter:
@@ -276,8 +309,10 @@ def main():
                 baseline_phases.append(run_phase(args, baseline.pid, sim.pid, stats_file, enc, baseline_port))
         time.sleep(0.5)   # steady = between scrapes: the exporter gives freed memory back just after the last answer
         memory = status_kib(exporter.pid, "VmRSS", "VmHWM")
+        anon_mb = anon_peaks[args.exporter].stop()
         if baseline:
             baseline_memory = status_kib(baseline.pid, "VmRSS", "VmHWM")
+            baseline_anon_mb = anon_peaks[args.baseline_exporter].stop()
             baseline.terminate()
             baseline.wait(10)
         bursts = run_bursts(args, stats_file, control_path)
@@ -316,7 +351,7 @@ def main():
     print(f"{'phase':<10} {'median ms':>10} {'p99 ms':>8} {'CPU ms/scrape':>14} {'bytes sent':>11} {'floor ms':>9} {'ratio':>6} {'sim CPU ms':>11}")
     floor_ms = floor["cpu_seconds_per_iteration"] * 1e3 if floor else None
     results = {"containers": args.containers, "scrapes": args.scrapes, "phases": phases, "bursts": bursts,
-               "rss_steady_mb": rss_mb, "rss_peak_mb": hwm_mb, "floor": floor}
+               "rss_steady_mb": rss_mb, "rss_peak_mb": hwm_mb, "anon_peak_mb": anon_mb, "floor": floor}
     targets = []
     for phase in phases:
         ratio = phase["cpu_ms_per_scrape"] / floor_ms if floor_ms else None
@@ -333,7 +368,8 @@ def main():
               f"({phase['uncompressed_bytes'] / 1e6:.2f} MB, {phase['bytes_sent'] / 1e6:.2f} MB sent)")
     if baseline_phases:
         results["baseline"] = {"exporter": args.baseline_exporter, "phases": baseline_phases,
-                               "rss_steady_mb": baseline_memory.get("VmRSS", 0) / 1024, "rss_peak_mb": baseline_memory.get("VmHWM", 0) / 1024}
+                               "rss_steady_mb": baseline_memory.get("VmRSS", 0) / 1024, "rss_peak_mb": baseline_memory.get("VmHWM", 0) / 1024,
+                               "anon_peak_mb": baseline_anon_mb}
         for before, after in zip(baseline_phases, phases):
             lower = before["cpu_ms_per_scrape"] / after["cpu_ms_per_scrape"] if after["cpu_ms_per_scrape"] > 0 else float("inf")
             after["baseline_cpu_ms_per_scrape"], after["times_lower_than_baseline"] = before["cpu_ms_per_scrape"], lower
@@ -347,7 +383,10 @@ def main():
                 targets.append((f"CPU per scrape {after['encoding']} >= {need}x lower than the baseline", lower >= need, f"{lower:.2f}x"))
         base_peak = baseline_memory.get("VmHWM", 0) / 1024
         print(f"before/after RSS: steady {baseline_memory.get('VmRSS', 0) / 1024:.1f} -> {rss_mb:.1f} MB, peak {base_peak:.1f} -> {hwm_mb:.1f} MB")
+        print(f"before/after anonymous memory: peak RssAnon {baseline_anon_mb:.1f} -> {anon_mb:.1f} MB (sampled every 2 ms)")
         targets.append(("peak RSS no higher than the baseline's", hwm_mb <= base_peak, f"{base_peak:.1f} -> {hwm_mb:.1f} MB"))
+        targets.append(("peak anonymous memory no higher than the baseline's", anon_mb <= baseline_anon_mb,
+                        f"{baseline_anon_mb:.1f} -> {anon_mb:.1f} MB"))
     for phase in phases:
         sim_share = phase["sim_cpu_ms_per_scrape"] / phase["cpu_ms_per_scrape"] if phase["cpu_ms_per_scrape"] > 0 else float("inf")
         phase["sim_cpu_share"] = sim_share
@@ -361,7 +400,7 @@ def main():
               f"({modelled / args.containers:.3f} ms per container; {requests} per scrape), "
               f"exporter CPU {phase['cpu_ms_per_scrape']:.1f} ms ({phase['cpu_us_per_series']:.2f} us per series, "
               f"{phase['cpu_ms_per_mb_written']:.1f} ms per MB written)")
-    print(f"RSS steady {rss_mb:.1f} MB, peak {hwm_mb:.1f} MB")
+    print(f"RSS steady {rss_mb:.1f} MB, peak {hwm_mb:.1f} MB, peak anonymous {anon_mb:.1f} MB (RssAnon sampled every 2 ms)")
     if floor:
         requests = ", ".join(f"{n:g} {m}" for m, n in floor["requests_per_iteration"].items())
         once = "".join(f", {m} once per connection" for m in floor["first_collection_only"])
