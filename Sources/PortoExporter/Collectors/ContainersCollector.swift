@@ -259,6 +259,8 @@ struct ContainersCollector: Collector {
         let respawnCount: Int
         /// The slot of `memory_usage`, when a metric reads it (for the working set).
         let memoryUsage: Int?
+        /// Whether a metric reads the controller owners (the `cgroups` slot's paths).
+        let readsOwners: Bool
 
         init(_ metrics: [ContainerMetric]) {
             let layout = ContainerReader.Layout()
@@ -273,6 +275,10 @@ struct ContainersCollector: Collector {
             cgroups = layout.add(.status, 24, .lengthDelimited)
             labels = layout.add(.spec, 4, .lengthDelimited)
             respawnCount = layout.add(.spec, 36, .varint)
+            let cgroupsSlot = cgroups
+            readsOwners = zip(metrics, slots).contains { metric, slot in
+                if case .controllerOwners = metric.field { slot == cgroupsSlot } else { false }
+            }
             self.layout = layout
         }
     }
@@ -307,7 +313,23 @@ struct ContainersCollector: Collector {
         guard selection.selects(name) else { return }
         let labels = knownLabels ?? Labels(["name": name])
         let inherited: UInt8
-        if let knownInherited { inherited = knownInherited } else { inherited = needsCgroups ? try inheritedMask(name, &scratch) : 0 }
+        // With the owners written too, the entries are read once with their paths; where that
+        // fails, as before (the same samples, the same error at the same sample).
+        var pathsRead = false
+        if let knownInherited {
+            inherited = knownInherited
+        } else if needsCgroups, plan.readsOwners, name != "/" {
+            scratch.cgroupPaths.removeAll(keepingCapacity: true)
+            do {
+                try reader.cgroupPaths(plan.cgroups, into: &scratch.cgroupPaths)
+                pathsRead = true
+            } catch {
+                scratch.cgroupPaths.removeAll(keepingCapacity: true)
+            }
+            inherited = pathsRead ? Self.mask(scratch.cgroupPaths) : try inheritedMask(name, &scratch)
+        } else {
+            inherited = needsCgroups ? try inheritedMask(name, &scratch) : 0
+        }
         let ownsNet = needsNet ? netOwn[name] ?? true : true
         var startTime: UInt64?
         var creationTime: UInt64?
@@ -398,8 +420,10 @@ struct ContainersCollector: Collector {
                         let errorName = Porto_EError(rawValue: Int(truncatingIfNeeded: code))?.portoName ?? "Error\(code)"
                         writer.gauge(metric.family, labels: labels, extra: errorName, value: .uint(1))
                     case .controllerOwners:
-                        scratch.cgroupPaths.removeAll(keepingCapacity: true)
-                        try reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
+                        if !pathsRead || slot != plan.cgroups {
+                            scratch.cgroupPaths.removeAll(keepingCapacity: true)
+                            try reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
+                        }
                         Self.writeOwners(scratch.cgroupPaths, of: name, labels: labels, metric, into: writer, owner: &scratch.owner)
                     case .map:
                         // One map feeds several families (total, per disk, ...): read it once.
@@ -655,6 +679,19 @@ struct ContainersCollector: Collector {
         for cg in scratch.cgroups where cg.inherited {
             var start = 0
             // "cpu,cpuacct": each controller of a co-mounted hierarchy.
+            for i in 0...cg.controller.count where i == cg.controller.count || cg.controller[i] == UInt8(ascii: ",") {
+                mask |= Self.bit(UnsafeBufferPointer(rebasing: cg.controller[start..<i]))
+                start = i + 1
+            }
+        }
+        return mask
+    }
+
+    /// ``inheritedMask(_:_:)`` of entries read with their paths.
+    static func mask(_ cgroups: [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)]) -> UInt8 {
+        var mask: UInt8 = 0
+        for cg in cgroups where cg.inherited {
+            var start = 0
             for i in 0...cg.controller.count where i == cg.controller.count || cg.controller[i] == UInt8(ascii: ",") {
                 mask |= Self.bit(UnsafeBufferPointer(rebasing: cg.controller[start..<i]))
                 start = i + 1
