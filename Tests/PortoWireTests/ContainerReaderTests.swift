@@ -180,4 +180,18 @@ import Testing
         #expect(bytes.withUnsafeBufferPointer { UTF8Check.isValid($0) } == valid)
         #expect((String(validating: bytes, as: UTF8.self) != nil) == valid)
     }
+
+    /// Mostly ASCII with a multi-byte or invalid sequence anywhere (the ASCII run is checked
+    /// eight bytes at a time): the same verdict as the standard library's.
+    @Test func utf8CheckAgreesAtEveryOffset() {
+        let pieces: [[UInt8]] = [[0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xFF], [0xC0, 0x80], [0xE2, 0x82], [0x80], [0xED, 0xA0, 0x80]]
+        for piece in pieces {
+            for before in 0..<20 {
+                for after in [0, 1, 7, 8, 9] {
+                    let bytes = [UInt8](repeating: 0x61, count: before) + piece + [UInt8](repeating: 0x62, count: after)
+                    #expect(bytes.withUnsafeBufferPointer { UTF8Check.isValid($0) } == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+                }
+            }
+        }
+    }
 }
