@@ -47,6 +47,15 @@ enum KeptSamples {
         return out
     }
 
+    /// `bytes` in an array of their size: kept until the container is read again, without the
+    /// quarter or so more an array grown by appending holds.
+    static func exact(_ bytes: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            _ = buffer.initialize(from: bytes)
+            count = bytes.count
+        }
+    }
+
     /// Appends one sample: metric `index`, the value of `record`, and `extra` (escaped) when the
     /// family has an extra label.
     @inline(__always)
@@ -425,7 +434,7 @@ extension ContainersCollector {
                     }
                 }
             }
-            return result ? .samples(out) : .other
+            return result ? .samples(KeptSamples.exact(out)) : .other
         }
 
         mutating func samples(_ name: String, _ bytes: [UInt8]) -> [UInt8] {
@@ -440,7 +449,7 @@ extension ContainersCollector {
                 // Bytes serialised here always read back.
                 assertionFailure("container \(name): \(error)")
             }
-            return KeptSamples.encode(writer, index: index)
+            return KeptSamples.exact(KeptSamples.encode(writer, index: index))
         }
     }
 
