@@ -243,4 +243,28 @@ import Testing
         #expect(checked.problems.isEmpty)
         #expect(checked.samples.allSatisfy { $0.labels.first?.value == name })
     }
+
+    /// The network ownership worked out in the containers' order (ancestors looked up only for
+    /// inherited namespaces) is the reading of every container by name, repeated names included.
+    @Test func netOwnershipInOrderIsTheReadingByName() {
+        var seed: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        let modes: [ContainersCollector.NetMode] = [.unknown, .inherited, .inherited, .host, .own]
+        for _ in 0..<500 {
+            var names: Set<String> = ["/"]
+            for _ in 0..<(1 + next(30)) {
+                let depth = 1 + next(3)
+                names.insert((0..<depth).map { _ in ["a", "b", "a-b", "c"][next(4)] }.joined(separator: "/"))
+            }
+            var containers = names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { (name: $0, mode: modes[next(modes.count)]) }
+            if next(4) == 0 {
+                let i = next(containers.count)
+                containers.insert((containers[i].name, modes[next(modes.count)]), at: i + 1)
+            }
+            #expect(ContainersCollector.netOwnershipInOrder(containers) == ContainersCollector.netOwnershipByName(containers), "\(containers)")
+        }
+    }
 }

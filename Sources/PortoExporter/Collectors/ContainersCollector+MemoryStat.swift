@@ -120,7 +120,7 @@ extension ContainersCollector {
             do {
                 try bytes.withUnsafeBufferPointer { buffer throws(PortoError) in
                     try scratch.reader.read(buffer, 0..<buffer.count)
-                    try collector.write(entry.name, &scratch, netOwn: [:], previous: &previous, inherited: entry.inherited, labels: entry.labels, into: writer)
+                    try collector.write(entry.name, &scratch, ownsNet: true, previous: &previous, inherited: entry.inherited, labels: entry.labels, into: writer)
                 }
             } catch {
                 // Bytes serialised here always read back.

@@ -443,7 +443,7 @@ extension ContainersCollector {
             do {
                 try bytes.withUnsafeBufferPointer { buffer throws(PortoError) in
                     try scratch.reader.read(buffer, 0..<buffer.count)
-                    try collector.write(name, &scratch, netOwn: [:], previous: &previous, inherited: 0, labels: Labels.none, into: writer)
+                    try collector.write(name, &scratch, ownsNet: true, previous: &previous, inherited: 0, labels: Labels.none, into: writer)
                 }
             } catch {
                 // Bytes serialised here always read back.

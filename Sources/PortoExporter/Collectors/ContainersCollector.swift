@@ -183,15 +183,15 @@ struct ContainersCollector: Collector {
             let container = try answer.container(first, scratch: &bytes)
             Self.noteUnknown(Set(container.status.error.compactMap(Self.unknownProperty)), context)
         }
-        let netOwn = needsNet ? Self.netOwnership(entries.map { ($0.name, $0.net.map(Self.netMode) ?? .unknown) }) : [:]
+        let netOwn = needsNet ? Self.netOwnershipInOrder(entries.map { ($0.name, $0.net.map(Self.netMode) ?? .unknown) }) : []
         var previous: String?
         var scratch = Scratch(plan)
         created?.beginCollection()
         defer { created?.endCollection() }
         try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) in
-            for entry in entries {
+            for (i, entry) in entries.enumerated() {
                 try scratch.reader.read(bytes, entry.range)
-                try write(entry.name, &scratch, netOwn: netOwn, previous: &previous, pass: pass, into: writer)
+                try write(entry.name, &scratch, ownsNet: needsNet ? netOwn[i] : true, previous: &previous, pass: pass, into: writer)
             }
         }
     }
@@ -238,7 +238,7 @@ struct ContainersCollector: Collector {
                 let bytes: [UInt8] = try container.serializedBytes()
                 try bytes.withUnsafeBufferPointer { buffer throws(PortoError) in
                     try scratch.reader.read(buffer, 0..<buffer.count)
-                    try write(container.spec.name, &scratch, netOwn: netOwn, previous: &previous, into: writer)
+                    try write(container.spec.name, &scratch, ownsNet: netOwn[container.spec.name] ?? true, previous: &previous, into: writer)
                 }
             } catch {
                 // A message built here always serialises and reads back.
@@ -298,12 +298,12 @@ struct ContainersCollector: Collector {
 
     /// Writes the samples of the container in `scratch.reader`, named `name`. `previous` is the
     /// name of the container written before it (containers come sorted by name: a repeated name is
-    /// skipped); `netOwn` is ``netOwnership(_:)`` of the whole answer (empty when no net metric is
-    /// enabled); `pass` notes the container for the requests that follow the answer; `inherited`
+    /// skipped); `ownsNet` is its ``netOwnership(_:)`` in the whole answer (true when no net metric
+    /// is enabled); `pass` notes the container for the requests that follow the answer; `inherited`
     /// and `labels`, when given, are the container's ``inheritedMask(_:_:)`` and `name` label as
     /// the pass worked them out.
     func write(
-        _ name: String, _ scratch: inout Scratch, netOwn: [String: Bool], previous: inout String?, pass: ContainerPass? = nil,
+        _ name: String, _ scratch: inout Scratch, ownsNet: Bool, previous: inout String?, pass: ContainerPass? = nil,
         inherited knownInherited: UInt8? = nil, labels knownLabels: Labels? = nil, into writer: ExpositionWriter
     ) throws(PortoError) {
         let reader = scratch.reader
@@ -330,7 +330,6 @@ struct ContainersCollector: Collector {
         } else {
             inherited = needsCgroups ? try inheritedMask(name, &scratch) : 0
         }
-        let ownsNet = needsNet ? netOwn[name] ?? true : true
         var startTime: UInt64?
         var creationTime: UInt64?
         var cgroupTime: UInt64?
@@ -750,28 +749,52 @@ struct ContainersCollector: Collector {
     /// in the host netns (net `host`, or `inherited` all the way up to "/"), false when it
     /// inherits the netns of an ancestor that has its own (that ancestor's device counters).
     static func netOwnership(_ containers: [(name: String, mode: NetMode)]) -> [String: Bool] {
+        var out: [String: Bool] = [:]
+        out.reserveCapacity(containers.count)
+        for (c, own) in zip(containers, netOwnershipInOrder(containers)) { out[c.name] = own }
+        return out
+    }
+
+    /// ``netOwnership(_:)`` as an array in the containers' order. A container whose own `net`
+    /// is not inherited owns its values: only the others look their ancestors up (by name), unless
+    /// a name repeats (then the last of its entries tells its mode, as in a dictionary).
+    static func netOwnershipInOrder(_ containers: [(name: String, mode: NetMode)]) -> [Bool] {
+        var repeats = false
+        for i in containers.indices.dropFirst() where containers[i].name == containers[i - 1].name { repeats = true; break }
+        if repeats { return netOwnershipByName(containers) }
+        var out = [Bool](repeating: true, count: containers.count)
+        var mode: [String: NetMode]?
+        for (i, c) in containers.enumerated() where c.mode == .inherited && c.name != "/" {
+            if mode == nil {
+                var all: [String: NetMode] = [:]
+                all.reserveCapacity(containers.count)
+                for c in containers { all[c.name] = c.mode }
+                mode = all
+            }
+            out[i] = ownsNet(c.name, mode!)
+        }
+        return out
+    }
+
+    /// The reading of ``netOwnership(_:)`` for every container by name.
+    static func netOwnershipByName(_ containers: [(name: String, mode: NetMode)]) -> [Bool] {
         var mode: [String: NetMode] = [:]
         mode.reserveCapacity(containers.count)
         for c in containers { mode[c.name] = c.mode }
-        var out: [String: Bool] = [:]
-        out.reserveCapacity(containers.count)
-        for c in containers {
-            let name = c.name
-            if name == "/" { out[name] = true; continue }
-            var current = name
-            var own = true
-            while current != "/" && !current.isEmpty {
-                guard let m = mode[current] else { break }
-                if m == .inherited {
-                    current = ContainerNames.parent(of: current)
-                    continue
-                }
-                // The netns comes from `current`: its own (fine for itself, not for a descendant), or the host's.
-                own = (m == .host || m == .unknown || current == name)
-                break
+        return containers.map { $0.name == "/" ? true : ownsNet($0.name, mode) }
+    }
+
+    private static func ownsNet(_ name: String, _ mode: [String: NetMode]) -> Bool {
+        var current = name
+        while current != "/" && !current.isEmpty {
+            guard let m = mode[current] else { break }
+            if m == .inherited {
+                current = ContainerNames.parent(of: current)
+                continue
             }
-            out[name] = own
+            // The netns comes from `current`: its own (fine for itself, not for a descendant), or the host's.
+            return m == .host || m == .unknown || current == name
         }
-        return out
+        return true
     }
 }
