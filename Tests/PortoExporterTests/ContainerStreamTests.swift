@@ -23,8 +23,13 @@ import Testing
     func oneContainerAtATimeWritesWhatTheDecodedAnswerWrites(reversed: Bool) throws {
         let collector = Self.collector()
         let (bytes, decoded) = try Self.answer(containers: 400, reversed: reversed)
+        // Large enough that the pass gives pages of the answer back as it goes (ReadBytes), from
+        // its own copy: the caller's bytes stay as they were.
+        #expect(bytes.count > 2 * ReadBytes.batch)
+        let checksum = bytes.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) }
         let streamed = ExpositionWriter(format: .openMetrics)
         try collector.write(answer: bytes, into: streamed)
+        #expect(bytes.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) } == checksum)
         let whole = ExpositionWriter(format: .openMetrics)
         collector.write(decoded.sorted { $0.spec.name.utf8.lexicographicallyPrecedes($1.spec.name.utf8) }, into: whole)
         let a = String(decoding: streamed.finish(.openMetrics), as: UTF8.self)

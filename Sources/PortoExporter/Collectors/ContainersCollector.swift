@@ -106,7 +106,7 @@ struct ContainersCollector: Collector {
                     return try collectLegacy(context, known: known, into: writer)
                 }
                 do throws(PortoError) {
-                    try write(answer: answer, pass: pass, into: writer, context: context)
+                    try write(answer: consume answer, pass: pass, into: writer, context: context)
                 } catch {
                     context.answerUndecodable(error, method: "ListContainersBy")
                     throw error
@@ -173,24 +173,35 @@ struct ContainersCollector: Collector {
     /// ``ContainerReader``). Throws `.decode` for malformed bytes: the containers before the
     /// malformed one are written by then. Properties portod does not know are logged once per
     /// connection through `context`.
-    func write(answer: [UInt8], pass: ContainerPass? = nil, into writer: ExpositionWriter, context: CollectContext? = nil) throws(PortoError) {
-        let answer = try ListContainersByAnswer(answer, withNet: needsNet)
-        let entries = Self.sortedByName(answer.entries)
-        if let context, let first = entries.first {
-            // portod adds the same InvalidProperty entries to every container (docs/porto.md §1.3):
-            // the first container tells them all, decoded whole once per scrape.
-            var bytes: [UInt8] = []
-            let container = try answer.container(first, scratch: &bytes)
-            Self.noteUnknown(Set(container.status.error.compactMap(Self.unknownProperty)), context)
+    func write(answer bytes: consuming [UInt8], pass: ContainerPass? = nil, into writer: ExpositionWriter, context: CollectContext? = nil) throws(PortoError) {
+        var bytes = bytes
+        let entries: [ListContainersByAnswer.Entry]
+        do {
+            let answer = try ListContainersByAnswer(bytes, withNet: needsNet)
+            entries = Self.sortedByName(answer.entries)
+            if let context, let first = entries.first {
+                // portod adds the same InvalidProperty entries to every container (docs/porto.md §1.3):
+                // the first container tells them all, decoded whole once per scrape.
+                var scratch: [UInt8] = []
+                let container = try answer.container(first, scratch: &scratch)
+                Self.noteUnknown(Set(container.status.error.compactMap(Self.unknownProperty)), context)
+            }
         }
+        // In portod's order (by name, docs/porto.md §2.3), the bytes behind the container being
+        // read are given back as the pass goes (``ReadBytes``).
+        let inOrder = zip(entries, entries.dropFirst()).allSatisfy { $0.range.upperBound <= $1.range.lowerBound }
         let netOwn = needsNet ? Self.netOwnershipInOrder(entries.map { ($0.name, $0.net.map(Self.netMode) ?? .unknown) }) : []
         var previous: String?
         var scratch = Scratch(plan)
         created?.beginCollection()
         defer { created?.endCollection() }
-        try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) in
+        // Mutable access makes the buffer this function's own (copied if a caller still holds it).
+        try bytes.withUnsafeMutableBufferPointer { buffer throws(PortoError) in
+            let readOnly = UnsafeBufferPointer(buffer)
+            var read = ReadBytes(UnsafeMutableRawBufferPointer(buffer))
             for (i, entry) in entries.enumerated() {
-                try scratch.reader.read(bytes, entry.range)
+                if inOrder { read.passed(entry.range.lowerBound) }
+                try scratch.reader.read(readOnly, entry.range)
                 try write(entry.name, &scratch, ownsNet: needsNet ? netOwn[i] : true, previous: &previous, pass: pass, into: writer)
             }
         }
