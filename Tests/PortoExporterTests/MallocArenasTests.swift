@@ -9,9 +9,9 @@ import Testing
         MallocArenas.decide(variable: { environment[$0] })
     }
 
-    @Test func anEmptyEnvironmentCapsAtTwo() {
-        #expect(Self.decide([:]) == .cap(2))
-        #expect(Self.decide(["PATH": "/usr/bin", "MALLOC_TOP_PAD_": "0"]) == .cap(2))
+    @Test func anEmptyEnvironmentCapsAtOne() {
+        #expect(Self.decide([:]) == .cap(1))
+        #expect(Self.decide(["PATH": "/usr/bin", "MALLOC_TOP_PAD_": "0"]) == .cap(1))
     }
 
     @Test func mallocArenaMaxIsLeftToGlibc() {
@@ -23,7 +23,7 @@ import Testing
 
     @Test(arguments: ["", "0", "-1", "two", " 2"])
     func aValueGlibcIgnoresDoesNotCountAsSet(value: String) {
-        #expect(Self.decide(["MALLOC_ARENA_MAX": value]) == .cap(2))
+        #expect(Self.decide(["MALLOC_ARENA_MAX": value]) == .cap(1))
     }
 
     @Test func theGlibcTunableIsLeftToGlibc() {
@@ -31,9 +31,9 @@ import Testing
         #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072:glibc.malloc.arena_max=8"])
             == .environment("GLIBC_TUNABLES=glibc.malloc.arena_max=8"))
         // Other tunables, or a malformed one, leave the cap to the exporter.
-        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072"]) == .cap(2))
-        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.arena_max"]) == .cap(2))
-        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.arena_max=x"]) == .cap(2))
+        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072"]) == .cap(1))
+        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.arena_max"]) == .cap(1))
+        #expect(Self.decide(["GLIBC_TUNABLES": "glibc.malloc.arena_max=x"]) == .cap(1))
         // MALLOC_ARENA_MAX is looked at first.
         #expect(Self.decide(["MALLOC_ARENA_MAX": "5", "GLIBC_TUNABLES": "glibc.malloc.arena_max=3"]) == .environment("MALLOC_ARENA_MAX=5"))
     }
@@ -52,7 +52,7 @@ import Testing
     /// The built binary, at `--log.level debug`, says what it did: capped (mallopt returned 1) with
     /// a clean environment, nothing with MALLOC_ARENA_MAX set.
     @Test(arguments: [
-        ([String: String](), "msg=\"malloc arenas capped\" arena_max=2"),
+        ([String: String](), "msg=\"malloc arenas capped\" arena_max=1"),
         (["MALLOC_ARENA_MAX": "3"], "msg=\"malloc arenas left to the environment\" setting=\"MALLOC_ARENA_MAX=3\""),
     ])
     func theBinaryLogsWhatItSet(extra: [String: String], expected: String) throws {

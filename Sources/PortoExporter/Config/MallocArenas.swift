@@ -12,16 +12,19 @@ import Musl
 /// glibc's malloc gives threads that contend for the heap arenas of their own, up to 8 per core,
 /// and memory freed in one arena is not reused by another. Scrapes run on libmicrohttpd's and
 /// Dispatch's threads, so with the default the exporter's RSS rose and fell by 25% between soak
-/// samples (docs/LOAD.md); with two arenas it stays flat. `configure` caps the arenas at start-up,
-/// before any thread exists, unless the operator already chose through the environment.
+/// samples (docs/LOAD.md); with two it stayed flat. One: Dispatch ends a worker thread idle for
+/// a few seconds, and the next collection's thread could get the other arena than the kept values
+/// live in, 2 MB more at the next scrape's peak at 10,000 containers (35.3-36.0 -> 33.7-34.3 MB of
+/// anonymous memory). `configure` caps the arenas at start-up, before any thread exists, unless
+/// the operator already chose through the environment.
 ///
-/// glibc also keeps what a scrape frees: at 100 containers the two arenas held 18 MB of which 3 MB
+/// glibc also keeps what a scrape frees: at 100 containers two arenas held 18 MB of which 3 MB
 /// were in use between scrapes. `trimAfterRelease` hands the free pages back once a scrape's memory
 /// is released: at 10,000 containers steady RSS 65.6 -> 25.7 MB for about 2% more CPU per scrape
 /// (the next scrape faults the pages in again; dev/footprint.sh).
 public enum MallocArenas {
     /// The cap applied when the environment says nothing.
-    public static let defaultLimit: Int32 = 2
+    public static let defaultLimit: Int32 = 1
 
     public enum Decision: Equatable, Sendable {
         /// Call mallopt(M_ARENA_MAX, limit).
