@@ -211,7 +211,8 @@ extension ContainersCollector {
                Self.slice(of: entry.name) != round % Self.slowSlices { continue }
             read.append(i)
         }
-        var values = [SlowValues.Value?](repeating: nil, count: passed.count)
+        // The values read, by position in `read`.
+        var values = [SlowValues.Value?](repeating: nil, count: read.count)
         if !read.isEmpty, !variables.isEmpty {
             do throws(PortoError) {
                 // Read in place (``GetAnswer``): no message and no String per value decoded (the
@@ -220,17 +221,18 @@ extension ContainersCollector {
                 let bytes = try context.callRaw(Self.getRequest(read.map { passed[$0].name }, variables))
                 var index: [String: Int] = [:]
                 index.reserveCapacity(read.count)
-                for i in read { index[passed[i].name] = i }
+                for (k, i) in read.enumerated() { index[passed[i].name] = k }
                 var keeper = SampleKeeper(slowMetrics)
                 var entries: [(key: Range<Int>, value: UInt64)] = []
                 do throws(PortoError) {
                     let answer = try GetAnswer(bytes)
                     for entry in answer.entries {
-                        guard let i = index[entry.name] else { continue }
+                        guard let k = index[entry.name] else { continue }
+                        let i = read[k]
                         switch try keeper.direct(answer, entry) {
                         case .gone: continue
                         case .samples(let samples):
-                            values[i] = SlowValues.Value(name: passed[i].name, samples: samples, readAt: now, startTime: passed[i].startTime)
+                            values[k] = SlowValues.Value(name: passed[i].name, samples: samples, readAt: now, startTime: passed[i].startTime)
                             continue
                         case .other: break
                         }
@@ -250,7 +252,7 @@ extension ContainersCollector {
                             guard let container = LegacyContainerReader.containers(from: list).first else { continue }
                             bytes = Self.encoded(container.status)
                         }
-                        values[i] = SlowValues.Value(name: passed[i].name, samples: keeper.samples(entry.name, bytes), readAt: now,
+                        values[k] = SlowValues.Value(name: passed[i].name, samples: keeper.samples(entry.name, bytes), readAt: now,
                                                      startTime: passed[i].startTime)
                     }
                 } catch {
@@ -266,9 +268,15 @@ extension ContainersCollector {
         var oldest: ContinuousClock.Instant?
         let plan = slowMetrics.map(KeptSamples.Plan.init)
         plan.withUnsafeBufferPointer { plan in
+            var k = 0
             for (i, entry) in passed.enumerated() {
+                var fresh: SlowValues.Value?
+                if k < read.count, read[k] == i {
+                    fresh = values[k]
+                    k += 1
+                }
                 let value: SlowValues.Value
-                if let read = values[i] { value = read } else if matched[i] >= 0 { value = cached[matched[i]] } else { continue }
+                if let fresh { value = fresh } else if matched[i] >= 0 { value = cached[matched[i]] } else { continue }
                 KeptSamples.add(value.samples, plan: plan, inherited: entry.inherited, created: entry.created, labels: entry.labels, into: writer)
                 if oldest.map({ value.readAt < $0 }) ?? true { oldest = value.readAt }
                 kept.append(value)

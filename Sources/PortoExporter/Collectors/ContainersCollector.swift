@@ -212,7 +212,7 @@ struct ContainersCollector: Collector {
     /// (docs/porto.md §2.3), so this is usually a check.
     static func sortedByName(_ entries: [ListContainersByAnswer.Entry]) -> [ListContainersByAnswer.Entry] {
         var i = 1
-        while i < entries.count, !entries[i].name.utf8.lexicographicallyPrecedes(entries[i - 1].name.utf8) { i += 1 }
+        while i < entries.count, compare(entries[i].name, entries[i - 1].name) >= 0 { i += 1 }
         if i >= entries.count { return entries }
         // Sorted as (name, position) pairs: stable whatever the sort algorithm.
         return entries.indices.sorted { a, b in
