@@ -35,12 +35,17 @@ import Testing
         return kv
     }
 
-    @Test func slowGroupsOfPortoSimsAnswerAsTheLegacyReadingGivesThem() throws {
-        let host = SimHost(options: SimOptions(containers: 120, seed: 3, clock: .fixed(epochSeconds: 1_700_000_000)))
-        let collector = Self.collector
+    /// porto-sim's answer (120 containers) to the slower groups' Get of every container.
+    static func slowGroupsAnswer(seed: UInt64) throws -> Porto_TPortoResponse {
+        let host = SimHost(options: SimOptions(containers: 120, seed: seed, clock: .fixed(epochSeconds: 1_700_000_000)))
         let names = host.respond(to: collector.listContainersByRequest)!.listContainersBy.containers.map(\.spec.name)
         let variables = Array(Set(collector.slowMetrics.map(\.property))).sorted()
-        let response = try #require(host.respond(to: ContainersCollector.getRequest(names, variables)))
+        return try #require(host.respond(to: ContainersCollector.getRequest(names, variables)))
+    }
+
+    @Test func slowGroupsOfPortoSimsAnswerAsTheLegacyReadingGivesThem() throws {
+        let collector = Self.collector
+        let response = try Self.slowGroupsAnswer(seed: 3)
         var scratch: [(key: Range<Int>, value: UInt64)] = []
         var fast: [(ContainerPass.Entry, [UInt8])] = []
         var slow: [(ContainerPass.Entry, [UInt8])] = []
@@ -64,11 +69,8 @@ import Testing
     /// answer where they can be and through the table otherwise, add what `writeLater` writes of
     /// the values read, with the ownership and `_created` times given when added.
     @Test func keptSamplesAreWhatTheTableWrites() throws {
-        let host = SimHost(options: SimOptions(containers: 120, seed: 5, clock: .fixed(epochSeconds: 1_700_000_000)))
         let collector = Self.collector
-        let names = host.respond(to: collector.listContainersByRequest)!.listContainersBy.containers.map(\.spec.name)
-        let variables = Array(Set(collector.slowMetrics.map(\.property))).sorted()
-        var response = try #require(host.respond(to: ContainersCollector.getRequest(names, variables)))
+        var response = try Self.slowGroupsAnswer(seed: 5)
         let odd: [[Porto_TGetResponse.TContainerGetValueResponse]] = [
             [Self.keyval("io_read", "é\"x: 1; sda: 2"), Self.keyval("process_count", "3"), Self.keyval("io_ops", "fs: 4; hw: 5")],
             [Self.keyval("io_read", "sda: 1; sdb: 2;"), Self.keyval("process_count", "12"), Self.keyval("thread_count", "x")],

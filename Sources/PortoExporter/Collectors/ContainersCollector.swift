@@ -617,13 +617,8 @@ struct ContainersCollector: Collector {
             out.append(contentsOf: owner.utf8)
             return true
         }
-        var end = path.count
-        while end > 0, path[end - 1] == UInt8(ascii: "/") { end -= 1 }
-        var start = end
-        while start > 0, path[start - 1] != UInt8(ascii: "/") { start -= 1 }
-        let last = UnsafeBufferPointer(rebasing: path[start..<end])
-        if last.count >= portoPrefix.count, equal(portoPrefix, UnsafeBufferPointer(rebasing: last[0..<portoPrefix.count])) {
-            for b in last[portoPrefix.count...] { out.append(b == UInt8(ascii: "%") ? UInt8(ascii: "/") : b) }
+        if let encoded = portoComponent(path) {
+            for b in encoded { out.append(b == UInt8(ascii: "%") ? UInt8(ascii: "/") : b) }
             return true
         }
         guard let owner = owner(ofInherited: path) else { return false }
@@ -642,14 +637,8 @@ struct ContainersCollector: Collector {
             return path.contains("porto") ? nil : "/"
         }
         // The same reading on bytes (where a byte is a Character).
-        var end = path.count
-        while end > 0, path[end - 1] == UInt8(ascii: "/") { end -= 1 }
-        var start = end
-        while start > 0, path[start - 1] != UInt8(ascii: "/") { start -= 1 }
-        let last = UnsafeBufferPointer(rebasing: path[start..<end])
-        if last.count >= portoPrefix.count, equal(portoPrefix, UnsafeBufferPointer(rebasing: last[0..<portoPrefix.count])) {
-            let owner = last[portoPrefix.count...].map { $0 == UInt8(ascii: "%") ? UInt8(ascii: "/") : $0 }
-            return String(decoding: owner, as: UTF8.self)
+        if let encoded = portoComponent(path) {
+            return String(decoding: encoded.map { $0 == UInt8(ascii: "%") ? UInt8(ascii: "/") : $0 }, as: UTF8.self)
         }
         var i = 0
         while i + 5 <= path.count {
@@ -657,6 +646,18 @@ struct ContainersCollector: Collector {
             i += 1
         }
         return "/"
+    }
+
+    /// In an ASCII cgroup `path`, what follows `porto%` in its last component (trailing slashes
+    /// ignored): the owner's name with `%` for `/`; nil when the last component is not `porto%...`.
+    private static func portoComponent(_ path: UnsafeBufferPointer<UInt8>) -> Slice<UnsafeBufferPointer<UInt8>>? {
+        var end = path.count
+        while end > 0, path[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        var start = end
+        while start > 0, path[start - 1] != UInt8(ascii: "/") { start -= 1 }
+        let last = UnsafeBufferPointer(rebasing: path[start..<end])
+        guard last.count >= portoPrefix.count, equal(portoPrefix, UnsafeBufferPointer(rebasing: last[0..<portoPrefix.count])) else { return nil }
+        return last[portoPrefix.count...]
     }
 
     static let portoPrefix = Array("porto%".utf8)
