@@ -70,6 +70,7 @@ import Testing
     /// the values read, with the ownership and `_created` times given when added.
     @Test func keptSamplesAreWhatTheTableWrites() throws {
         let collector = Self.collector
+        let plan = collector.slowMetrics.map(KeptSamples.Plan.init)  // the metrics outlive it: Self.collector holds them
         var response = try Self.slowGroupsAnswer(seed: 5)
         let odd: [[Porto_TGetResponse.TContainerGetValueResponse]] = [
             [Self.keyval("io_read", "é\"x: 1; sda: 2"), Self.keyval("process_count", "3"), Self.keyval("io_ops", "fs: 4; hw: 5")],
@@ -117,7 +118,9 @@ import Testing
                                            inherited: entry.name.hasPrefix("odd") ? 0 : UInt8(i % 16), startTime: 1,
                                            created: i % 3 == 0 ? nil : times, memoryUsage: nil)
             items.append((pass, bytes))
-            KeptSamples.add(kept, metrics: collector.slowMetrics, inherited: pass.inherited, created: pass.created, labels: pass.labels, into: writer)
+            plan.withUnsafeBufferPointer { plan in
+                KeptSamples.add(kept, plan: plan, inherited: pass.inherited, created: pass.created, labels: pass.labels, into: writer)
+            }
         }
         let text = String(decoding: writer.finish(), as: UTF8.self)
         #expect(text == Self.text(collector.slowMetrics, items))

@@ -30,7 +30,7 @@ final class SlowValues: Sendable {
 /// decimals of a scaled value, the value's bits as a varint, and for a family with an extra
 /// label its escaped value (a varint length and the bytes). The container's name label, its
 /// ownership and its `_created` times are the current collection's, applied when they are added
-/// (``add(_:metrics:inherited:created:labels:into:)``), as when the values were read through the
+/// (``add(_:plan:inherited:created:labels:into:)``), as when the values were read through the
 /// table every collection.
 enum KeptSamples {
     /// Metrics beyond this index cannot be kept (the index has 6 bits).
@@ -92,20 +92,9 @@ enum KeptSamples {
         }
     }
 
-    /// Adds the samples `bytes` (``encode(_:index:)``) of `metrics` to `writer` with `labels`,
-    /// leaving out those of a controller in `inherited`, with `_created` from `created`.
-    static func add(
-        _ bytes: [UInt8], metrics: [ContainerMetric], inherited: UInt8, created: LaterTimes.Times?, labels: Labels,
-        into writer: ExpositionWriter
-    ) {
-        let plan = metrics.map(Plan.init)
-        withExtendedLifetime(metrics) {
-            plan.withUnsafeBufferPointer { add(bytes, plan: $0, inherited: inherited, created: created, labels: labels, into: writer) }
-        }
-    }
-
-    /// ``add(_:metrics:inherited:created:labels:into:)`` with the metrics' ``Plan``s (the
-    /// metrics must outlive the call).
+    /// Adds the samples `bytes` (``encode(_:index:)``) of the metrics planned in `plan` to
+    /// `writer` with `labels`, leaving out those of a controller in `inherited`, with `_created`
+    /// from `created` (the metrics must outlive the call).
     static func add(
         _ bytes: [UInt8], plan: UnsafeBufferPointer<Plan>, inherited: UInt8, created: LaterTimes.Times?, labels: Labels,
         into writer: ExpositionWriter
@@ -318,9 +307,9 @@ extension ContainersCollector {
         let writer = ExpositionWriter(format: .text)
         var scratch: Scratch
         var index: [ObjectIdentifier: UInt8] = [:]
-        /// The properties read, each with its field and its metrics' indices (nil: none is read
-        /// directly).
-        let properties: [(name: [UInt8], field: ContainerField, metrics: [Int])]?
+        /// Whether the values are read straight from the answer (``direct(_:_:)``): every slower
+        /// metric is a status number or map that ``laterBytes(_:_:_:)`` reads the same way.
+        let readsDirectly: Bool
         let metrics: [ContainerMetric]
         var entries: [(key: Range<Int>, value: UInt64)] = []
         var keys: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)] = []
@@ -333,7 +322,7 @@ extension ContainersCollector {
             for (i, metric) in metrics.enumerated() { index[ObjectIdentifier(metric.family)] = UInt8(i) }
             self.metrics = metrics
             var properties: [(name: [UInt8], field: ContainerField, metrics: [Int])] = []
-            var direct = metrics.count <= 64
+            var direct = true
             for (i, metric) in metrics.enumerated() {
                 switch metric.field {
                 case .status(let number, _) where metric.family.extraLabel == nil,
@@ -352,7 +341,7 @@ extension ContainersCollector {
                     properties.append((name, metric.field, [i]))
                 }
             }
-            self.properties = direct ? properties : nil
+            readsDirectly = direct
             for property in properties {
                 let start = nameBytes.count
                 nameBytes.append(contentsOf: property.name)
@@ -382,7 +371,7 @@ extension ContainersCollector {
         /// and as the table writes them: each of our properties once, a value with an error or
         /// not understood leaving its samples out; anything else is `.other`.
         mutating func direct(_ answer: GetAnswer, _ entry: GetAnswer.Entry) throws(PortoError) -> Direct {
-            guard properties != nil else { return .other }
+            guard readsDirectly else { return .other }
             let values = try answer.values(entry)
             if values.contains(where: { $0.error == .containerDoesNotExist }) { return .gone }
             var out: [UInt8] = []
