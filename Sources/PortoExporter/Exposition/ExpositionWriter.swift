@@ -193,11 +193,7 @@ public final class ExpositionWriter: @unchecked Sendable {
             record.extraCount = UInt32(extras.count - start)
             record.kind |= Record.hasExtra
         }
-        if family.type == .counter, let created {
-            record.created = created
-            record.kind |= Record.hasCreated
-        }
-        slot.records.append(record)
+        Self.append(record, created: created, to: slot)
     }
 
     /// Adds a sample whose extra label value is given as UTF-8 bytes (a map key read in place
@@ -214,11 +210,7 @@ public final class ExpositionWriter: @unchecked Sendable {
         record.extraStart = UInt32(start)
         record.extraCount = UInt32(extras.count - start)
         record.kind |= Record.hasExtra
-        if family.type == .counter, let created {
-            record.created = created
-            record.kind |= Record.hasCreated
-        }
-        slot.records.append(record)
+        Self.append(record, created: created, to: slot)
     }
 
     /// Adds a gauge sample labelled `labels` and then `first` and `second` (label names) with
@@ -309,7 +301,15 @@ public final class ExpositionWriter: @unchecked Sendable {
             record.extraStart = 0
             record.extraCount = 0
         }
-        if family.type == .counter, let created {
+        Self.append(record, created: created, to: slot)
+    }
+
+    /// Appends `record` to `slot`, with `created` as its `_created` time when the family is a
+    /// counter.
+    @inline(__always)
+    private static func append(_ record: Record, created: UInt64?, to slot: Slot) {
+        var record = record
+        if slot.family.type == .counter, let created {
             record.created = created
             record.kind |= Record.hasCreated
         }
