@@ -471,92 +471,92 @@ public final class ExpositionWriter: @unchecked Sendable {
 
     fileprivate func slot(at index: Int) -> Slot { slots[index] }
 
-    /// Appends the lines of records `range` of `slot` to `out`.
-    fileprivate func render(_ slot: Slot, _ range: Range<Int>, _ format: ExpositionFormat, into out: inout [UInt8]) {
+    /// Renders the records of `slot` from `first` on into `out`, each line written in place, and
+    /// stops after the line that brings `out` to `limit` bytes. Returns the index of the first
+    /// record not rendered.
+    fileprivate func render(_ slot: Slot, from first: Int, _ format: ExpositionFormat, into out: ChunkBytes, until limit: Int) -> Int {
         let family = slot.family
         let withCreated = format == .openMetrics && family.type == .counter
-        labelArena.withUnsafeBufferPointer { arena in
+        return labelArena.withUnsafeBufferPointer { arena in
             extras.withUnsafeBufferPointer { extras in
                 labelSpans.withUnsafeBufferPointer { spans in
                     slot.records.withUnsafeBufferPointer { records in
-                        // Lines are assembled in `line` and appended a run at a time (appending a
-                        // line's pieces, or each line, to the array cost more than making them).
-                        let lineCapacity = 16 * 1024
-                        let line = UnsafeMutablePointer<UInt8>.allocate(capacity: lineCapacity)
-                        defer { line.deallocate() }
-                        var n = 0
-                        defer { out.append(contentsOf: UnsafeBufferPointer(start: line, count: n)) }
-                        let name = family.sampleName, opening = family.extraLabelOpening
-                        for k in range {
-                            let record = records[k]
-                            let (start, end) = spans[Int(record.labels)]
-                            let labels = UnsafeBufferPointer(rebasing: arena[Int(start)..<Int(end)])
-                            let extra: UnsafeBufferPointer<UInt8>? = record.kind & Record.hasExtra != 0
-                                ? UnsafeBufferPointer(rebasing: extras[Int(record.extraStart)..<Int(record.extraStart + record.extraCount)])
-                                : nil
-                            let created = withCreated && record.kind & Record.hasCreated != 0
-                            let bound = name.count + labels.count + (extra.map { $0.count + opening.count } ?? 0) + 8 + NumberWriter.maxLength
-                            if !created, bound <= lineCapacity, record.kind & Record.kindMask != Record.double {
-                                if n + bound > lineCapacity {
-                                    out.append(contentsOf: UnsafeBufferPointer(start: line, count: n))
-                                    n = 0
-                                }
-                                @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-                                    if let base = bytes.baseAddress { (line + n).update(from: base, count: bytes.count) }
-                                    n += bytes.count
-                                }
-                                name.withUnsafeBufferPointer { put($0) }
-                                if !labels.isEmpty || extra != nil {
-                                    line[n] = UInt8(ascii: "{"); n += 1
-                                    put(labels)
-                                    if let extra {
-                                        if !labels.isEmpty { line[n] = UInt8(ascii: ","); n += 1 }
-                                        opening.withUnsafeBufferPointer { put($0) }
-                                        put(extra)
-                                        line[n] = UInt8(ascii: "\""); n += 1
+                        family.sampleName.withUnsafeBufferPointer { name in
+                            family.secondName.withUnsafeBufferPointer { second in
+                                family.extraLabelOpening.withUnsafeBufferPointer { opening in
+                                    var double: [UInt8] = []
+                                    var k = first
+                                    while k < records.count, out.count < limit {
+                                        let record = records[k]
+                                        k += 1
+                                        let (start, end) = spans[Int(record.labels)]
+                                        let labels = UnsafeBufferPointer(rebasing: arena[Int(start)..<Int(end)])
+                                        let extra: UnsafeBufferPointer<UInt8>? = record.kind & Record.hasExtra != 0
+                                            ? UnsafeBufferPointer(rebasing: extras[Int(record.extraStart)..<Int(record.extraStart + record.extraCount)])
+                                            : nil
+                                        let created = withCreated && record.kind & Record.hasCreated != 0
+                                        let isDouble = record.kind & Record.kindMask == Record.double
+                                        if isDouble {
+                                            double.removeAll(keepingCapacity: true)
+                                            NumberWriter.write(Double(bitPattern: record.bits), to: &double)
+                                        }
+                                        // `{labels,extra="value"}`, or nothing without labels.
+                                        let braces = !labels.isEmpty || extra != nil
+                                        var labelBytes = 0
+                                        if braces {
+                                            labelBytes = 2 + labels.count
+                                            if let extra { labelBytes += 2 + opening.count + extra.count }
+                                        }
+                                        var bound = name.count + labelBytes + 2 + (isDouble ? double.count : NumberWriter.maxLength)
+                                        if created { bound += second.count + labelBytes + 2 + NumberWriter.maxLength }
+                                        out.reserve(bound)
+                                        var p = out.base + out.count
+                                        @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                                            if let base = bytes.baseAddress { p.update(from: base, count: bytes.count) }
+                                            p += bytes.count
+                                        }
+                                        @inline(__always) func put(_ byte: UInt8) {
+                                            p.pointee = byte
+                                            p += 1
+                                        }
+                                        @inline(__always) func putLabels() {
+                                            guard braces else { return }
+                                            put(UInt8(ascii: "{"))
+                                            put(labels)
+                                            if let extra {
+                                                if !labels.isEmpty { put(UInt8(ascii: ",")) }
+                                                put(opening)
+                                                put(extra)
+                                                put(UInt8(ascii: "\""))
+                                            }
+                                            put(UInt8(ascii: "}"))
+                                        }
+                                        put(name)
+                                        putLabels()
+                                        put(UInt8(ascii: " "))
+                                        if isDouble {
+                                            double.withUnsafeBufferPointer { put($0) }
+                                        } else {
+                                            p += Self.writeValue(record, at: p)
+                                        }
+                                        put(UInt8(ascii: "\n"))
+                                        if created {
+                                            put(second)
+                                            putLabels()
+                                            put(UInt8(ascii: " "))
+                                            p += NumberWriter.write(record.created, at: p)
+                                            put(UInt8(ascii: "\n"))
+                                        }
+                                        out.count = p - out.base
                                     }
-                                    line[n] = UInt8(ascii: "}"); n += 1
+                                    return k
                                 }
-                                line[n] = UInt8(ascii: " "); n += 1
-                                n += Self.writeValue(record, at: line + n)
-                                line[n] = UInt8(ascii: "\n"); n += 1
-                                continue
-                            }
-                            if n > 0 {
-                                out.append(contentsOf: UnsafeBufferPointer(start: line, count: n))
-                                n = 0
-                            }
-                            Self.writeLine(name: family.sampleName, family: family, labels: labels, extra: extra, into: &out)
-                            Self.writeValue(record, into: &out)
-                            if withCreated, record.kind & Record.hasCreated != 0 {
-                                Self.writeLine(name: family.secondName, family: family, labels: labels, extra: extra, into: &out)
-                                NumberWriter.write(record.created, to: &out)
-                                out.append(UInt8(ascii: "\n"))
                             }
                         }
                     }
                 }
             }
         }
-    }
-
-    /// `name{labels,extra="value"} ` (the braces only when there is a label).
-    @inline(__always)
-    private static func writeLine(name: [UInt8], family: MetricFamily, labels: UnsafeBufferPointer<UInt8>,
-                                  extra: UnsafeBufferPointer<UInt8>?, into out: inout [UInt8]) {
-        out.append(contentsOf: name)
-        if !labels.isEmpty || extra != nil {
-            out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: labels)
-            if let extra {
-                if !labels.isEmpty { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: family.extraLabelOpening)
-                out.append(contentsOf: extra)
-                out.append(UInt8(ascii: "\""))
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(UInt8(ascii: " "))
     }
 
     /// The value of a record that is not a double at `p`; returns the bytes written (at most
@@ -574,20 +574,6 @@ public final class ExpositionWriter: @unchecked Sendable {
             return NumberWriter.write(v.magnitude, at: p)
         default: return NumberWriter.writeScaled(record.bits, decimals: Int(record.decimals), at: p)
         }
-    }
-
-    @inline(__always)
-    private static func writeValue(_ record: Record, into out: inout [UInt8]) {
-        switch record.kind & Record.kindMask {
-        case Record.uint: NumberWriter.write(record.bits, to: &out)
-        case Record.int:
-            let v = Int64(bitPattern: record.bits)
-            if v < 0 { out.append(UInt8(ascii: "-")) }
-            NumberWriter.write(v.magnitude, to: &out)
-        case Record.scaled: NumberWriter.writeScaled(record.bits, decimals: Int(record.decimals), to: &out)
-        default: NumberWriter.write(Double(bitPattern: record.bits), to: &out)
-        }
-        out.append(UInt8(ascii: "\n"))
     }
 
     private static func writeHistogramLine(name: [UInt8], labels: Labels, value: SampleValue, into body: inout [UInt8]) {
@@ -634,7 +620,8 @@ public final class ExpositionStream: @unchecked Sendable {
     private var headerWritten = false
     private var previous: MetricFamily?
     private var ended = false
-    private var buffer: [UInt8] = []
+    /// What ``next()`` renders into, reused.
+    private var buffer: ChunkBytes?
 
     init(format: ExpositionFormat, writers: [ExpositionWriter], chunkSize: Int = ExpositionStream.defaultChunkSize) {
         self.format = format
@@ -649,21 +636,27 @@ public final class ExpositionStream: @unchecked Sendable {
                     .lexicographicallyPrecedes(writers[b.writer].slot(at: b.slot).family.sortName(format).utf8)
             }
         }
-        buffer.reserveCapacity(self.chunkSize + 4096)
     }
 
     /// The next chunk, valid until the next call; nil when the exposition is complete.
     public func next() -> UnsafeRawBufferPointer? {
-        buffer.removeAll(keepingCapacity: true)
-        fill()
-        if buffer.isEmpty { return nil }
-        return buffer.withUnsafeBytes { $0 }   // the buffer is not touched until the next call
+        let buffer = self.buffer ?? ChunkBytes(capacity: chunkSize + 4096)
+        self.buffer = buffer
+        buffer.count = 0
+        fill(buffer)
+        return buffer.count == 0 ? nil : buffer.bytes   // the buffer is not touched until the next call
+    }
+
+    /// The next chunk in memory of its own, for the caller to keep; nil when the exposition is
+    /// complete.
+    func nextChunk() -> ChunkBytes? {
+        let chunk = ChunkBytes(capacity: chunkSize + 4096)
+        fill(chunk)
+        return chunk.count == 0 ? nil : chunk
     }
 
     /// Renders into `buffer` until it holds `chunkSize` bytes or the exposition ends.
-    private func fill() {
-        /// Records rendered per step, so a chunk overshoots `chunkSize` by a few lines at most.
-        let step = 64
+    private func fill(_ buffer: ChunkBytes) {
         while buffer.count < chunkSize, position < order.count {
             let (w, i) = order[position]
             let writer = writers[w]
@@ -672,17 +665,15 @@ public final class ExpositionStream: @unchecked Sendable {
                 if let previous, previous.name == slot.family.name {
                     precondition(previous === slot.family, "two metric families named \(slot.family.name)")
                 } else {
-                    buffer.append(contentsOf: format == .openMetrics ? slot.family.openMetricsHeader : slot.family.textHeader)
+                    buffer.append(format == .openMetrics ? slot.family.openMetricsHeader : slot.family.textHeader)
                 }
                 previous = slot.family
                 headerWritten = true
-                buffer.append(contentsOf: slot.text)
+                buffer.append(slot.text)
             }
             let count = slot.records.count
             if record < count {
-                let end = min(count, record + step)
-                writer.render(slot, record..<end, format, into: &buffer)
-                record = end
+                record = writer.render(slot, from: record, format, into: buffer, until: chunkSize)
             }
             if record >= count {
                 position += 1
@@ -692,7 +683,7 @@ public final class ExpositionStream: @unchecked Sendable {
         }
         if position >= order.count, !ended, buffer.count < chunkSize {
             ended = true
-            if format == .openMetrics { buffer.append(contentsOf: ExpositionWriter.eof) }
+            if format == .openMetrics { buffer.append(ExpositionWriter.eof) }
         }
     }
 }

@@ -24,12 +24,12 @@ final class Rendering: Sendable {
 
     /// One piece of the answer, immutable once made, and the way to the next one.
     final class Chunk: Sendable {
-        let bytes: [UInt8]
+        let bytes: ChunkBytes
         /// Set once, when the next chunk is made.
         fileprivate let next = Mutex<Chunk?>(nil)
         fileprivate let tally: Tally?
 
-        fileprivate init(_ bytes: [UInt8], tally: Tally?) {
+        fileprivate init(_ bytes: ChunkBytes, tally: Tally?) {
             self.bytes = bytes
             self.tally = tally
             tally?.add(chunks: 1, bytes: bytes.count)
@@ -72,7 +72,7 @@ final class Rendering: Sendable {
     /// - Parameter gzip: compress (unless ISA-L cannot start).
     static func begin(_ snapshot: any Snapshot, format: ExpositionFormat, gzip: Bool,
                       level: Int32 = Gzip.defaultLevel) -> (rendering: Rendering, start: Chunk) {
-        let start = Chunk([], tally: nil)
+        let start = Chunk(ChunkBytes(capacity: 0), tally: nil)
         return (Rendering(snapshot, format: format, gzip: gzip, level: level, after: start), start)
     }
 
@@ -123,15 +123,17 @@ extension Rendering.Maker {
         if source == nil { source = snapshot.chunks(format) }
         guard let source else { return .failed }
         guard let deflater else {
+            // The exposition's renderer hands over the chunk it rendered into, not a copy.
+            if let stream = source as? ExpositionStream {
+                guard let bytes = stream.nextChunk() else { return .end }
+                return .chunk(Rendering.Chunk(bytes, tally: tally))
+            }
             guard let next = source.next() else { return .end }
-            return .chunk(Rendering.Chunk(Array(next), tally: tally))
+            return .chunk(Rendering.Chunk(ChunkBytes(copying: next), tally: tally))
         }
-        var result: Int?
-        let bytes = [UInt8](unsafeUninitializedCapacity: Rendering.gzipChunkSize) { buffer, count in
-            result = deflater.read(into: buffer.baseAddress!, max: buffer.count) { source.next() }
-            count = result ?? 0
-        }
-        guard let result else { return .failed }
+        let bytes = ChunkBytes(capacity: Rendering.gzipChunkSize)
+        guard let result = deflater.read(into: bytes.base, max: bytes.capacity, input: { source.next() }) else { return .failed }
+        bytes.count = result
         return result == 0 ? .end : .chunk(Rendering.Chunk(bytes, tally: tally))
     }
 

@@ -47,9 +47,7 @@ final class ResponseStream: Sendable {
             while written < max, let chunk = place.chunk {
                 if place.offset < chunk.bytes.count {
                     let take = min(max - written, chunk.bytes.count - place.offset)
-                    chunk.bytes.withUnsafeBytes { bytes in
-                        (buffer + written).copyMemory(from: bytes.baseAddress! + place.offset, byteCount: take)
-                    }
+                    (buffer + written).copyMemory(from: chunk.bytes.base + place.offset, byteCount: take)
                     place.offset += take
                     written += take
                     continue
