@@ -133,6 +133,24 @@ import Testing
         #expect(String(decoding: out, as: UTF8.self) == expected)
     }
 
+    /// The in-place writer (what rendering uses) at every digit count's edges: powers of ten and
+    /// of two, each side.
+    @Test func integersWrittenInPlaceAtEveryDigitCount() {
+        var values: [UInt64] = [0, UInt64.max]
+        var power: UInt64 = 1
+        for _ in 0..<20 {
+            values += [power - 1, power, power + 1]
+            power = power.multipliedReportingOverflow(by: 10).partialValue
+        }
+        for bit in 0..<64 { values += [(1 << bit) - 1, 1 << bit, (1 << bit) + 1] }
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: NumberWriter.maxLength)
+        defer { p.deallocate() }
+        for v in values {
+            let n = NumberWriter.write(v, at: p)
+            #expect(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self) == String(v))
+        }
+    }
+
     @Test func resetKeepsFamiliesAndDropsSamples() {
         let w = ExpositionWriter(format: .text)
         w.gauge(Self.up, value: .uint(1))

@@ -52,22 +52,50 @@ enum NumberWriter {
     /// The most bytes ``write(_:at:)`` or ``writeScaled(_:decimals:at:)`` write, sign included.
     static let maxLength = 24
 
-    /// Decimal digits of `v` at `p`; returns their count.
+    /// Decimal digits of `v` at `p`; returns their count. Written from the last digit back, two
+    /// digits per division (the count is known first: ``digitCount(_:)``).
     @inline(__always)
     static func write(_ v: UInt64, at p: UnsafeMutablePointer<UInt8>) -> Int {
         if v < 10 { p[0] = 0x30 &+ UInt8(truncatingIfNeeded: v); return 1 }
-        var digits = 1
-        var t = v / 10
-        while t > 0 { digits += 1; t /= 10 }
-        var i = digits - 1
-        t = v
-        while t > 0 {
-            p[i] = 0x30 &+ UInt8(truncatingIfNeeded: t % 10)
-            t /= 10
-            i -= 1
+        let digits = digitCount(v)
+        let pairs = digitPairs.utf8Start
+        var i = digits
+        var t = v
+        while t >= 100 {
+            let r = Int(truncatingIfNeeded: t % 100) &* 2
+            t /= 100
+            i &-= 2
+            p[i] = pairs[r]
+            p[i &+ 1] = pairs[r &+ 1]
+        }
+        if t >= 10 {
+            let r = Int(truncatingIfNeeded: t) &* 2
+            p[0] = pairs[r]
+            p[1] = pairs[r &+ 1]
+        } else {
+            p[0] = 0x30 &+ UInt8(truncatingIfNeeded: t)
         }
         return digits
     }
+
+    /// The number of decimal digits of `v` (above 0): ⌊bits × 1233 / 4096⌋ (1233 / 4096 is just
+    /// under log10 2) is the count or one less, and one comparison with a power of ten tells which.
+    @inline(__always)
+    static func digitCount(_ v: UInt64) -> Int {
+        let estimate = ((64 &- v.leadingZeroBitCount) &* 1233) >> 12
+        return v >= powersOfTen[estimate] ? estimate &+ 1 : estimate
+    }
+
+    /// 10^0 ... 10^19 (the most a UInt64 holds).
+    private static let powersOfTen: [UInt64] = [
+        1, 10, 100, 1000, 10000,
+        100000, 1000000, 10000000, 100000000, 1000000000,
+        10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000,
+        1000000000000000, 10000000000000000, 100000000000000000, 1000000000000000000, 10000000000000000000,
+    ]
+
+    /// "00", "01", ... "99", one after another.
+    private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
     /// ``writeScaled(_:decimals:to:)`` at `p`; returns the bytes written.
     static func writeScaled(_ v: UInt64, decimals: Int, at p: UnsafeMutablePointer<UInt8>) -> Int {
