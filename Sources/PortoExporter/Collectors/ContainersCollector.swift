@@ -322,7 +322,7 @@ struct ContainersCollector: Collector {
         if name == previous { return }  // never the same series twice
         previous = name
         guard selection.selects(name) else { return }
-        let labels = knownLabels ?? Labels(["name": name])
+        let labels = knownLabels ?? Labels(name: name)
         let inherited: UInt8
         // With the owners written too, the entries are read once with their paths; where that
         // fails, as before (the same samples, the same error at the same sample).
@@ -580,6 +580,11 @@ struct ContainersCollector: Collector {
         var name = name
         name.withUTF8 { name in
             for cg in cgroups {
+                // Controllers are ASCII: split on bytes (a String per cgroup and per piece cost more
+                // than the rest of the container); as Characters otherwise. Most cgroups hold no
+                // controller the filter uses: their owner is not worked out.
+                let ascii = isASCII(cg.controller)
+                if ascii, bits(cg.controller) == 0 { continue }
                 scratch.removeAll(keepingCapacity: true)
                 if !cg.inherited {
                     scratch.append(contentsOf: name)
@@ -590,9 +595,7 @@ struct ContainersCollector: Collector {
                     func write(_ controller: UnsafeBufferPointer<UInt8>) {
                         writer.gauge(metric.family, labels: labels, "controller", controller, "owner", owner, value: .uint(1))
                     }
-                    // Controllers are ASCII: split on bytes (a String per cgroup and per piece cost more
-                    // than the rest of the container); as Characters otherwise.
-                    if isASCII(cg.controller) {
+                    if ascii {
                         var start = 0
                         for i in 0...cg.controller.count where i == cg.controller.count || cg.controller[i] == UInt8(ascii: ",") {
                             let piece = UnsafeBufferPointer(rebasing: cg.controller[start..<i])
@@ -687,37 +690,45 @@ struct ContainersCollector: Collector {
         scratch.cgroups.removeAll(keepingCapacity: true)
         try scratch.reader.cgroups(plan.cgroups, into: &scratch.cgroups)
         var mask: UInt8 = 0
-        for cg in scratch.cgroups where cg.inherited {
-            var start = 0
-            // "cpu,cpuacct": each controller of a co-mounted hierarchy.
-            for i in 0...cg.controller.count where i == cg.controller.count || cg.controller[i] == UInt8(ascii: ",") {
-                mask |= Self.bit(UnsafeBufferPointer(rebasing: cg.controller[start..<i]))
-                start = i + 1
-            }
-        }
+        for cg in scratch.cgroups where cg.inherited { mask |= Self.bits(cg.controller) }
         return mask
     }
 
     /// ``inheritedMask(_:_:)`` of entries read with their paths.
     static func mask(_ cgroups: [(controller: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>, inherited: Bool)]) -> UInt8 {
         var mask: UInt8 = 0
-        for cg in cgroups where cg.inherited {
-            var start = 0
-            for i in 0...cg.controller.count where i == cg.controller.count || cg.controller[i] == UInt8(ascii: ",") {
-                mask |= Self.bit(UnsafeBufferPointer(rebasing: cg.controller[start..<i]))
-                start = i + 1
-            }
-        }
+        for cg in cgroups where cg.inherited { mask |= Self.bits(cg.controller) }
         return mask
     }
 
-    /// ``bit(_:)`` of a controller name's bytes.
-    static func bit(_ controller: UnsafeBufferPointer<UInt8>) -> UInt8 {
-        for (name, bit) in controllerBits where equal(name, controller) { return bit }
-        return 0
+    /// The ``bit(_:)``s of the controllers of a `cgroups` entry ("cpu,cpuacct": each controller
+    /// of a co-mounted hierarchy).
+    static func bits(_ controllers: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        var bits: UInt8 = 0
+        var start = 0
+        for i in 0...controllers.count where i == controllers.count || controllers[i] == UInt8(ascii: ",") {
+            bits |= bit(UnsafeBufferPointer(rebasing: controllers[start..<i]))
+            start = i + 1
+        }
+        return bits
     }
 
-    static let controllerBits: [([UInt8], UInt8)] = ["cpuacct", "cpu", "memory", "blkio"].map { (Array($0.utf8), bit($0)) }
+    /// ``bit(_:)`` of a controller name's bytes: compared in place, by length first (this runs for
+    /// every controller of every container).
+    static func bit(_ controller: UnsafeBufferPointer<UInt8>) -> UInt8 {
+        switch controller.count {
+        case 3: equal("cpu", controller) ? 2 : 0
+        case 5: equal("blkio", controller) ? 8 : 0
+        case 6: equal("memory", controller) ? 4 : 0
+        case 7: equal("cpuacct", controller) ? 1 : 0
+        default: 0
+        }
+    }
+
+    @inline(__always)
+    static func equal(_ a: StaticString, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        a.withUTF8Buffer { equal($0, b) }
+    }
 
     /// The bit of a controller the ownership filter looks at (0 for the others).
     @inline(__always)

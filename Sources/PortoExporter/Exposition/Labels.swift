@@ -17,6 +17,16 @@ public struct Labels: Sendable, Equatable {
         for (name, value) in pairs { append(name, value) }
     }
 
+    /// `name="value"`: a container's or a volume's label set, made for each of them every
+    /// collection (the general initialiser costs several times more).
+    public init(name value: String) {
+        bytes = []
+        bytes.reserveCapacity(value.utf8.count + 8)
+        ("name=\"" as StaticString).withUTF8Buffer { bytes.append(contentsOf: $0) }
+        Labels.appendEscaped(value, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Labels from (name, value) pairs in the given order.
     public init(pairs: [(String, String)]) {
         bytes = []
