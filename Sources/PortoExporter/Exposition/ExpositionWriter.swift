@@ -183,7 +183,7 @@ public final class ExpositionWriter: @unchecked Sendable {
     public func add(_ family: MetricFamily, labels: Labels, extra: String?, value: SampleValue, created: UInt64?) {
         precondition(family.type != .histogram, "use histogram(_:labels:_:) for \(family.name)")
         assert((extra == nil) == (family.extraLabel == nil), "\(family.name): extra label mismatch")
-        let slot = slot(for: family)
+        let slot = unmanagedSlot(for: family)
         var record = Record(value)
         record.labels = labelIndex(labels)
         if let extra {
@@ -193,7 +193,7 @@ public final class ExpositionWriter: @unchecked Sendable {
             record.extraCount = UInt32(extras.count - start)
             record.kind |= Record.hasExtra
         }
-        Self.append(record, created: created, to: slot)
+        Self.append(record, created: created, family: family, to: slot)
     }
 
     /// Adds a sample whose extra label value is given as UTF-8 bytes (a map key read in place
@@ -202,7 +202,7 @@ public final class ExpositionWriter: @unchecked Sendable {
     public func add(_ family: MetricFamily, labels: Labels, extraUTF8 extra: UnsafeBufferPointer<UInt8>, value: SampleValue, created: UInt64?) {
         precondition(family.type != .histogram, "use histogram(_:labels:_:) for \(family.name)")
         assert(family.extraLabel != nil, "\(family.name): extra label mismatch")
-        let slot = slot(for: family)
+        let slot = unmanagedSlot(for: family)
         var record = Record(value)
         record.labels = labelIndex(labels)
         let start = extras.count
@@ -210,7 +210,7 @@ public final class ExpositionWriter: @unchecked Sendable {
         record.extraStart = UInt32(start)
         record.extraCount = UInt32(extras.count - start)
         record.kind |= Record.hasExtra
-        Self.append(record, created: created, to: slot)
+        Self.append(record, created: created, family: family, to: slot)
     }
 
     /// Adds a gauge sample labelled `labels` and then `first` and `second` (label names) with
@@ -223,7 +223,7 @@ public final class ExpositionWriter: @unchecked Sendable {
         _ second: StaticString, _ secondValue: UnsafeBufferPointer<UInt8>, value: SampleValue
     ) {
         assert(family.type == .gauge && family.extraLabel == nil, "\(family.name) is not a gauge without an extra label")
-        let slot = slot(for: family)
+        let slot = unmanagedSlot(for: family)
         var record = Record(value)
         let start = UInt32(labelArena.count)
         labelArena.append(contentsOf: labels.bytes)
@@ -233,7 +233,7 @@ public final class ExpositionWriter: @unchecked Sendable {
         // The previous sample's label set stays where it is: the next sample of the container
         // still refers to it.
         record.labels = UInt32(labelSpans.count - 1)
-        slot.records.append(record)
+        slot._withUnsafeGuaranteedRef { $0.records.append(record) }
     }
 
     @inline(__always)
@@ -287,7 +287,7 @@ public final class ExpositionWriter: @unchecked Sendable {
     /// extra label): a sample kept from another writer (``forEachSample(_:)``).
     @inline(__always)
     func add(kept value: Record, extra: UnsafeBufferPointer<UInt8>, _ family: MetricFamily, labels: Labels, created: UInt64?) {
-        let slot = slot(for: family)
+        let slot = unmanagedSlot(for: family)
         var record = value
         record.kind &= Record.kindMask
         record.created = 0
@@ -301,19 +301,19 @@ public final class ExpositionWriter: @unchecked Sendable {
             record.extraStart = 0
             record.extraCount = 0
         }
-        Self.append(record, created: created, to: slot)
+        Self.append(record, created: created, family: family, to: slot)
     }
 
     /// Appends `record` to `slot`, with `created` as its `_created` time when the family is a
     /// counter.
     @inline(__always)
-    private static func append(_ record: Record, created: UInt64?, to slot: Slot) {
+    private static func append(_ record: Record, created: UInt64?, family: MetricFamily, to slot: Unmanaged<Slot>) {
         var record = record
-        if slot.family.type == .counter, let created {
+        if family.type == .counter, let created {
             record.created = created
             record.kind |= Record.hasCreated
         }
-        slot.records.append(record)
+        slot._withUnsafeGuaranteedRef { $0.records.append(record) }
     }
 
     // MARK: - Output
@@ -398,6 +398,18 @@ public final class ExpositionWriter: @unchecked Sendable {
             if i >= 0 { return slots[Int(i)] }
         }
         return newSlot(for: family)
+    }
+
+    /// ``slot(for:)`` without a reference counted per sample, for the adders: `slots` holds every
+    /// slot for the writer's life.
+    @inline(__always)
+    private func unmanagedSlot(for family: MetricFamily) -> Unmanaged<Slot> {
+        let serial = family.serial
+        if serial < slotBySerial.count {
+            let i = slotBySerial[serial]
+            if i >= 0 { return slots.withUnsafeBufferPointer { Unmanaged.passUnretained($0[Int(i)]) } }
+        }
+        return Unmanaged.passUnretained(newSlot(for: family))
     }
 
     private func newSlot(for family: MetricFamily) -> Slot {
