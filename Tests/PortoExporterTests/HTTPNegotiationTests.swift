@@ -127,20 +127,52 @@ import Testing
         }
     }
 
+    /// Shared and sole streams alike.
     @Test(arguments: [1, 13, 4096, 32 * 1024, 1 << 20])
     func streamedAnswersEqualTheRenderedOnes(max: Int) throws {
         let snapshot = ChunkedSnapshot(lines: max < 100 ? 2_000 : 50_000)
         for format in ExpositionFormat.allCases {
             let rendered = snapshot.render(format)
-            let identity = try #require(Self.drain(ResponseStream(snapshot, format: format, gzip: false), max: max))
-            #expect(identity == rendered)
-            let gzip = ResponseStream(snapshot, format: format, gzip: true)
-            #expect(gzip.isGzip)
-            let compressed = try #require(Self.drain(gzip, max: max))
-            #expect(compressed.count < rendered.count / 4)
-            #expect(compressed.prefix(2) == [0x1f, 0x8b])
+            for sole in [false, true] {
+                let identity = try #require(Self.drain(ResponseStream(snapshot, format: format, gzip: false, sole: sole), max: max))
+                #expect(identity == rendered)
+                let gzip = ResponseStream(snapshot, format: format, gzip: true, sole: sole)
+                #expect(gzip.isGzip)
+                let compressed = try #require(Self.drain(gzip, max: max))
+                #expect(compressed.count < rendered.count / 4)
+                #expect(compressed.prefix(2) == [0x1f, 0x8b])
+                #expect(Gzip.decompress(compressed) == rendered)
+                #expect(ResponseStream(snapshot, format: format, gzip: true, sole: sole).drainCount() == compressed.count)
+            }
+        }
+    }
+
+    /// The samples of one writer.
+    struct WriterSnapshot: Snapshot {
+        let writer: ExpositionWriter
+        var reachedPorto: Bool { true }
+        func write(_ format: ExpositionFormat, to sink: (UnsafeRawBufferPointer) -> Void) { writer.write(format, to: sink) }
+        func chunks(_ format: ExpositionFormat) -> any ChunkSource { writer.stream(format) }
+    }
+
+    /// A sole stream renders an exposition straight into the buffer it is read into: buffers of
+    /// any size, and lines longer than the room kept for the last line (which then go through
+    /// memory of their own).
+    @Test(arguments: [1, 100, 4097, 5000, 65536])
+    func soleStreamsOfAnExpositionEqualItsRendering(max: Int) throws {
+        let writer = ExpositionWriter(format: .text)
+        for i in 0..<300 {
+            let value: SampleValue = i % 7 == 0 ? .double(0.5) : .uint(UInt64(i))
+            let created: UInt64? = i % 5 == 0 ? UInt64(1_700_000_000 + i) : nil
+            writer.counter(ExpositionTests.cpu, labels: Labels(["name": String(repeating: "n", count: (i * 997) % 6000)]),
+                           extra: "d\(i)", value: value, created: created)
+        }
+        let snapshot = WriterSnapshot(writer: writer)
+        for format in ExpositionFormat.allCases {
+            let rendered = writer.finish(format)
+            #expect(try #require(Self.drain(ResponseStream(snapshot, format: format, gzip: false, sole: true), max: max)) == rendered)
+            let compressed = try #require(Self.drain(ResponseStream(snapshot, format: format, gzip: true, sole: true), max: max))
             #expect(Gzip.decompress(compressed) == rendered)
-            #expect(ResponseStream(snapshot, format: format, gzip: true).drainCount() == compressed.count)
         }
     }
 }

@@ -1,15 +1,26 @@
 /// One chunk of an answer in memory of its own: written by whoever makes the chunk (the renderer,
 /// the compressor), which grows it as needed, then handed on as it is, never copied, and only read
 /// from then on (by any number of threads: that is what makes it `Sendable`).
+///
+/// It may also start in memory it borrows (the buffer an answer is read into), which it leaves
+/// for memory of its own if it has to grow (``isBorrowed`` then turns false).
 final class ChunkBytes: @unchecked Sendable {
     /// The first ``count`` of ``capacity`` bytes are written.
     @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<UInt8>
     @exclusivity(unchecked) private(set) var capacity: Int
     @exclusivity(unchecked) var count = 0
+    @exclusivity(unchecked) private(set) var isBorrowed = false
 
     init(capacity: Int) {
         self.capacity = max(capacity, 1)
         base = .allocate(capacity: self.capacity)
+    }
+
+    /// Writes into `memory` (`capacity` bytes, which stay the caller's) until it needs more room.
+    init(borrowing memory: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        base = memory
+        self.capacity = capacity
+        isBorrowed = true
     }
 
     /// A copy of `bytes`.
@@ -18,7 +29,7 @@ final class ChunkBytes: @unchecked Sendable {
         append(bytes)
     }
 
-    deinit { base.deallocate() }
+    deinit { if !isBorrowed { base.deallocate() } }
 
     /// The bytes written.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
@@ -33,7 +44,8 @@ final class ChunkBytes: @unchecked Sendable {
         let newCapacity = max(needed, 2 * capacity)
         let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         newBase.update(from: base, count: count)
-        base.deallocate()
+        if !isBorrowed { base.deallocate() }
+        isBorrowed = false
         base = newBase
         capacity = newCapacity
     }

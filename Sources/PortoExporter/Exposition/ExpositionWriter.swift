@@ -655,7 +655,7 @@ public final class ExpositionStream: @unchecked Sendable {
         let buffer = self.buffer ?? ChunkBytes(capacity: chunkSize + 4096)
         self.buffer = buffer
         buffer.count = 0
-        fill(buffer)
+        render(into: buffer, until: chunkSize)
         return buffer.count == 0 ? nil : buffer.bytes   // the buffer is not touched until the next call
     }
 
@@ -663,13 +663,14 @@ public final class ExpositionStream: @unchecked Sendable {
     /// complete.
     func nextChunk() -> ChunkBytes? {
         let chunk = ChunkBytes(capacity: chunkSize + 4096)
-        fill(chunk)
+        render(into: chunk, until: chunkSize)
         return chunk.count == 0 ? nil : chunk
     }
 
-    /// Renders into `buffer` until it holds `chunkSize` bytes or the exposition ends.
-    private func fill(_ buffer: ChunkBytes) {
-        while buffer.count < chunkSize, position < order.count {
+    /// Renders the next lines into `buffer` until it holds `limit` bytes (the last line may pass
+    /// it) or the exposition ends: nothing once it has ended.
+    func render(into buffer: ChunkBytes, until limit: Int) {
+        while buffer.count < limit, position < order.count {
             let (w, i) = order[position]
             let writer = writers[w]
             let slot = writer.slot(at: i)
@@ -685,7 +686,7 @@ public final class ExpositionStream: @unchecked Sendable {
             }
             let count = slot.records.count
             if record < count {
-                record = writer.render(slot, from: record, format, into: buffer, until: chunkSize)
+                record = writer.render(slot, from: record, format, into: buffer, until: limit)
             }
             if record >= count {
                 position += 1
@@ -693,7 +694,7 @@ public final class ExpositionStream: @unchecked Sendable {
                 headerWritten = false
             }
         }
-        if position >= order.count, !ended, buffer.count < chunkSize {
+        if position >= order.count, !ended, buffer.count < limit {
             ended = true
             if format == .openMetrics { buffer.append(ExpositionWriter.eof) }
         }

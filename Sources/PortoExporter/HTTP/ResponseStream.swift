@@ -22,15 +22,17 @@ final class ResponseStream: Sendable {
     /// start: then the answer is sent uncompressed, without `Content-Encoding`).
     var isGzip: Bool { rendering.isGzip }
 
-    /// A stream of a rendering of its own.
-    convenience init(_ snapshot: any Snapshot, format: ExpositionFormat, gzip: Bool) {
-        let (rendering, start) = Rendering.begin(snapshot, format: format, gzip: gzip)
+    /// A stream of a rendering of its own. A `sole` stream has no other stream alongside, ever:
+    /// its answer is rendered (or compressed) straight into the buffers it is read into.
+    convenience init(_ snapshot: any Snapshot, format: ExpositionFormat, gzip: Bool, sole: Bool = false) {
+        let (rendering, start) = Rendering.begin(snapshot, format: format, gzip: gzip, sole: sole)
         self.init(rendering, at: start)
     }
 
-    /// A stream of the same rendering as `other`, at the same place: the start, when `other` has
-    /// not been read yet.
+    /// A stream of the same rendering as `other` (not a sole stream), at the same place: the
+    /// start, when `other` has not been read yet.
     convenience init(alongside other: ResponseStream) {
+        precondition(!other.rendering.isSole, "a sole stream has no other stream alongside")
         self.init(other.rendering, at: other.place.withLock { $0.chunk })
     }
 
@@ -42,7 +44,8 @@ final class ResponseStream: Sendable {
     /// Writes up to `max` bytes of the answer into `buffer`. Returns the number written (at
     /// least 1 unless the answer is complete: then 0), or nil when compression failed.
     func read(into buffer: UnsafeMutableRawPointer, max: Int) -> Int? {
-        place.withLock { place in
+        if rendering.isSole { return rendering.read(into: buffer, max: max) }
+        return place.withLock { place in
             var written = 0
             while written < max, let chunk = place.chunk {
                 if place.offset < chunk.bytes.count {

@@ -130,7 +130,7 @@ public final class ScrapeCoordinator: Sendable {
                 return (waiter, state.flight!.partial)
             }
             guard let (waiter, partial) = consume late else { return }
-            let stream = ResponseStream(consume partial ?? timedOut(), format: waiter.format, gzip: waiter.gzip)
+            let stream = ResponseStream(consume partial ?? timedOut(), format: waiter.format, gzip: waiter.gzip, sole: true)
             waiter.completion(stream)
         }
     }
@@ -141,12 +141,15 @@ public final class ScrapeCoordinator: Sendable {
     private func answer(_ waiting: [Waiter], with snapshot: consuming any Snapshot) {
         var firsts: [Kind: ResponseStream] = [:]
         var answers: [(Waiter, ResponseStream)] = []
+        var readers: [Kind: Int] = [:]
+        for waiter in waiting { readers[Kind(format: waiter.format, gzip: waiter.gzip), default: 0] += 1 }
         for waiter in waiting {
             let kind = Kind(format: waiter.format, gzip: waiter.gzip)
             if let first = firsts[kind] {
                 answers.append((waiter, ResponseStream(alongside: first)))   // at the start: nothing is read yet
             } else {
-                let first = ResponseStream(copy snapshot, format: waiter.format, gzip: waiter.gzip)
+                // A scrape alone in its format and encoding is rendered into libmicrohttpd's buffers.
+                let first = ResponseStream(copy snapshot, format: waiter.format, gzip: waiter.gzip, sole: readers[kind] == 1)
                 firsts[kind] = first
                 answers.append((waiter, first))
             }
