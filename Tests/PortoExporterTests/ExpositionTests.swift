@@ -116,6 +116,10 @@ import Testing
         (.seconds(nanoseconds: UInt64.max), "18446744073.709551615"),
         (.seconds(microseconds: 1_250_000), "1.25"),
         (.seconds(microseconds: UInt64.max), "18446744073709.551615"),
+        (.scaled(1_005, decimals: 3), "1.005"),
+        (.scaled(10_010, decimals: 4), "1.001"),
+        (.double(-2.2250738585072014e-308), "-2.2250738585072014e-308"),
+        (.double(-1e18), "-1000000000000000000"),
         (.double(2.5), "2.5"),
         (.double(0), "0"),
         (.double(-0.0), "0"),
@@ -131,6 +135,10 @@ import Testing
         var out: [UInt8] = []
         NumberWriter.write(value, to: &out)
         #expect(String(decoding: out, as: UTF8.self) == expected)
+        // Rendering writes them in place.
+        let w = ExpositionWriter(format: .text)
+        w.gauge(Self.up, value: value)
+        #expect(String(decoding: w.finish(), as: UTF8.self).hasSuffix("\nporto_up \(expected)\n"))
     }
 
     /// The in-place writer (what rendering uses) at every digit count's edges: powers of ten and

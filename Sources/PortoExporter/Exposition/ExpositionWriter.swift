@@ -496,7 +496,6 @@ public final class ExpositionWriter: @unchecked Sendable {
                         family.sampleName.withUnsafeBufferPointer { name in
                             family.secondName.withUnsafeBufferPointer { second in
                                 family.extraLabelOpening.withUnsafeBufferPointer { opening in
-                                    var double: [UInt8] = []
                                     var k = first
                                     while k < records.count, out.count < limit {
                                         let record = records[k]
@@ -507,11 +506,6 @@ public final class ExpositionWriter: @unchecked Sendable {
                                             ? UnsafeBufferPointer(rebasing: extras[Int(record.extraStart)..<Int(record.extraStart + record.extraCount)])
                                             : nil
                                         let created = withCreated && record.kind & Record.hasCreated != 0
-                                        let isDouble = record.kind & Record.kindMask == Record.double
-                                        if isDouble {
-                                            double.removeAll(keepingCapacity: true)
-                                            NumberWriter.write(Double(bitPattern: record.bits), to: &double)
-                                        }
                                         // `{labels,extra="value"}`, or nothing without labels.
                                         let braces = !labels.isEmpty || extra != nil
                                         var labelBytes = 0
@@ -519,12 +513,12 @@ public final class ExpositionWriter: @unchecked Sendable {
                                             labelBytes = 2 + labels.count
                                             if let extra { labelBytes += 2 + opening.count + extra.count }
                                         }
-                                        var bound = name.count + labelBytes + 2 + (isDouble ? double.count : NumberWriter.maxLength)
+                                        var bound = name.count + labelBytes + 2 + NumberWriter.maxLength
                                         if created { bound += second.count + labelBytes + 2 + NumberWriter.maxLength }
                                         out.reserve(bound)
                                         var p = out.base + out.count
                                         @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-                                            if let base = bytes.baseAddress { p.update(from: base, count: bytes.count) }
+                                            if let base = bytes.baseAddress { UnsafeMutableRawPointer(p).copyMemory(from: base, byteCount: bytes.count) }
                                             p += bytes.count
                                         }
                                         @inline(__always) func put(_ byte: UInt8) {
@@ -546,11 +540,7 @@ public final class ExpositionWriter: @unchecked Sendable {
                                         put(name)
                                         putLabels()
                                         put(UInt8(ascii: " "))
-                                        if isDouble {
-                                            double.withUnsafeBufferPointer { put($0) }
-                                        } else {
-                                            p += Self.writeValue(record, at: p)
-                                        }
+                                        p += Self.writeValue(record, at: p)
                                         put(UInt8(ascii: "\n"))
                                         if created {
                                             put(second)
@@ -571,8 +561,7 @@ public final class ExpositionWriter: @unchecked Sendable {
         }
     }
 
-    /// The value of a record that is not a double at `p`; returns the bytes written (at most
-    /// ``NumberWriter/maxLength``).
+    /// The value of a record at `p`; returns the bytes written (at most ``NumberWriter/maxLength``).
     @inline(__always)
     private static func writeValue(_ record: Record, at p: UnsafeMutablePointer<UInt8>) -> Int {
         switch record.kind & Record.kindMask {
@@ -584,7 +573,8 @@ public final class ExpositionWriter: @unchecked Sendable {
                 return 1 + NumberWriter.write(v.magnitude, at: p + 1)
             }
             return NumberWriter.write(v.magnitude, at: p)
-        default: return NumberWriter.writeScaled(record.bits, decimals: Int(record.decimals), at: p)
+        case Record.scaled: return NumberWriter.writeScaled(record.bits, decimals: Int(record.decimals), at: p)
+        default: return NumberWriter.write(Double(bitPattern: record.bits), at: p)
         }
     }
 

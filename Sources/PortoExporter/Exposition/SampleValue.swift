@@ -101,20 +101,28 @@ enum NumberWriter {
     static func writeScaled(_ v: UInt64, decimals: Int, at p: UnsafeMutablePointer<UInt8>) -> Int {
         if decimals == 0 { return write(v, at: p) }
         var divisor: UInt64 = 1
-        for _ in 0..<decimals { divisor &*= 10 }
+        if decimals < powersOfTen.count {
+            divisor = powersOfTen[decimals]
+        } else {
+            for _ in 0..<decimals { divisor &*= 10 }
+        }
         var frac = v % divisor
         var n = write(v / divisor, at: p)
         if frac == 0 { return n }
         var width = decimals
         while frac % 10 == 0 { frac /= 10; width -= 1 }
         p[n] = UInt8(ascii: "."); n += 1
-        var i = n + width - 1
-        for j in n..<n + width { p[j] = 0x30 }
-        while frac > 0 {
-            p[i] = 0x30 &+ UInt8(truncatingIfNeeded: frac % 10)
-            frac /= 10
-            i -= 1
+        // `width` digits, leading zeros included, two at a time from the last.
+        let pairs = digitPairs.utf8Start
+        var i = n + width
+        while i - n >= 2 {
+            let r = Int(truncatingIfNeeded: frac % 100) &* 2
+            frac /= 100
+            i &-= 2
+            p[i] = pairs[r]
+            p[i &+ 1] = pairs[r &+ 1]
         }
+        if i > n { p[n] = 0x30 &+ UInt8(truncatingIfNeeded: frac) }
         return n + width
     }
 
@@ -153,6 +161,25 @@ enum NumberWriter {
             out[i] = 0x30 &+ UInt8(truncatingIfNeeded: frac % 10)
             frac /= 10
             i -= 1
+        }
+    }
+
+    /// ``write(_:to:)`` of a Double at `p`; returns the bytes written (at most ``maxLength``: the
+    /// longest shortest form, such as `-2.2250738585072014e-308`, has 24).
+    static func write(_ v: Double, at p: UnsafeMutablePointer<UInt8>) -> Int {
+        if v == v.rounded(), v.magnitude < 9.2e18 {
+            let i = Int64(v)
+            if i < 0 {
+                p[0] = UInt8(ascii: "-")
+                return 1 + write(i.magnitude, at: p + 1)
+            }
+            return write(i.magnitude, at: p)
+        }
+        var text = v.isNaN ? "NaN" : v.isInfinite ? (v < 0 ? "-Inf" : "+Inf") : v.description
+        return text.withUTF8 { utf8 in
+            precondition(utf8.count <= maxLength, "a Double written in \(utf8.count) bytes")
+            p.update(from: utf8.baseAddress!, count: utf8.count)
+            return utf8.count
         }
     }
 
