@@ -184,17 +184,24 @@ final class Connection {
                 throw .decode("\(error) (prefix bytes \(prefix.map { String($0, radix: 16) }))")
             }
         }
-        var body = [UInt8](repeating: 0, count: length)
-        var got = 0
-        while got < length {
-            // Array's withUnsafeMutableBytes only rethrows untyped errors: carry ours in a Result.
-            got += try body.withUnsafeMutableBytes { raw -> Result<Int, PortoError> in
-                Result { () throws(PortoError) in
-                    try receive(into: UnsafeMutableRawBufferPointer(rebasing: raw[got...]),
-                                deadline: deadline, midFrame: true)
+        // recv fills the body before anything reads it: no zeroing pass over the answer first.
+        // (The initializer only rethrows untyped errors: ours is carried out beside it.)
+        var failure: PortoError?
+        let body = [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var got = 0
+            while got < length {
+                do throws(PortoError) {
+                    got += try receive(into: UnsafeMutableRawBufferPointer(rebasing: raw[got...]),
+                                       deadline: deadline, midFrame: true)
+                } catch {
+                    failure = error
+                    break
                 }
-            }.get()
+            }
+            initialized = failure == nil ? length : 0
         }
+        if let failure { throw failure }
         return body
     }
 
