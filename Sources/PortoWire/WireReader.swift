@@ -58,10 +58,14 @@ public struct WireReader: Sendable {
     }
 
     /// The string of a length-delimited field, validated as UTF-8 (as a decoder does).
+    /// Checked by ``UTF8Check`` and made from the bytes in place: `String(validating:as:)` on an
+    /// array slice is generic, and looked its types up per call (a thousand instructions a name).
     public func string(_ range: Range<Int>) throws(PortoError) -> String {
-        guard let s = String(validating: bytes[range], as: UTF8.self) else {
-            throw .decode("invalid UTF-8 in a string field at offset \(range.lowerBound)")
+        let s: String? = bytes.withUnsafeBufferPointer { buffer in
+            let utf8 = UnsafeBufferPointer(rebasing: buffer[range])
+            return UTF8Check.isValid(utf8) ? String(decoding: utf8, as: UTF8.self) : nil
         }
+        guard let s else { throw .decode("invalid UTF-8 in a string field at offset \(range.lowerBound)") }
         return s
     }
 

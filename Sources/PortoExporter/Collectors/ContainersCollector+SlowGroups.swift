@@ -159,9 +159,12 @@ extension ContainersCollector {
     /// so that the set read changes only with the containers.
     static func slice(of name: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
+        var name = name
+        name.withUTF8 { utf8 in
+            for byte in utf8 {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01b3
+            }
         }
         return hash % slowSlices
     }
