@@ -419,12 +419,13 @@ extension ContainersCollector {
                                 for e in entries { keys.append((UnsafeBufferPointer(rebasing: utf8[e.key]), e.value)) }
                                 for i in ours {
                                     ContainersCollector.mapSamples(keys, metrics[i]) { value, extra in
-                                        if let extra {
+                                        // A key to escape is rare: the others are kept as they are.
+                                        if let extra, Labels.needsEscaping(extra) {
                                             escaped.removeAll(keepingCapacity: true)
                                             Labels.appendEscaped(extra, to: &escaped)
                                             escaped.withUnsafeBufferPointer { KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), $0, to: &out) }
                                         } else {
-                                            KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), nil, to: &out)
+                                            KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), extra, to: &out)
                                         }
                                     }
                                 }

@@ -412,12 +412,11 @@ struct ContainersCollector: Collector {
                     case .state:
                         guard let current = try reader.string(slot) else { continue }
                         var known = false
-                        for state in ContainerMetrics.stateBytes {
-                            let isCurrent = Self.equal(state, current)
+                        let states = ContainerMetrics.stateBytes
+                        for k in states.indices {
+                            let isCurrent = Self.equal(states[k], current)
                             known = known || isCurrent
-                            state.withUnsafeBufferPointer { state in
-                                writer.add(metric.family, labels: labels, extraUTF8: state, value: .bool(isCurrent), created: nil)
-                            }
+                            writer.add(metric.family, labels: labels, sharedExtras: states, at: k, value: .bool(isCurrent))
                         }
                         if !known {
                             writer.add(metric.family, labels: labels, extraUTF8: current, value: .uint(1), created: nil)

@@ -114,6 +114,11 @@ public final class ExpositionWriter: @unchecked Sendable {
     /// The label set of the previous sample and its index, so a container's labels are stored once.
     @exclusivity(unchecked) private var lastLabels: [UInt8] = []
     @exclusivity(unchecked) private var lastLabelIndex: UInt32 = 0
+    /// Extra label values stored once for all the samples that share them
+    /// (``add(_:labels:sharedExtras:at:value:)``): (start, count) in ``extras``, and by
+    /// ``MetricFamily/serial`` where a family's values start here (-1: not stored yet).
+    @exclusivity(unchecked) private var sharedExtraSpans: [(UInt32, UInt32)] = []
+    @exclusivity(unchecked) private var sharedExtraBase: [Int32] = []
 
     public init(format: ExpositionFormat) {
         self.format = format
@@ -132,6 +137,8 @@ public final class ExpositionWriter: @unchecked Sendable {
         extras.removeAll(keepingCapacity: true)
         lastLabels = []
         lastLabelIndex = 0
+        sharedExtraSpans.removeAll(keepingCapacity: true)
+        for i in sharedExtraBase.indices { sharedExtraBase[i] = -1 }
     }
 
     /// How much a writer holds, for the next collection's writer to reserve up front
@@ -211,6 +218,37 @@ public final class ExpositionWriter: @unchecked Sendable {
         record.extraCount = UInt32(extras.count - start)
         record.kind |= Record.hasExtra
         Self.append(record, created: created, family: family, to: slot)
+    }
+
+    /// Adds a gauge sample whose extra label value is `values[index]`, one of a few values that
+    /// every sample of `family` takes (the container states): they are stored once per
+    /// collection, where the samples refer to them, not once per sample. `values` (UTF-8, not
+    /// escaped) must be the same for every call with `family`.
+    @inline(__always)
+    func add(_ family: MetricFamily, labels: Labels, sharedExtras values: [[UInt8]], at index: Int, value: SampleValue) {
+        assert(family.type == .gauge && family.extraLabel != nil, "\(family.name) is not a gauge with an extra label")
+        let slot = unmanagedSlot(for: family)
+        var record = Record(value)
+        record.labels = labelIndex(labels)
+        let serial = family.serial
+        if serial >= sharedExtraBase.count || sharedExtraBase[serial] < 0 { storeSharedExtras(values, serial: serial) }
+        let (start, count) = sharedExtraSpans[Int(sharedExtraBase[serial]) + index]
+        record.extraStart = start
+        record.extraCount = count
+        record.kind |= Record.hasExtra
+        slot._withUnsafeGuaranteedRef { $0.records.append(record) }
+    }
+
+    private func storeSharedExtras(_ values: [[UInt8]], serial: Int) {
+        if serial >= sharedExtraBase.count {
+            sharedExtraBase.append(contentsOf: repeatElement(-1, count: serial + 1 - sharedExtraBase.count))
+        }
+        sharedExtraBase[serial] = Int32(sharedExtraSpans.count)
+        for value in values {
+            let start = extras.count
+            value.withUnsafeBufferPointer { Labels.appendEscaped($0, to: &extras) }
+            sharedExtraSpans.append((UInt32(start), UInt32(extras.count - start)))
+        }
     }
 
     /// Adds a gauge sample labelled `labels` and then `first` and `second` (label names) with

@@ -53,12 +53,17 @@ public struct Labels: Sendable, Equatable {
         value.withUTF8 { utf8 in appendEscaped(utf8, to: &out) }
     }
 
+    /// Whether ``appendEscaped(_:to:)`` changes `utf8`.
+    @inline(__always)
+    static func needsEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        for b in utf8 where b == 0x5C || b == 0x22 || b == 0x0A { return true }
+        return false
+    }
+
     /// ``appendEscaped(_:to:)`` for UTF-8 bytes.
     @inline(__always)
     static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        var needs = false
-        for b in utf8 where b == 0x5C || b == 0x22 || b == 0x0A { needs = true; break }
-        if !needs { out.append(contentsOf: utf8); return }
+        if !needsEscaping(utf8) { out.append(contentsOf: utf8); return }
         for b in utf8 {
             switch b {
             case 0x5C: out.append(0x5C); out.append(0x5C)
