@@ -73,14 +73,16 @@ enum KeptSamples {
     /// What ``add(_:plan:inherited:created:labels:into:)`` needs of each metric, as plain values
     /// (nothing retained per sample).
     struct Plan {
-        unowned(unsafe) let family: MetricFamily
+        /// Unmanaged: an unowned(unsafe) reference was still retained and released for each
+        /// sample it was passed on with.
+        let family: Unmanaged<MetricFamily>
         let ownershipBit: UInt8
         /// `_created` from: 0 none, 1 the cgroup, 2 the start time, 3 the creation time.
         let created: UInt8
         let hasExtra: Bool
 
         init(_ metric: ContainerMetric) {
-            family = metric.family
+            family = Unmanaged.passUnretained(metric.family)
             ownershipBit = metric.ownershipBit
             created = switch metric.created {
             case .cgroup: 1
@@ -123,8 +125,8 @@ enum KeptSamples {
                 case 3: times.2
                 default: nil
                 }
-                writer.add(kept: ExpositionWriter.Record(kind: kind, bits: bits, decimals: decimals), extra: extra,
-                           metric.family, labels: labels, created: time)
+                let record = ExpositionWriter.Record(kind: kind, bits: bits, decimals: decimals)
+                metric.family._withUnsafeGuaranteedRef { writer.add(kept: record, extra: extra, $0, labels: labels, created: time) }
             }
         }
     }

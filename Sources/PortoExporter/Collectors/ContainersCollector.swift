@@ -377,72 +377,80 @@ struct ContainersCollector: Collector {
         try metrics.withUnsafeBufferPointer { table throws(PortoError) in
             try plan.metrics.withUnsafeBufferPointer { slots throws(PortoError) in
                 for i in 0..<table.count {
-                    let metric = table[i]
-                    let slot = slots[i]
-                    guard reader.has(slot) else {
-                        if case .startFailed = metric.field { writer.gauge(metric.family, labels: labels, value: .uint(0)) }
-                        continue
+                    // Not retained and released per metric: `metrics` holds every entry for the whole walk.
+                    var failure: PortoError?
+                    Unmanaged.passUnretained(table[i])._withUnsafeGuaranteedRef { metric in
+                        do throws(PortoError) {
+                            let slot = slots[i]
+                            guard reader.has(slot) else {
+                                if case .startFailed = metric.field { writer.gauge(metric.family, labels: labels, value: .uint(0)) }
+                                return
+                            }
+                            if metric.controller == .netns, !ownsNet { return }
+                            if inherited & metric.ownershipBit != 0 { return }
+                            let created: UInt64? = switch metric.created {
+                            case .cgroup: cgroupTime
+                            case .netns: startTime
+                            case .creationTime: creationTime
+                            case nil: nil
+                            }
+                            switch metric.field {
+                            case .status, .spec:
+                                if let v = reader.uint64(slot) { emit(writer, metric, labels, metric.conversion.value(v), created) }
+                            case .statusCores, .specCores:
+                                if let v = reader.double(slot) { emit(writer, metric, labels, .double(v), created) }
+                            case .statusInt:
+                                if let v = reader.int32(slot) { emit(writer, metric, labels, .int(Int64(v)), created) }
+                            case .statusBool:
+                                if let v = reader.bool(slot) { emit(writer, metric, labels, .bool(v), created) }
+                            case .vm(let number, _, _):
+                                if !vmRead {
+                                    for k in scratch.vm.indices { scratch.vm[k] = 0 }
+                                    vmPresent = try reader.scalars(slot, into: &scratch.vm)
+                                    vmRead = true
+                                }
+                                if let present = vmPresent, present & (1 << UInt64(number)) != 0 {
+                                    emit(writer, metric, labels, .uint(scratch.vm[number]), created)
+                                }
+                            case .state:
+                                guard let current = try reader.string(slot) else { return }
+                                var known = false
+                                let states = ContainerMetrics.stateBytes
+                                for k in states.indices {
+                                    let isCurrent = Self.equal(states[k], current)
+                                    known = known || isCurrent
+                                    writer.add(metric.family, labels: labels, sharedExtras: states, at: k, value: .bool(isCurrent))
+                                }
+                                if !known {
+                                    writer.add(metric.family, labels: labels, extraUTF8: current, value: .uint(1), created: nil)
+                                }
+                            case .startFailed:
+                                writer.gauge(metric.family, labels: labels, value: .bool(try Self.startError(reader, slot, &scratch) != 0))
+                            case .startErrorName:
+                                let code = try Self.startError(reader, slot, &scratch)
+                                guard code != 0 else { return }
+                                let errorName = Porto_EError(rawValue: Int(truncatingIfNeeded: code))?.portoName ?? "Error\(code)"
+                                writer.gauge(metric.family, labels: labels, extra: errorName, value: .uint(1))
+                            case .controllerOwners:
+                                if !pathsRead || slot != plan.cgroups {
+                                    scratch.cgroupPaths.removeAll(keepingCapacity: true)
+                                    try reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
+                                }
+                                Self.writeOwners(scratch.cgroupPaths, of: name, labels: labels, metric, into: writer, owner: &scratch.owner)
+                            case .map:
+                                // One map feeds several families (total, per disk, ...): read it once.
+                                if slot != entriesSlot {
+                                    scratch.entries.removeAll(keepingCapacity: true)
+                                    try reader.uintMap(slot, into: &scratch.entries)
+                                    entriesSlot = slot
+                                }
+                                writeMap(scratch.entries, metric, labels, created, into: writer)
+                            }
+                        } catch {
+                            failure = error
+                        }
                     }
-                    if metric.controller == .netns, !ownsNet { continue }
-                    if inherited & metric.ownershipBit != 0 { continue }
-                    let created: UInt64? = switch metric.created {
-                    case .cgroup: cgroupTime
-                    case .netns: startTime
-                    case .creationTime: creationTime
-                    case nil: nil
-                    }
-                    switch metric.field {
-                    case .status, .spec:
-                        if let v = reader.uint64(slot) { emit(writer, metric, labels, metric.conversion.value(v), created) }
-                    case .statusCores, .specCores:
-                        if let v = reader.double(slot) { emit(writer, metric, labels, .double(v), created) }
-                    case .statusInt:
-                        if let v = reader.int32(slot) { emit(writer, metric, labels, .int(Int64(v)), created) }
-                    case .statusBool:
-                        if let v = reader.bool(slot) { emit(writer, metric, labels, .bool(v), created) }
-                    case .vm(let number, _, _):
-                        if !vmRead {
-                            for k in scratch.vm.indices { scratch.vm[k] = 0 }
-                            vmPresent = try reader.scalars(slot, into: &scratch.vm)
-                            vmRead = true
-                        }
-                        if let present = vmPresent, present & (1 << UInt64(number)) != 0 {
-                            emit(writer, metric, labels, .uint(scratch.vm[number]), created)
-                        }
-                    case .state:
-                        guard let current = try reader.string(slot) else { continue }
-                        var known = false
-                        let states = ContainerMetrics.stateBytes
-                        for k in states.indices {
-                            let isCurrent = Self.equal(states[k], current)
-                            known = known || isCurrent
-                            writer.add(metric.family, labels: labels, sharedExtras: states, at: k, value: .bool(isCurrent))
-                        }
-                        if !known {
-                            writer.add(metric.family, labels: labels, extraUTF8: current, value: .uint(1), created: nil)
-                        }
-                    case .startFailed:
-                        writer.gauge(metric.family, labels: labels, value: .bool(try Self.startError(reader, slot, &scratch) != 0))
-                    case .startErrorName:
-                        let code = try Self.startError(reader, slot, &scratch)
-                        guard code != 0 else { continue }
-                        let errorName = Porto_EError(rawValue: Int(truncatingIfNeeded: code))?.portoName ?? "Error\(code)"
-                        writer.gauge(metric.family, labels: labels, extra: errorName, value: .uint(1))
-                    case .controllerOwners:
-                        if !pathsRead || slot != plan.cgroups {
-                            scratch.cgroupPaths.removeAll(keepingCapacity: true)
-                            try reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
-                        }
-                        Self.writeOwners(scratch.cgroupPaths, of: name, labels: labels, metric, into: writer, owner: &scratch.owner)
-                    case .map:
-                        // One map feeds several families (total, per disk, ...): read it once.
-                        if slot != entriesSlot {
-                            scratch.entries.removeAll(keepingCapacity: true)
-                            try reader.uintMap(slot, into: &scratch.entries)
-                            entriesSlot = slot
-                        }
-                        writeMap(scratch.entries, metric, labels, created, into: writer)
-                    }
+                    if let failure { throw failure }
                 }
             }
         }
@@ -785,17 +793,48 @@ struct ContainersCollector: Collector {
         for i in containers.indices.dropFirst() where containers[i].name == containers[i - 1].name { repeats = true; break }
         if repeats { return netOwnershipByName(containers) }
         var out = [Bool](repeating: true, count: containers.count)
-        var mode: [String: NetMode]?
-        for (i, c) in containers.enumerated() where c.mode == .inherited && c.name != "/" {
-            if mode == nil {
-                var all: [String: NetMode] = [:]
+        var index: [String: Int]?
+        // Per container, once worked out: whether the netns its inheriting descendants reach is
+        // the host's (``ownsNet(_:_:)`` walks the ancestors again for every container).
+        var hostLike: [Bool?] = []
+        for (i, c) in containers.enumerated() where c.mode == .inherited && c.name != "/" && !c.name.isEmpty {
+            if index == nil {
+                var all: [String: Int] = [:]
                 all.reserveCapacity(containers.count)
-                for c in containers { all[c.name] = c.mode }
-                mode = all
+                for (k, c) in containers.enumerated() { all[c.name] = k }
+                index = all
+                hostLike = [Bool?](repeating: nil, count: containers.count)
             }
-            out[i] = ownsNet(c.name, mode!)
+            out[i] = reachesHostNet(from: ContainerNames.parent(of: c.name), containers, index!, &hostLike)
         }
         return out
+    }
+
+    /// Whether a container inheriting its netns from `name` has the host's (or one not known):
+    /// ``ownsNet(_:_:)`` from the parent on, remembered for every container on the way.
+    private static func reachesHostNet(
+        from name: String, _ containers: [(name: String, mode: NetMode)], _ index: [String: Int], _ hostLike: inout [Bool?]
+    ) -> Bool {
+        var current = name
+        var walked: [Int] = []
+        var result = true
+        while current != "/" && !current.isEmpty {
+            guard let i = index[current] else { break }
+            if let known = hostLike[i] {
+                result = known
+                break
+            }
+            walked.append(i)
+            let mode = containers[i].mode
+            if mode == .inherited {
+                current = ContainerNames.parent(of: current)
+                continue
+            }
+            result = mode == .host || mode == .unknown
+            break
+        }
+        for i in walked { hostLike[i] = result }
+        return result
     }
 
     /// The reading of ``netOwnership(_:)`` for every container by name.
