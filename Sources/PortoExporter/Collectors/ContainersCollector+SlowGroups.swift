@@ -138,9 +138,11 @@ enum KeptSamples {
         while true {
             let byte = p[i]
             i += 1
-            value |= UInt64(byte & 0x7F) << shift
+            // The bytes are this file's own encoding (at most ten bytes): a masking shift, without
+            // the checks of `<<` for a shift of 64 or more.
+            value |= UInt64(byte & 0x7F) &<< shift
             if byte < 0x80 { return value }
-            shift += 7
+            shift &+= 7
         }
     }
 }

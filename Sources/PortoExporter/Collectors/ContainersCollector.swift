@@ -713,9 +713,13 @@ struct ContainersCollector: Collector {
     static func bits(_ controllers: UnsafeBufferPointer<UInt8>) -> UInt8 {
         var bits: UInt8 = 0
         var start = 0
-        for i in 0...controllers.count where i == controllers.count || controllers[i] == UInt8(ascii: ",") {
-            bits |= bit(UnsafeBufferPointer(rebasing: controllers[start..<i]))
-            start = i + 1
+        var i = 0
+        while i <= controllers.count {
+            if i == controllers.count || controllers[i] == UInt8(ascii: ",") {
+                bits |= bit(UnsafeBufferPointer(rebasing: controllers[start..<i]))
+                start = i + 1
+            }
+            i += 1
         }
         return bits
     }

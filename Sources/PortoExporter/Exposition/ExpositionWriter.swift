@@ -264,24 +264,38 @@ public final class ExpositionWriter: @unchecked Sendable {
         let slot = unmanagedSlot(for: family)
         var record = Record(value)
         let start = UInt32(labelArena.count)
-        labelArena.append(contentsOf: labels.bytes)
-        Self.appendLabel(first, firstValue, comma: !labels.isEmpty, to: &labelArena)
-        Self.appendLabel(second, secondValue, comma: true, to: &labelArena)
+        // The label set is assembled aside and appended at once: appending it piece by piece to
+        // the arena cost more than the rest of the sample. At most twice a value's bytes escaped.
+        let capacity = labels.bytes.count + first.utf8CodeUnitCount + second.utf8CodeUnitCount
+            + 2 * (firstValue.count + secondValue.count) + 8
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var n = 0
+            @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                if let base = bytes.baseAddress { (buffer.baseAddress! + n).initialize(from: base, count: bytes.count) }
+                n += bytes.count
+            }
+            @inline(__always) func put(_ byte: UInt8) {
+                buffer[n] = byte
+                n += 1
+            }
+            @inline(__always) func label(_ name: StaticString, _ value: UnsafeBufferPointer<UInt8>, comma: Bool) {
+                if comma { put(UInt8(ascii: ",")) }
+                name.withUTF8Buffer { put($0) }
+                put(UInt8(ascii: "="))
+                put(UInt8(ascii: "\""))
+                n += Labels.writeEscaped(value, at: buffer.baseAddress! + n)
+                put(UInt8(ascii: "\""))
+            }
+            labels.bytes.withUnsafeBufferPointer { put($0) }
+            label(first, firstValue, comma: !labels.isEmpty)
+            label(second, secondValue, comma: true)
+            labelArena.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
+        }
         labelSpans.append((start, UInt32(labelArena.count)))
         // The previous sample's label set stays where it is: the next sample of the container
         // still refers to it.
         record.labels = UInt32(labelSpans.count - 1)
         slot._withUnsafeGuaranteedRef { $0.records.append(record) }
-    }
-
-    @inline(__always)
-    private static func appendLabel(_ name: StaticString, _ value: UnsafeBufferPointer<UInt8>, comma: Bool, to out: inout [UInt8]) {
-        if comma { out.append(UInt8(ascii: ",")) }
-        name.withUTF8Buffer { out.append(contentsOf: $0) }
-        out.append(UInt8(ascii: "="))
-        out.append(UInt8(ascii: "\""))
-        Labels.appendEscaped(value, to: &out)
-        out.append(UInt8(ascii: "\""))
     }
 
     /// Adds the samples of one histogram series: `_bucket{le}` for each bound and `+Inf`, then

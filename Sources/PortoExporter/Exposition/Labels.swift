@@ -53,6 +53,26 @@ public struct Labels: Sendable, Equatable {
         value.withUTF8 { utf8 in appendEscaped(utf8, to: &out) }
     }
 
+    /// ``appendEscaped(_:to:)`` written at `p`, which has room for twice `utf8`'s bytes; returns
+    /// the bytes written.
+    @inline(__always)
+    static func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>, at p: UnsafeMutablePointer<UInt8>) -> Int {
+        if !needsEscaping(utf8) {
+            if let base = utf8.baseAddress { p.initialize(from: base, count: utf8.count) }
+            return utf8.count
+        }
+        var n = 0
+        for b in utf8 {
+            switch b {
+            case 0x5C: p[n] = 0x5C; p[n + 1] = 0x5C; n += 2
+            case 0x22: p[n] = 0x5C; p[n + 1] = 0x22; n += 2
+            case 0x0A: p[n] = 0x5C; p[n + 1] = UInt8(ascii: "n"); n += 2
+            default: p[n] = b; n += 1
+            }
+        }
+        return n
+    }
+
     /// Whether ``appendEscaped(_:to:)`` changes `utf8`.
     @inline(__always)
     static func needsEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
