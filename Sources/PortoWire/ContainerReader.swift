@@ -45,9 +45,11 @@ public struct ContainerReader {
     /// The wanted fields and their slots. Built once (for example by a collector), shared by
     /// every reader.
     public final class Layout: @unchecked Sendable {
-        fileprivate var specIndex: [Int32] = []
-        fileprivate var statusIndex: [Int32] = []
-        fileprivate var kinds: [Kind] = []
+        // Changed only while the layout is built (see add): read per field without the runtime's
+        // exclusivity bookkeeping.
+        @exclusivity(unchecked) fileprivate var specIndex: [Int32] = []
+        @exclusivity(unchecked) fileprivate var statusIndex: [Int32] = []
+        @exclusivity(unchecked) fileprivate var kinds: [Kind] = []
         /// Slot of `spec.name`, always wanted.
         public private(set) var name: Int = 0
 
