@@ -189,10 +189,12 @@ extension ContainersCollector {
         let passed = pass.entries
         var matched = [Int](repeating: -1, count: passed.count)
         var j = 0
-        for (i, entry) in passed.enumerated() {
+        // By index: a for-in over the entries copies each (its name and labels retained).
+        for i in passed.indices {
+            let name = passed[i].name
             var order = -1
             while j < cached.count {
-                order = Self.compare(cached[j].name, entry.name)
+                order = Self.compare(cached[j].name, name)
                 if order >= 0 { break }
                 j += 1
             }
@@ -202,9 +204,9 @@ extension ContainersCollector {
             }
         }
         var read: [Int] = []
-        for (i, entry) in passed.enumerated() {
-            if matched[i] >= 0, cached[matched[i]].startTime == entry.startTime,
-               Self.slice(of: entry.name) != round % Self.slowSlices { continue }
+        for i in passed.indices {
+            if matched[i] >= 0, cached[matched[i]].startTime == passed[i].startTime,
+               Self.slice(of: passed[i].name) != round % Self.slowSlices { continue }
             read.append(i)
         }
         // The values read, by position in `read`.
@@ -265,15 +267,16 @@ extension ContainersCollector {
         let plan = slowMetrics.map(KeptSamples.Plan.init)
         plan.withUnsafeBufferPointer { plan in
             var k = 0
-            for (i, entry) in passed.enumerated() {
+            for i in passed.indices {
                 var fresh: SlowValues.Value?
                 if k < read.count, read[k] == i {
-                    fresh = values[k]
+                    fresh = values[k].take()  // moved: each is used once
                     k += 1
                 }
                 let value: SlowValues.Value
                 if let fresh { value = fresh } else if matched[i] >= 0 { value = cached[matched[i]] } else { continue }
-                KeptSamples.add(value.samples, plan: plan, inherited: entry.inherited, created: entry.created, labels: entry.labels, into: writer)
+                KeptSamples.add(value.samples, plan: plan, inherited: passed[i].inherited, created: passed[i].created,
+                                labels: passed[i].labels, into: writer)
                 if oldest.map({ value.readAt < $0 }) ?? true { oldest = value.readAt }
                 kept.append(value)
             }
@@ -290,17 +293,23 @@ extension ContainersCollector {
 
     /// The byte order of two names (the order of ``ContainerPass/entries``): <0, 0 or >0.
     static func compare(_ a: String, _ b: String) -> Int {
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                let n = min(x.count, y.count)
-                if n > 0, let p = x.baseAddress, let q = y.baseAddress {
-                    let c = memcmp(p, q, n)
-                    if c != 0 { return Int(c) }
-                }
-                return x.count - y.count
-            }
+        // The bytes in place, without the copies (and their reference counting) that withUTF8
+        // needs; a string without contiguous UTF-8 is made native first.
+        if let order = a.utf8.withContiguousStorageIfAvailable({ x in b.utf8.withContiguousStorageIfAvailable { y in compare(x, y) } }),
+           let order {
+            return order
         }
+        var a = a, b = b
+        return a.withUTF8 { x in b.withUTF8 { y in compare(x, y) } }
+    }
+
+    private static func compare(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(x.count, y.count)
+        if n > 0, let p = x.baseAddress, let q = y.baseAddress {
+            let c = memcmp(p, q, n)
+            if c != 0 { return Int(c) }
+        }
+        return x.count - y.count
     }
 
     /// Turns the values read of a container (``encoded(_:)`` bytes) into ``KeptSamples``: they
@@ -383,7 +392,8 @@ extension ContainersCollector {
             if values.contains(where: { $0.error == .containerDoesNotExist }) { return .gone }
             var out: [UInt8] = []
             var seen: UInt64 = 0
-            let spans = propertySpans, names = nameBytes, indices = metricIndices
+            // The metrics are borrowed through Unmanaged below: `table` holds them for the whole reading.
+            let spans = propertySpans, names = nameBytes, indices = metricIndices, table = metrics
             let result: Bool = try answer.bytes.withUnsafeBufferPointer { bytes throws(PortoError) -> Bool in
                 try spans.withUnsafeBufferPointer { spans throws(PortoError) -> Bool in
                     try names.withUnsafeBufferPointer { names throws(PortoError) -> Bool in
@@ -411,7 +421,8 @@ extension ContainersCollector {
                                     guard let v = LegacyValueParser.uint(utf8) else { continue }
                                     seen |= 1 << UInt64(p)
                                     for i in ours {
-                                        KeptSamples.append(UInt8(i), ExpositionWriter.Record(metrics[i].conversion.value(v)), nil, to: &out)
+                                        let conversion = Unmanaged.passUnretained(table[i])._withUnsafeGuaranteedRef { $0.conversion }
+                                        KeptSamples.append(UInt8(i), ExpositionWriter.Record(conversion.value(v)), nil, to: &out)
                                     }
                                     continue
                                 }
@@ -422,14 +433,16 @@ extension ContainersCollector {
                                 keys.removeAll(keepingCapacity: true)
                                 for e in entries { keys.append((UnsafeBufferPointer(rebasing: utf8[e.key]), e.value)) }
                                 for i in ours {
-                                    ContainersCollector.mapSamples(keys, metrics[i]) { value, extra in
-                                        // A key to escape is rare: the others are kept as they are.
-                                        if let extra, Labels.needsEscaping(extra) {
-                                            escaped.removeAll(keepingCapacity: true)
-                                            Labels.appendEscaped(extra, to: &escaped)
-                                            escaped.withUnsafeBufferPointer { KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), $0, to: &out) }
-                                        } else {
-                                            KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), extra, to: &out)
+                                    Unmanaged.passUnretained(table[i])._withUnsafeGuaranteedRef { metric in
+                                        ContainersCollector.mapSamples(keys, metric) { value, extra in
+                                            // A key to escape is rare: the others are kept as they are.
+                                            if let extra, Labels.needsEscaping(extra) {
+                                                escaped.removeAll(keepingCapacity: true)
+                                                Labels.appendEscaped(extra, to: &escaped)
+                                                escaped.withUnsafeBufferPointer { KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), $0, to: &out) }
+                                            } else {
+                                                KeptSamples.append(UInt8(i), ExpositionWriter.Record(value), extra, to: &out)
+                                            }
                                         }
                                     }
                                 }
