@@ -317,8 +317,8 @@ struct ContainersCollector: Collector {
         _ name: String, _ scratch: inout Scratch, ownsNet: Bool, previous: inout String?, pass: ContainerPass? = nil,
         inherited knownInherited: UInt8? = nil, labels knownLabels: Labels? = nil, into writer: ExpositionWriter
     ) throws(PortoError) {
-        let reader = scratch.reader
-        if reader.hasError, reader.errorCode != 0 { return }  // a filter that matched nothing (0: Success)
+        // Read through `scratch` rather than a copy of the reader (each copy retained its arrays).
+        if scratch.reader.hasError, scratch.reader.errorCode != 0 { return }  // a filter that matched nothing (0: Success)
         if name == previous { return }  // never the same series twice
         previous = name
         guard selection.selects(name) else { return }
@@ -332,7 +332,7 @@ struct ContainersCollector: Collector {
         } else if needsCgroups, plan.readsOwners, name != "/" {
             scratch.cgroupPaths.removeAll(keepingCapacity: true)
             do {
-                try reader.cgroupPaths(plan.cgroups, into: &scratch.cgroupPaths)
+                try scratch.reader.cgroupPaths(plan.cgroups, into: &scratch.cgroupPaths)
                 pathsRead = true
             } catch {
                 scratch.cgroupPaths.removeAll(keepingCapacity: true)
@@ -345,15 +345,15 @@ struct ContainersCollector: Collector {
         var creationTime: UInt64?
         var cgroupTime: UInt64?
         if let created {
-            startTime = reader.uint64(plan.startTime)
-            creationTime = reader.uint64(plan.creationTime)
-            cgroupTime = created.cgroupTime(name: name, creation: creationTime, start: startTime, respawns: reader.uint64(plan.respawnCount))
+            startTime = scratch.reader.uint64(plan.startTime)
+            creationTime = scratch.reader.uint64(plan.creationTime)
+            cgroupTime = created.cgroupTime(name: name, creation: creationTime, start: startTime, respawns: scratch.reader.uint64(plan.respawnCount))
         } else if let times = laterTimes?.times[name] {
             (startTime, creationTime, cgroupTime) = (times.start, times.creation, times.cgroup)
         }
-        pass?.note(name, labels: labels, inherited: inherited, startTime: reader.uint64(plan.startTime),
+        pass?.note(name, labels: labels, inherited: inherited, startTime: scratch.reader.uint64(plan.startTime),
                    created: created == nil ? nil : (startTime, creationTime, cgroupTime),
-                   memoryUsage: plan.memoryUsage.flatMap { reader.uint64($0) })
+                   memoryUsage: plan.memoryUsage.flatMap { scratch.reader.uint64($0) })
 
         if writesMetadata, knownLabels == nil {
             Self.writeInfo(name, labels: labels, into: writer)
@@ -362,7 +362,7 @@ struct ContainersCollector: Collector {
                 "name": name, "parent": ContainerNames.parent(of: name), "level": String(ContainerNames.level(of: name)),
             ]), value: .uint(1))
         }
-        if writesMetadata, !labelSelection.isEmpty, let map = try reader.stringMap(plan.labels) {
+        if writesMetadata, !labelSelection.isEmpty, let map = try scratch.reader.stringMap(plan.labels) {
             let pairs = labelSelection.labels(from: map.map { (key: $0.0, value: $0.1) })
             if !pairs.isEmpty {
                 writer.gauge(ContainerMetadataMetrics.labels, labels: Labels(pairs: [("name", name)] + pairs), value: .uint(1))
@@ -382,7 +382,7 @@ struct ContainersCollector: Collector {
                     Unmanaged.passUnretained(table[i])._withUnsafeGuaranteedRef { metric in
                         do throws(PortoError) {
                             let slot = slots[i]
-                            guard reader.has(slot) else {
+                            guard scratch.reader.has(slot) else {
                                 if case .startFailed = metric.field { writer.gauge(metric.family, labels: labels, value: .uint(0)) }
                                 return
                             }
@@ -396,24 +396,24 @@ struct ContainersCollector: Collector {
                             }
                             switch metric.field {
                             case .status, .spec:
-                                if let v = reader.uint64(slot) { emit(writer, metric, labels, metric.conversion.value(v), created) }
+                                if let v = scratch.reader.uint64(slot) { emit(writer, metric, labels, metric.conversion.value(v), created) }
                             case .statusCores, .specCores:
-                                if let v = reader.double(slot) { emit(writer, metric, labels, .double(v), created) }
+                                if let v = scratch.reader.double(slot) { emit(writer, metric, labels, .double(v), created) }
                             case .statusInt:
-                                if let v = reader.int32(slot) { emit(writer, metric, labels, .int(Int64(v)), created) }
+                                if let v = scratch.reader.int32(slot) { emit(writer, metric, labels, .int(Int64(v)), created) }
                             case .statusBool:
-                                if let v = reader.bool(slot) { emit(writer, metric, labels, .bool(v), created) }
+                                if let v = scratch.reader.bool(slot) { emit(writer, metric, labels, .bool(v), created) }
                             case .vm(let number, _, _):
                                 if !vmRead {
                                     for k in scratch.vm.indices { scratch.vm[k] = 0 }
-                                    vmPresent = try reader.scalars(slot, into: &scratch.vm)
+                                    vmPresent = try scratch.reader.scalars(slot, into: &scratch.vm)
                                     vmRead = true
                                 }
                                 if let present = vmPresent, present & (1 << UInt64(number)) != 0 {
                                     emit(writer, metric, labels, .uint(scratch.vm[number]), created)
                                 }
                             case .state:
-                                guard let current = try reader.string(slot) else { return }
+                                guard let current = try scratch.reader.string(slot) else { return }
                                 var known = false
                                 let states = ContainerMetrics.stateBytes
                                 for k in states.indices {
@@ -425,23 +425,23 @@ struct ContainersCollector: Collector {
                                     writer.add(metric.family, labels: labels, extraUTF8: current, value: .uint(1), created: nil)
                                 }
                             case .startFailed:
-                                writer.gauge(metric.family, labels: labels, value: .bool(try Self.startError(reader, slot, &scratch) != 0))
+                                writer.gauge(metric.family, labels: labels, value: .bool(try Self.startError(slot, &scratch) != 0))
                             case .startErrorName:
-                                let code = try Self.startError(reader, slot, &scratch)
+                                let code = try Self.startError(slot, &scratch)
                                 guard code != 0 else { return }
                                 let errorName = Porto_EError(rawValue: Int(truncatingIfNeeded: code))?.portoName ?? "Error\(code)"
                                 writer.gauge(metric.family, labels: labels, extra: errorName, value: .uint(1))
                             case .controllerOwners:
                                 if !pathsRead || slot != plan.cgroups {
                                     scratch.cgroupPaths.removeAll(keepingCapacity: true)
-                                    try reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
+                                    try scratch.reader.cgroupPaths(slot, into: &scratch.cgroupPaths)
                                 }
                                 Self.writeOwners(scratch.cgroupPaths, of: name, labels: labels, metric, into: writer, owner: &scratch.owner)
                             case .map:
                                 // One map feeds several families (total, per disk, ...): read it once.
                                 if slot != entriesSlot {
                                     scratch.entries.removeAll(keepingCapacity: true)
-                                    try reader.uintMap(slot, into: &scratch.entries)
+                                    try scratch.reader.uintMap(slot, into: &scratch.entries)
                                     entriesSlot = slot
                                 }
                                 writeMap(scratch.entries, metric, labels, created, into: writer)
@@ -570,9 +570,9 @@ struct ContainersCollector: Collector {
     }
 
     /// The error code (`TError.error`, field 1) of `start_error`; 0 (Success) when unset.
-    static func startError(_ reader: ContainerReader, _ slot: Int, _ scratch: inout Scratch) throws(PortoError) -> UInt64 {
+    static func startError(_ slot: Int, _ scratch: inout Scratch) throws(PortoError) -> UInt64 {
         scratch.error[1] = 0
-        guard let present = try reader.scalars(slot, into: &scratch.error), present & 2 != 0 else { return 0 }
+        guard let present = try scratch.reader.scalars(slot, into: &scratch.error), present & 2 != 0 else { return 0 }
         return scratch.error[1]
     }
 
