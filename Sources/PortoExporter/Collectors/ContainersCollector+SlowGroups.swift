@@ -133,15 +133,26 @@ enum KeptSamples {
 
     @inline(__always)
     private static func varint(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
+        // The position in a local (not stored back per byte), and a one-byte value returned at once.
+        var k = i
+        let first = p[k]
+        k += 1
+        if first < 0x80 {
+            i = k
+            return UInt64(first)
+        }
+        var value = UInt64(first & 0x7F)
+        var shift: UInt64 = 7
         while true {
-            let byte = p[i]
-            i += 1
+            let byte = p[k]
+            k += 1
             // The bytes are this file's own encoding (at most ten bytes): a masking shift, without
             // the checks of `<<` for a shift of 64 or more.
             value |= UInt64(byte & 0x7F) &<< shift
-            if byte < 0x80 { return value }
+            if byte < 0x80 {
+                i = k
+                return value
+            }
             shift &+= 7
         }
     }
