@@ -562,11 +562,7 @@ struct ContainersCollector: Collector {
 
     @inline(__always)
     func emit(_ writer: ExpositionWriter, _ metric: ContainerMetric, _ labels: Labels, _ value: SampleValue, _ created: UInt64?) {
-        if metric.isCounter {
-            writer.counter(metric.family, labels: labels, value: value, created: created)
-        } else {
-            writer.gauge(metric.family, labels: labels, value: value)
-        }
+        writer.add(metric.family, labels: labels, value: value, created: metric.isCounter ? created : nil)
     }
 
     /// The error code (`TError.error`, field 1) of `start_error`; 0 (Success) when unset.

@@ -203,6 +203,19 @@ public final class ExpositionWriter: @unchecked Sendable {
         Self.append(record, created: created, family: family, to: slot)
     }
 
+    /// Adds a sample of a gauge or counter family without an extra label (`created` is for a
+    /// counter): ``add(_:labels:extra:value:created:)`` inlined into the container table's walk,
+    /// most of a collection's samples.
+    @inline(__always)
+    func add(_ family: MetricFamily, labels: Labels, value: SampleValue, created: UInt64?) {
+        // The container table has gauges and counters only: checked in debug builds.
+        assert(family.type != .histogram && family.extraLabel == nil, "\(family.name) needs an extra label or is a histogram")
+        let slot = unmanagedSlot(for: family)
+        var record = Record(value)
+        record.labels = labelIndex(labels)
+        Self.append(record, created: created, family: family, to: slot)
+    }
+
     /// Adds a sample whose extra label value is given as UTF-8 bytes (a map key read in place
     /// from portod's answer: no `String` made for it).
     @inline(__always)
