@@ -52,12 +52,18 @@ public struct GetAnswer: Sendable {
     /// The `keyval`s of `entry`, in order.
     public func values(_ entry: Entry) throws(PortoError) -> [Value] {
         var out: [Value] = []
+        try values(entry, into: &out)
+        return out
+    }
+
+    /// ``values(_:)`` into `out` (emptied first, its capacity kept).
+    public func values(_ entry: Entry, into out: inout [Value]) throws(PortoError) {
+        out.removeAll(keepingCapacity: true)
         var fields = WireReader(bytes, entry.range)
         while let f = try fields.next() {
             guard f.number == 2, case .bytes(let r) = f.value else { continue }
             out.append(try value(r))
         }
-        return out
     }
 
     /// The first `keyval` of `entry` whose variable is `variable` (what

@@ -341,6 +341,9 @@ extension ContainersCollector {
         var entries: [(key: Range<Int>, value: UInt64)] = []
         var keys: [(key: UnsafeBufferPointer<UInt8>, value: UInt64)] = []
         var escaped: [UInt8] = []
+        /// ``direct(_:_:)``'s buffers, kept from one container to the next (grown once, not per container).
+        var keyvals: [GetAnswer.Value] = []
+        var encoded: [UInt8] = []
 
         init(_ metrics: [ContainerMetric]) {
             precondition(metrics.count <= KeptSamples.maxMetrics, "too many slower metrics to keep")
@@ -399,9 +402,16 @@ extension ContainersCollector {
         /// not understood leaving its samples out; anything else is `.other`.
         mutating func direct(_ answer: GetAnswer, _ entry: GetAnswer.Entry) throws(PortoError) -> Direct {
             guard readsDirectly else { return .other }
-            let values = try answer.values(entry)
+            var values: [GetAnswer.Value] = [], out: [UInt8] = []
+            swap(&values, &keyvals)
+            swap(&out, &encoded)
+            defer {
+                swap(&values, &keyvals)
+                swap(&out, &encoded)
+            }
+            try answer.values(entry, into: &values)
             if values.contains(where: { $0.error == .containerDoesNotExist }) { return .gone }
-            var out: [UInt8] = []
+            out.removeAll(keepingCapacity: true)
             var seen: UInt64 = 0
             // The metrics are borrowed through Unmanaged below: `table` holds them for the whole reading.
             let spans = propertySpans, names = nameBytes, indices = metricIndices, table = metrics
