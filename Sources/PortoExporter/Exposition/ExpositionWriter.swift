@@ -282,33 +282,40 @@ public final class ExpositionWriter: @unchecked Sendable {
         let capacity = labels.bytes.count + first.utf8CodeUnitCount + second.utf8CodeUnitCount
             + 2 * (firstValue.count + secondValue.count) + 8
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
-            var n = 0
-            @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
-                if let base = bytes.baseAddress { (buffer.baseAddress! + n).initialize(from: base, count: bytes.count) }
-                n += bytes.count
-            }
-            @inline(__always) func put(_ byte: UInt8) {
-                buffer[n] = byte
-                n += 1
-            }
-            @inline(__always) func label(_ name: StaticString, _ value: UnsafeBufferPointer<UInt8>, comma: Bool) {
-                if comma { put(UInt8(ascii: ",")) }
-                name.withUTF8Buffer { put($0) }
-                put(UInt8(ascii: "="))
-                put(UInt8(ascii: "\""))
-                n += Labels.writeEscaped(value, at: buffer.baseAddress! + n)
-                put(UInt8(ascii: "\""))
-            }
-            labels.bytes.withUnsafeBufferPointer { put($0) }
-            label(first, firstValue, comma: !labels.isEmpty)
-            label(second, secondValue, comma: true)
-            labelArena.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
+            let base = buffer.baseAddress!
+            var p = base
+            labels.bytes.withUnsafeBufferPointer { Self.put($0, at: &p) }
+            Self.putLabel(first, firstValue, comma: !labels.isEmpty, at: &p)
+            Self.putLabel(second, secondValue, comma: true, at: &p)
+            labelArena.append(contentsOf: UnsafeBufferPointer(start: base, count: p - base))
         }
         labelSpans.append((start, UInt32(labelArena.count)))
         // The previous sample's label set stays where it is: the next sample of the container
         // still refers to it.
         record.labels = UInt32(labelSpans.count - 1)
         slot._withUnsafeGuaranteedRef { $0.records.append(record) }
+    }
+
+    @inline(__always)
+    private static func put(_ bytes: UnsafeBufferPointer<UInt8>, at p: inout UnsafeMutablePointer<UInt8>) {
+        if let base = bytes.baseAddress { p.initialize(from: base, count: bytes.count) }
+        p += bytes.count
+    }
+
+    /// `,name="value"` (the comma when asked; the value escaped) at `p`.
+    @inline(__always)
+    private static func putLabel(_ name: StaticString, _ value: UnsafeBufferPointer<UInt8>, comma: Bool, at p: inout UnsafeMutablePointer<UInt8>) {
+        if comma {
+            p.initialize(to: UInt8(ascii: ","))
+            p += 1
+        }
+        name.withUTF8Buffer { put($0, at: &p) }
+        p.initialize(to: UInt8(ascii: "="))
+        (p + 1).initialize(to: UInt8(ascii: "\""))
+        p += 2
+        p += Labels.writeEscaped(value, at: p)
+        p.initialize(to: UInt8(ascii: "\""))
+        p += 1
     }
 
     /// Adds the samples of one histogram series: `_bucket{le}` for each bound and `+Inf`, then
@@ -374,7 +381,7 @@ public final class ExpositionWriter: @unchecked Sendable {
     @inline(__always)
     private static func append(_ record: Record, created: UInt64?, family: MetricFamily, to slot: Unmanaged<Slot>) {
         var record = record
-        if family.type == .counter, let created {
+        if let created, family.type == .counter {
             record.created = created
             record.kind |= Record.hasCreated
         }

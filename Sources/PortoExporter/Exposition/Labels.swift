@@ -76,7 +76,25 @@ public struct Labels: Sendable, Equatable {
     /// Whether ``appendEscaped(_:to:)`` changes `utf8`.
     @inline(__always)
     static func needsEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        for b in utf8 where b == 0x5C || b == 0x22 || b == 0x0A { return true }
+        var i = 0
+        let n = utf8.count
+        // Eight bytes at a time (every container's name and every owner goes through here): a
+        // byte of `w ^ c` is zero where `w` holds the byte repeated in `c`.
+        if let base = utf8.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let ones: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+            @inline(__always) func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & high != 0 }
+            while i + 8 <= n {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if hasZeroByte(w ^ (ones &* 0x5C)) || hasZeroByte(w ^ (ones &* 0x22)) || hasZeroByte(w ^ (ones &* 0x0A)) { return true }
+                i += 8
+            }
+        }
+        while i < n {
+            let b = utf8[i]
+            if b == 0x5C || b == 0x22 || b == 0x0A { return true }
+            i += 1
+        }
         return false
     }
 
