@@ -624,7 +624,12 @@ struct ContainersCollector: Collector {
             return true
         }
         if let encoded = portoComponent(path) {
-            for b in encoded { out.append(b == UInt8(ascii: "%") ? UInt8(ascii: "/") : b) }
+            // Appended at once, then `%` turned into `/` in place (not an append per byte).
+            let start = out.count
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: encoded))
+            out.withUnsafeMutableBufferPointer { bytes in
+                for k in start..<bytes.count where bytes[k] == UInt8(ascii: "%") { bytes[k] = UInt8(ascii: "/") }
+            }
             return true
         }
         guard let owner = owner(ofInherited: path) else { return false }
