@@ -449,19 +449,26 @@ public final class MetricsServer: Sendable {
 
 // MARK: - C callbacks (file scope: never main-actor isolated)
 
+// The server is used without a reference of the callbacks' own (`_withUnsafeGuaranteedRef`): it
+// is alive while they run, since its deinit stops its daemons, which waits for them. A reference
+// taken here could be the last one, if the owner let go meanwhile: its deinit would then run on
+// libmicrohttpd's thread, and a daemon stopped from its own thread aborts ("Failed to join a
+// thread").
+
 private func accessHandler(context: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?,
                            method: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?, uploadData: UnsafePointer<CChar>?,
                            uploadDataSize: UnsafeMutablePointer<Int>?, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32 {
     guard let context, let connection, let url, let method, let uploadDataSize, let requestContext else { return CMicroHTTPD_NO }
-    let server = Unmanaged<MetricsServer>.fromOpaque(context).takeUnretainedValue()
-    return server.handle(connection: connection, url: String(cString: url), method: String(cString: method),
-                         uploadDataSize: uploadDataSize, requestContext: requestContext)
+    return Unmanaged<MetricsServer>.fromOpaque(context)._withUnsafeGuaranteedRef { server in
+        server.handle(connection: connection, url: String(cString: url), method: String(cString: method),
+                      uploadDataSize: uploadDataSize, requestContext: requestContext)
+    }
 }
 
 private func requestCompleted(context: UnsafeMutableRawPointer?, connection: OpaquePointer?,
                               requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_RequestTerminationCode) {
     guard let context else { return }
-    Unmanaged<MetricsServer>.fromOpaque(context).takeUnretainedValue().completed(requestContext)
+    Unmanaged<MetricsServer>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.completed(requestContext) }
 }
 
 /// What libmicrohttpd holds of a streamed answer: the stream, and the counts to update when it
@@ -494,5 +501,5 @@ private func releaseResponseStream(_ context: UnsafeMutableRawPointer?) {
 
 private func daemonLog(context: UnsafeMutableRawPointer?, message: UnsafePointer<CChar>?) {
     guard let context, let message else { return }
-    Unmanaged<MetricsServer>.fromOpaque(context).takeUnretainedValue().log(String(cString: message))
+    Unmanaged<MetricsServer>.fromOpaque(context)._withUnsafeGuaranteedRef { $0.log(String(cString: message)) }
 }
