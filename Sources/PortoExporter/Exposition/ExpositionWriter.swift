@@ -580,13 +580,14 @@ public final class ExpositionWriter: @unchecked Sendable {
                                         let created = withCreated && record.kind & Record.hasCreated != 0
                                         // `{labels,extra="value"}`, or nothing without labels.
                                         let braces = !labels.isEmpty || extra != nil
+                                        // (Sums of buffer lengths: they cannot overflow.)
                                         var labelBytes = 0
                                         if braces {
-                                            labelBytes = 2 + labels.count
-                                            if let extra { labelBytes += 2 + opening.count + extra.count }
+                                            labelBytes = 2 &+ labels.count
+                                            if let extra { labelBytes &+= 2 &+ opening.count &+ extra.count }
                                         }
-                                        var bound = name.count + labelBytes + 2 + NumberWriter.maxLength
-                                        if created { bound += second.count + labelBytes + 2 + NumberWriter.maxLength }
+                                        var bound = name.count &+ labelBytes &+ 2 &+ NumberWriter.maxLength
+                                        if created { bound &+= second.count &+ labelBytes &+ 2 &+ NumberWriter.maxLength }
                                         out.reserve(bound)
                                         var p = out.base + out.count
                                         @inline(__always) func put(_ bytes: UnsafeBufferPointer<UInt8>) {
