@@ -52,7 +52,7 @@ enum NumberWriter {
     /// The most bytes ``write(_:at:)`` or ``writeScaled(_:decimals:at:)`` write, sign included.
     static let maxLength = 24
 
-    /// Decimal digits of `v` at `p`; returns their count. Written from the last digit back, two
+    /// Decimal digits of `v` at `p`; returns their count. Written from the last digit back, four
     /// digits per division (the count is known first: ``digitCount(_:)``).
     @inline(__always)
     static func write(_ v: UInt64, at p: UnsafeMutablePointer<UInt8>) -> Int {
@@ -61,7 +61,18 @@ enum NumberWriter {
         let pairs = digitPairs.utf8Start
         var i = digits
         var t = v
-        while t >= 100 {
+        // Four digits per 64-bit division, split in two pairs with 32-bit arithmetic.
+        while t >= 10_000 {
+            let four = UInt32(truncatingIfNeeded: t % 10_000)
+            t /= 10_000
+            let high = Int(four / 100) &* 2, low = Int(four % 100) &* 2
+            i &-= 4
+            p[i] = pairs[high]
+            p[i &+ 1] = pairs[high &+ 1]
+            p[i &+ 2] = pairs[low]
+            p[i &+ 3] = pairs[low &+ 1]
+        }
+        if t >= 100 {
             let r = Int(truncatingIfNeeded: t % 100) &* 2
             t /= 100
             i &-= 2
