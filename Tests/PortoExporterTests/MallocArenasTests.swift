@@ -49,16 +49,6 @@ import Testing
         #expect(decide(["GLIBC_TUNABLES": "glibc.malloc.arena_max=2"]) == .cap(131_072))
     }
 
-    /// A scrape's freed memory up to ``MallocArenas/keptFreeBytes`` stays for the next scrape;
-    /// more is given back.
-    @Test func onlyMoreThanTheKeptBytesIsTrimmed() {
-        #expect(!MallocArenas.shouldTrim(freeBytes: 0))
-        #expect(!MallocArenas.shouldTrim(freeBytes: 4 * 1024 * 1024))
-        #expect(!MallocArenas.shouldTrim(freeBytes: MallocArenas.keptFreeBytes))
-        #expect(MallocArenas.shouldTrim(freeBytes: MallocArenas.keptFreeBytes + 1))
-        #expect(MallocArenas.shouldTrim(freeBytes: 30 * 1024 * 1024))
-    }
-
     /// The built binary, at `--log.level debug`, says what it did: capped (mallopt returned 1) with
     /// a clean environment, nothing with MALLOC_ARENA_MAX set.
     @Test(arguments: [

@@ -20,10 +20,9 @@ import Musl
 ///
 /// glibc also keeps what a scrape frees: at 100 containers two arenas held 18 MB of which 3 MB
 /// were in use between scrapes. `trimAfterRelease` hands the free pages back once a scrape's memory
-/// is released, when there are more than ``keptFreeBytes`` of them: at 10,000 containers steady RSS
-/// 65.6 -> 25.7 MB (dev/footprint.sh). Below that they stay for the next scrape, which would
-/// otherwise fault every page in again: at 1,000 containers 2.5 MB, 900 -> 400 page faults and
-/// about 8% less CPU per scrape.
+/// is released: at 10,000 containers steady RSS 65.6 -> 25.7 MB for about 2% more CPU per scrape
+/// (the next scrape faults the pages in again; dev/footprint.sh). Keeping up to 8 MiB of it saved
+/// 8% of a scrape's CPU at 1,000 containers, but the scrape's peak anonymous memory rose 0.5-0.7 MB.
 public enum MallocArenas {
     /// The cap applied when the environment says nothing.
     public static let defaultLimit: Int32 = 1
@@ -36,17 +35,11 @@ public enum MallocArenas {
         case environment(String)
     }
 
-    /// Free memory kept between scrapes: up to this much stays in the heap for the next scrape,
-    /// more goes back to the kernel (``trimAfterRelease``).
-    public static let keptFreeBytes = 8 * 1024 * 1024
-
     /// The trim threshold set at start-up (glibc's default value). Left alone, glibc raises it to
     /// twice the largest mmapped block freed (a ListContainersBy answer is megabytes), and the
     /// free top of a thread's arena below it is never given back: malloc_trim trims only the
     /// main arena's top. In a 1,000-container soak that kept 2.3 MB in one sample out of three.
-    /// Setting it fixes the mmap threshold at 128 KiB too: larger blocks are mmapped and unmapped
-    /// as soon as they are freed. (With them in the heap, at a 1 MiB threshold, a scrape at 1,000
-    /// containers faulted 200 pages fewer, but one at 10,000 peaked 2 MB higher.)
+    /// Setting it fixes the mmap threshold at 128 KiB too: larger blocks are mmapped and unmapped.
     public static let trimThreshold: Int32 = 128 * 1024
 
     public struct Outcome: Equatable, Sendable {
@@ -129,22 +122,6 @@ public enum MallocArenas {
         #endif
     }
 
-    /// The bytes free in the arenas (mallinfo2's `fordblks`: whether resident or given back
-    /// already); 0 where the C library is not glibc.
-    public static func freeBytes() -> Int {
-        #if canImport(Glibc)
-        Int(mallinfo2().fordblks)
-        #else
-        0
-        #endif
-    }
-
-    /// Whether a trim is worth its cost: more than ``keptFreeBytes`` free. Pages given back
-    /// still count as free, so once a larger scrape has left the heap big, every release trims.
-    public static func shouldTrim(freeBytes: Int) -> Bool {
-        freeBytes > keptFreeBytes
-    }
-
     private static let trimQueue = DispatchQueue(label: "porto-exporter.malloc-trim", qos: .utility)
 
     /// Trims run since start-up (tests).
@@ -157,7 +134,7 @@ public enum MallocArenas {
     /// after its body returns, raced the frees: docs/LOAD.md).
     public static func trimAfterRelease() {
         trimQueue.async {
-            if shouldTrim(freeBytes: freeBytes()) { releaseFreeMemory() }
+            releaseFreeMemory()
             trims.withLock { $0 += 1 }
         }
     }
