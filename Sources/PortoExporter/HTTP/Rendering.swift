@@ -159,10 +159,17 @@ extension Rendering.Maker {
             guard let next = source.next() else { return .end }
             return .chunk(Rendering.Chunk(ChunkBytes(copying: next), tally: tally))
         }
+        guard let bytes = Self.compressed(from: source, deflater) else { return .failed }
+        return bytes.count == 0 ? .end : .chunk(Rendering.Chunk(bytes, tally: tally))
+    }
+
+    /// The next piece of the compressed answer (empty once it is complete), nil when compression
+    /// failed.
+    private static func compressed(from source: any ChunkSource, _ deflater: Gzip.Deflater) -> ChunkBytes? {
         let bytes = ChunkBytes(capacity: Rendering.gzipChunkSize)
-        guard let result = deflater.read(into: bytes.base, max: bytes.capacity, input: { source.next() }) else { return .failed }
-        bytes.count = result
-        return result == 0 ? .end : .chunk(Rendering.Chunk(bytes, tally: tally))
+        guard let count = deflater.read(into: bytes.base, max: bytes.capacity, input: { source.next() }) else { return nil }
+        bytes.count = count
+        return bytes
     }
 
     /// Room left in a sole reader's buffer for the line that reaches the end of what is rendered
@@ -180,14 +187,12 @@ extension Rendering.Maker {
             // Compressed a chunk at a time as for shared renderings, not into `buffer`: ISA-L's
             // output depends on where its output space ends, and the answer should not depend on
             // the sizes it is read in (a HEAD answer's length is that of the GET answer).
-            let piece = ChunkBytes(capacity: Rendering.gzipChunkSize)
-            guard let n = deflater.read(into: piece.base, max: piece.capacity, input: { source.next() }) else {
+            guard let piece = Self.compressed(from: source, deflater) else {
                 failed = true
                 finish()
                 return nil
             }
-            if n == 0 { finish(); return 0 }
-            piece.count = n
+            if piece.count == 0 { finish(); return 0 }
             return send((piece, 0), into: buffer, max: max)
         }
         if let exposition, max > 2 * Self.lineRoom {
